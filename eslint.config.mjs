@@ -1,0 +1,74 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+// What workflow code may not import: it runs in Temporal's deterministic sandbox, and the
+// workflow bundle build (scripts/build-workflow-bundle.ts) is the backstop for transitive imports.
+const sandboxForbidden = {
+  patterns: [
+    { group: ['node:*'], message: 'Node built-ins are not available in the workflow sandbox.' },
+    {
+      group: ['@temporalio/activity', '@temporalio/worker', '@temporalio/client', '@temporalio/testing'],
+      message: 'Workflows import only @temporalio/workflow and @temporalio/common.',
+      allowTypeImports: true,
+    },
+    { group: ['avsc', '@aws-sdk/*', '@elastic/*'], message: 'No I/O libraries in workflow code.' },
+    {
+      group: ['../activities', '../activities/*', '../workers/*', '../cli/*', '../storage/*', '../schemas/*'],
+      message: 'Workflows may only `import type` from activities; Node-side modules are off limits.',
+      allowTypeImports: true,
+    },
+  ],
+  paths: ['fs', 'path', 'os', 'crypto', 'child_process', 'http', 'https', 'net', 'stream', 'zlib', 'util', 'events'].map(
+    (name) => ({ name, message: 'Node built-ins are not available in the workflow sandbox.' }),
+  ),
+};
+
+// Pure folders take dates and config as arguments.
+const pureForbidden = {
+  patterns: [
+    { group: ['node:*'], message: 'Pure modules do no I/O.', allowTypeImports: true },
+    { group: ['@temporalio/*', 'avsc', '@aws-sdk/*', '@elastic/*'], message: 'Pure modules do no I/O.', allowTypeImports: true },
+  ],
+};
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.daybreak/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      'no-console': 'error',
+    },
+  },
+  { files: ['**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  { files: ['src/workflows/**/*.ts'], rules: { 'no-restricted-imports': ['error', sandboxForbidden] } },
+  {
+    files: ['src/shared/**/*.ts', 'src/metrics/**/*.ts', 'src/compare/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', pureForbidden],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'Pure modules take config as arguments.' },
+        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'Pure modules take the time as an argument.' },
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Pure modules take the time as an argument.' },
+      ],
+    },
+  },
+  {
+    files: ['src/workflows/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'Business dates come from inputs or the scheduled time.' },
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Business dates come from inputs or the scheduled time.' },
+      ],
+    },
+  },
+  { files: ['src/cli/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts'], rules: { 'no-console': 'off' } },
+);
