@@ -19,16 +19,31 @@ const sandboxForbidden = {
       allowTypeImports: true,
     },
   ],
-  paths: ['fs', 'path', 'os', 'crypto', 'child_process', 'http', 'https', 'net', 'stream', 'zlib', 'util', 'events'].map(
-    (name) => ({ name, message: 'Node built-ins are not available in the workflow sandbox.' }),
-  ),
+  paths: [
+    'fs',
+    'path',
+    'os',
+    'crypto',
+    'child_process',
+    'http',
+    'https',
+    'net',
+    'stream',
+    'zlib',
+    'util',
+    'events',
+  ].map((name) => ({ name, message: 'Node built-ins are not available in the workflow sandbox.' })),
 };
 
 // Pure folders take dates and config as arguments.
 const pureForbidden = {
   patterns: [
     { group: ['node:*'], message: 'Pure modules do no I/O.', allowTypeImports: true },
-    { group: ['@temporalio/*', 'avsc', '@aws-sdk/*', '@elastic/*'], message: 'Pure modules do no I/O.', allowTypeImports: true },
+    {
+      group: ['@temporalio/*', 'avsc', '@aws-sdk/*', '@elastic/*'],
+      message: 'Pure modules do no I/O.',
+      allowTypeImports: true,
+    },
   ],
 };
 
@@ -54,9 +69,18 @@ export default tseslint.config(
       'no-restricted-imports': ['error', pureForbidden],
       'no-restricted-syntax': [
         'error',
-        { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'Pure modules take config as arguments.' },
-        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'Pure modules take the time as an argument.' },
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Pure modules take the time as an argument.' },
+        {
+          selector: "MemberExpression[object.name='process'][property.name='env']",
+          message: 'Pure modules take config as arguments.',
+        },
+        {
+          selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+          message: 'Pure modules take the time as an argument.',
+        },
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'Pure modules take the time as an argument.',
+        },
       ],
     },
   },
@@ -65,8 +89,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-syntax': [
         'error',
-        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'Business dates come from inputs or the scheduled time.' },
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Business dates come from inputs or the scheduled time.' },
+        {
+          selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+          message: 'Business dates come from inputs or the scheduled time.',
+        },
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'Business dates come from inputs or the scheduled time.',
+        },
       ],
     },
   },

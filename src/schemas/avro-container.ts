@@ -1,0 +1,42 @@
+import * as avro from 'avsc';
+import { PassThrough, Readable } from 'node:stream';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+/** Loads a `.avsc` file that sits next to this module. */
+export function loadSchema(fileName: string): avro.Schema {
+  return JSON.parse(readFileSync(path.join(__dirname, fileName), 'utf8')) as avro.Schema;
+}
+
+export type Codec = 'null' | 'deflate';
+
+/**
+ * Encodes records as an Avro object container file, streamed: blocks are emitted as they fill, so
+ * memory stays at one block whatever the number of records.
+ */
+export function encodeContainer<T>(
+  type: avro.Type,
+  records: Iterable<T> | AsyncIterable<T>,
+  codec: Codec = 'deflate',
+): Readable {
+  const encoder = new avro.streams.BlockEncoder(type, { codec, writeHeader: true } as avro.EncoderOptions);
+  const out = new PassThrough();
+  // Errors must reach the consumer of `out`; an unhandled 'error' event would kill the process.
+  encoder.on('error', (error) => out.destroy(error));
+  encoder.pipe(out);
+  Readable.from(records as AsyncIterable<T>, { objectMode: true })
+    .on('error', (error) => out.destroy(error))
+    .pipe(encoder);
+  return out;
+}
+
+/**
+ * Decodes an object container file, resolving the writer's schema (from the file header) to the
+ * reader's schema, so files written by older producers read as the current shape.
+ */
+export async function* decodeContainer<T>(source: Readable, readerType: avro.Type): AsyncIterable<T> {
+  const decoder = new avro.streams.BlockDecoder({ readerSchema: readerType } as unknown as avro.DecoderOptions);
+  source.on('error', (error) => decoder.destroy(error));
+  source.pipe(decoder);
+  for await (const record of decoder) yield record as T;
+}

@@ -1,0 +1,25 @@
+import { assertDay } from './days';
+import { InvalidInputError } from './errors';
+import type { RunKind } from './search-attributes';
+import { assertTenantId } from './tenant-id';
+
+const PIPELINE_VERSION = /^[a-z0-9][a-z0-9-]{0,30}$/;
+
+export function assertPipelineVersion(value: unknown): string {
+  if (typeof value !== 'string' || !PIPELINE_VERSION.test(value)) {
+    throw new InvalidInputError(`pipelineVersion ${JSON.stringify(value)} is invalid: use [a-z0-9-], at most 31 chars`);
+  }
+  return value;
+}
+
+/**
+ * Workflow ids are the mutex: Temporal allows one open workflow per id, so building them from
+ * (tenant, day, version, kind) makes a retry or a rerun address the same run instead of a new one.
+ */
+export function skeletonWorkflowId(tenantId: string, day: string): string {
+  return `daybreak/skeleton/${assertTenantId(tenantId)}/${assertDay(day)}`;
+}
+
+export function tenantDayWorkflowId(tenantId: string, day: string, pipelineVersion: string, runKind: RunKind): string {
+  return `daybreak/tenant-day/${assertTenantId(tenantId)}/${assertDay(day)}/${assertPipelineVersion(pipelineVersion)}/${runKind}`;
+}

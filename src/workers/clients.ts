@@ -1,0 +1,45 @@
+import { CreateBucketCommand, HeadBucketCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { Client as ElasticsearchClient } from '@elastic/elasticsearch';
+import { Client, Connection } from '@temporalio/client';
+import { S3ObjectStore } from '../storage/s3-object-store';
+import type { DaybreakConfig } from './config';
+
+/** The S3 client; path-style because versitygw (like MinIO) serves buckets under the endpoint path. */
+export function createS3Client(config: DaybreakConfig['s3']): S3Client {
+  return new S3Client({
+    endpoint: config.endpoint,
+    region: config.region,
+    forcePathStyle: true,
+    maxAttempts: 5,
+    credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
+  });
+}
+
+/** Creates the bucket unless it is there; safe to call from every process at start-up. */
+export async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+  } catch {
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    } catch (error) {
+      const name = error instanceof S3ServiceException ? error.name : '';
+      if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw error;
+    }
+  }
+}
+
+export async function createObjectStore(config: DaybreakConfig['s3']): Promise<S3ObjectStore> {
+  const s3 = createS3Client(config);
+  await ensureBucket(s3, config.bucket);
+  return new S3ObjectStore(s3, config.bucket);
+}
+
+export function createElasticsearchClient(config: DaybreakConfig['elasticsearch']): ElasticsearchClient {
+  return new ElasticsearchClient({ node: config.url, maxRetries: 3, requestTimeout: 30_000 });
+}
+
+export async function createTemporalClient(config: DaybreakConfig['temporal']): Promise<Client> {
+  const connection = await Connection.connect({ address: config.address });
+  return new Client({ connection, namespace: config.namespace });
+}

@@ -1,0 +1,47 @@
+/**
+ * Daybreak's configuration, read from the environment in one place. Every variable is listed in the
+ * README; defaults match deploy/local/stack.env so a fresh clone works without any.
+ */
+export interface DaybreakConfig {
+  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
+  s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; bucket: string };
+  elasticsearch: { url: string; indexPrefix: string };
+  worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number };
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): DaybreakConfig {
+  const temporalPort = env.DAYBREAK_TEMPORAL_PORT ?? '7233';
+  const uiPort = env.DAYBREAK_TEMPORAL_UI_PORT ?? '8233';
+  return {
+    temporal: {
+      address: env.DAYBREAK_TEMPORAL_ADDRESS ?? `127.0.0.1:${temporalPort}`,
+      namespace: env.DAYBREAK_TEMPORAL_NAMESPACE ?? 'default',
+      taskQueue: env.DAYBREAK_TASK_QUEUE ?? 'daybreak',
+      uiUrl: env.DAYBREAK_TEMPORAL_UI_URL ?? `http://127.0.0.1:${uiPort}`,
+    },
+    s3: {
+      endpoint: env.DAYBREAK_S3_ENDPOINT ?? `http://127.0.0.1:${env.DAYBREAK_S3_PORT ?? '7070'}`,
+      region: env.DAYBREAK_S3_REGION ?? 'us-east-1',
+      accessKeyId: env.DAYBREAK_S3_ACCESS_KEY ?? 'daybreak',
+      secretAccessKey: env.DAYBREAK_S3_SECRET_KEY ?? 'daybreak-local-secret',
+      bucket: env.DAYBREAK_S3_BUCKET ?? 'daybreak',
+    },
+    elasticsearch: {
+      url: env.DAYBREAK_ES_URL ?? `http://127.0.0.1:${env.DAYBREAK_ES_PORT ?? '9200'}`,
+      indexPrefix: env.DAYBREAK_ES_INDEX_PREFIX ?? 'daybreak',
+    },
+    worker: {
+      maxConcurrentActivities: positiveInt(env, 'DAYBREAK_MAX_CONCURRENT_ACTIVITIES', 8),
+      maxConcurrentWorkflowTasks: positiveInt(env, 'DAYBREAK_MAX_CONCURRENT_WORKFLOW_TASKS', 20),
+    },
+  };
+}
+
+function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name}=${JSON.stringify(raw)} must be a positive integer`);
+  return value;
+}

@@ -1,0 +1,1 @@
+export { skeletonWorkflow } from './skeleton';
