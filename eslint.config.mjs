@@ -40,7 +40,16 @@ const pureForbidden = {
   patterns: [
     { group: ['node:*'], message: 'Pure modules do no I/O.', allowTypeImports: true },
     {
-      group: ['@temporalio/*', 'avsc', '@aws-sdk/*', '@elastic/*'],
+      // @temporalio/common is deterministic and sandbox-safe (search attribute keys, failure types).
+      group: [
+        '@temporalio/activity',
+        '@temporalio/worker',
+        '@temporalio/client',
+        '@temporalio/testing',
+        'avsc',
+        '@aws-sdk/*',
+        '@elastic/*',
+      ],
       message: 'Pure modules do no I/O.',
       allowTypeImports: true,
     },

@@ -214,5 +214,7 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   status) status ;;
-  *) die "usage: stack.sh up|down|status" ;;
+  # Where the installed `temporal` CLI is, for scripts and the README's recipes.
+  temporal-path) echo "$TEMPORAL_BIN" ;;
+  *) die "usage: stack.sh up|down|status|temporal-path" ;;
 esac

@@ -19,7 +19,7 @@ export function encodeContainer<T>(
   records: Iterable<T> | AsyncIterable<T>,
   codec: Codec = 'deflate',
 ): Readable {
-  const encoder = new avro.streams.BlockEncoder(type, { codec, writeHeader: true } as avro.EncoderOptions);
+  const encoder = new avro.streams.BlockEncoder(type, { codec, writeHeader: true });
   const out = new PassThrough();
   // Errors must reach the consumer of `out`; an unhandled 'error' event would kill the process.
   encoder.on('error', (error) => out.destroy(error));
@@ -35,7 +35,7 @@ export function encodeContainer<T>(
  * reader's schema, so files written by older producers read as the current shape.
  */
 export async function* decodeContainer<T>(source: Readable, readerType: avro.Type): AsyncIterable<T> {
-  const decoder = new avro.streams.BlockDecoder({ readerSchema: readerType } as unknown as avro.DecoderOptions);
+  const decoder = new avro.streams.BlockDecoder({ readerSchema: readerType });
   source.on('error', (error) => decoder.destroy(error));
   source.pipe(decoder);
   for await (const record of decoder) yield record as T;

@@ -1,0 +1,45 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
+import { WORKFLOWS_PATH } from '../support/stack';
+
+const HISTORIES = path.resolve(__dirname, 'histories');
+const files = readdirSync(HISTORIES)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
+
+function load(file: string) {
+  return historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES, file), 'utf8')));
+}
+
+describe('replay of recorded histories against the current workflow code', () => {
+  it('has recorded histories to replay', () => {
+    expect(files).toContain('skeleton.v1.json');
+  });
+
+  it.each(files)('%s replays without a determinism error', async (file) => {
+    await Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH, replayName: file }, load(file), file);
+  });
+
+  it('runs every history in one replay worker too', async () => {
+    const histories = files.map((file) => ({ workflowId: file, history: load(file) }));
+    const failures: string[] = [];
+    for await (const result of Worker.runReplayHistories(
+      { workflowsPath: WORKFLOWS_PATH, replayName: 'all' },
+      histories,
+    )) {
+      if (result.error) failures.push(`${result.workflowId}: ${String(result.error)}`);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('catches a deliberately incompatible workflow change', async () => {
+    const changed = path.resolve(__dirname, 'fixtures/skeleton-reordered.ts');
+    await expect(
+      Worker.runReplayHistory({ workflowsPath: changed, replayName: 'negative' }, load('skeleton.v1.json')),
+    ).rejects.toBeInstanceOf(DeterminismViolationError);
+  });
+});

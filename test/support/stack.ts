@@ -1,0 +1,49 @@
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
+import { NativeConnection } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { createElasticsearchClient, createObjectStore, createTemporalClient } from '../../src/workers/clients';
+import type { DaybreakConfig } from '../../src/workers/config';
+import { readConfig } from '../../src/workers/config';
+import type { S3ObjectStore } from '../../src/storage/s3-object-store';
+
+export const START_THE_STACK = 'Start the local stack first: `npm run stack:up` (or run everything with `npm test`).';
+
+export interface Stack {
+  config: DaybreakConfig;
+  client: Client;
+  connection: NativeConnection;
+  store: S3ObjectStore;
+  es: ElasticsearchClient;
+  close(): Promise<void>;
+}
+
+/** Connects to the running stack (never starts one: the test command does that once per run). */
+export async function connectStack(): Promise<Stack> {
+  const config = readConfig();
+  const client = await createTemporalClient(config.temporal);
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const store = await createObjectStore(config.s3);
+  const es = createElasticsearchClient(config.elasticsearch);
+  return {
+    config,
+    client,
+    connection,
+    store,
+    es,
+    async close() {
+      await client.connection.close();
+      await connection.close();
+      await es.close();
+    },
+  };
+}
+
+/** A name no other test (or earlier run) uses: task queues, tenant ids, key prefixes. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+/** The workflows entry point, as a file path (vitest does not resolve .ts through require.resolve). */
+export const WORKFLOWS_PATH = path.resolve(__dirname, '../../src/workflows/index.ts');
