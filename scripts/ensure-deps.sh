@@ -5,11 +5,14 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 stamp=node_modules/.daybreak-lock.sha256
-want="$(sha256sum package-lock.json | cut -d' ' -f1)"
+want="$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   echo "[deps] node_modules up to date"
 else
-  echo "[deps] npm ci (package-lock.json changed or node_modules missing)"
-  npm ci --no-audit --no-fund --loglevel=error
-  echo "$want" >"$stamp"
+  # `npm install`, not `npm ci`: npm 11 on this machine kind leaves other platforms' optional
+  # packages (@swc/core-darwin-*, ...) out of the lock file, and `npm ci` then refuses it as out of
+  # sync. With the lock file present, `npm install` installs exactly its versions.
+  echo "[deps] npm install (node_modules missing or package files changed)"
+  npm install --no-audit --no-fund --loglevel=error
+  cat package.json package-lock.json | sha256sum | cut -d' ' -f1 >"$stamp"
 fi
