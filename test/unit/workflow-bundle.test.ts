@@ -12,7 +12,10 @@ describe('workflow bundle', () => {
   it('fails on a sandbox-unsafe import that only a dependency makes', async () => {
     const sneaky = path.resolve(__dirname, '../fixtures/forbidden-transitive/workflows.ts');
     const errors: string[] = [];
-    const logger = { ...silent, error: (message: string, meta?: unknown) => errors.push(message + JSON.stringify(meta ?? '')) };
+    const logger = {
+      ...silent,
+      error: (message: string, meta?: unknown) => errors.push(message + JSON.stringify(meta ?? '')),
+    };
     await expect(bundleWorkflowCode({ workflowsPath: sneaky, logger })).rejects.toThrow(/Webpack finished with errors/);
     expect(errors.join('\n')).toMatch(/fs/);
   });
