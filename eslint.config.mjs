@@ -14,7 +14,7 @@ const sandboxForbidden = {
     },
     { group: ['avsc', '@aws-sdk/*', '@elastic/*'], message: 'No I/O libraries in workflow code.' },
     {
-      group: ['../activities', '../activities/*', '../workers/*', '../cli/*', '../storage/*', '../schemas/*'],
+      group: ['../activities', '../activities/**', '../workers/**', '../cli/**', '../storage/**', '../schemas/**'],
       message: 'Workflows may only `import type` from activities; Node-side modules are off limits.',
       allowTypeImports: true,
     },

@@ -1,13 +1,24 @@
-import type { ElasticsearchActivityDeps } from './elasticsearch';
-import { createElasticsearchActivities } from './elasticsearch';
-import type { S3ActivityDeps } from './s3';
-import { createS3Activities } from './s3';
+import type { ObjectStore } from '../storage/object-store';
+import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
+import { createElasticsearchSkeletonActivities } from './elasticsearch/skeleton';
+import { createS3SkeletonActivities } from './s3/skeleton';
 
-export type ActivityDeps = S3ActivityDeps & ElasticsearchActivityDeps;
+/**
+ * The clients activities are built over. Activities live in one folder per external system they
+ * touch (s3/, elasticsearch/); the worker is the only place that builds these clients.
+ */
+export interface ActivityDeps {
+  store: ObjectStore;
+  es: ElasticsearchClient;
+  indexPrefix: string;
+}
 
-/** Every activity Daybreak registers, built over the clients the worker composed. */
+/** Every activity Daybreak registers. */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createS3Activities(deps), ...createElasticsearchActivities(deps) };
+  return {
+    ...createS3SkeletonActivities(deps),
+    ...createElasticsearchSkeletonActivities(deps),
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

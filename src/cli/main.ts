@@ -1,71 +1,19 @@
-import { WorkflowIdReusePolicy } from '@temporalio/client';
-import { skeletonWorkflow } from '../workflows';
-import { addDays } from '../shared/days';
-import { skeletonWorkflowId } from '../shared/ids';
-import { runSearchAttributes } from '../shared/search-attributes';
-import { assertTenantId } from '../shared/tenant-id';
-import { createTemporalClient } from '../workers/clients';
-import { readConfig } from '../workers/config';
 import { parseArgs } from './args';
+import { COMMANDS } from './commands';
 
-const USAGE = `usage: daybreak <command> [options]
-
-commands:
-  skeleton [--tenant T] [--day YYYY-MM-DD] [--events N] [--bulk-mb M]
-      Runs the walking-skeleton workflow (S3 + Avro + Elasticsearch) and waits for its result.
-`;
-
-async function skeleton(args: Map<string, string>): Promise<void> {
-  const config = readConfig();
-  const tenantId = assertTenantId(args.get('tenant') ?? 'acme', '--tenant');
-  // The CLI is not workflow code: yesterday (UTC) is a fine default for a manual run.
-  const day = args.get('day') ?? addDays(new Date().toISOString().slice(0, 10), -1);
-  const client = await createTemporalClient(config.temporal);
-  const workflowId = skeletonWorkflowId(tenantId, day);
-  const handle = await client.workflow.start(skeletonWorkflow, {
-    taskQueue: config.temporal.taskQueue,
-    workflowId,
-    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-    args: [
-      {
-        tenantId,
-        day,
-        events: Number(args.get('events') ?? 1000),
-        bulkBytes: Number(args.get('bulk-mb') ?? 17) * 1024 * 1024,
-      },
-    ],
-    typedSearchAttributes: runSearchAttributes({
-      tenantId,
-      day,
-      pipelineVersion: 'skeleton',
-      runKind: 'primary',
-      trigger: 'cli',
-    }),
-    staticSummary: `Walking skeleton for ${tenantId} ${day}`,
-  });
-  console.log(`started ${workflowId} (run ${handle.firstExecutionRunId})`);
-  console.log(
-    `Web UI: ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(workflowId)}`,
-  );
-  const result = await handle.result();
-  console.log(JSON.stringify(result, null, 2));
-  await client.connection.close();
+function usage(): string {
+  return `usage: daybreak <command> [options]\n\ncommands:\n${COMMANDS.map((c) => `  ${c.usage}`).join('\n')}\n  help\n      Lists the commands.\n`;
 }
 
 async function main(argv: string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  const args = parseArgs(rest);
-  switch (command) {
-    case 'skeleton':
-      return skeleton(args);
-    case undefined:
-    case 'help':
-    case '--help':
-      console.log(USAGE);
-      return;
-    default:
-      throw new Error(`unknown command ${JSON.stringify(command)}\n${USAGE}`);
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help') {
+    console.log(usage());
+    return;
   }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) throw new Error(`unknown command ${JSON.stringify(name)}\n${usage()}`);
+  await command.run(parseArgs(rest));
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

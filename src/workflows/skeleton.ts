@@ -1,15 +1,18 @@
 import { proxyActivities, setCurrentDetails } from '@temporalio/workflow';
-import type { ElasticsearchActivities } from '../activities/elasticsearch';
-import type { S3Activities } from '../activities/s3';
+import type { ElasticsearchSkeletonActivities } from '../activities/elasticsearch/skeleton';
+import type { S3SkeletonActivities } from '../activities/s3/skeleton';
 import { activityRetry } from './activity-options';
 import type { SkeletonInput, SkeletonResult } from '../shared/skeleton-contracts';
 
-const s3 = proxyActivities<S3Activities>({
+const s3 = proxyActivities<S3SkeletonActivities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '1 minute',
   retry: activityRetry,
 });
-const es = proxyActivities<ElasticsearchActivities>({ startToCloseTimeout: '30 seconds', retry: activityRetry });
+const es = proxyActivities<ElasticsearchSkeletonActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: activityRetry,
+});
 
 /**
  * The walking skeleton: one pass through every real part (Avro on S3 with a conditional create and

@@ -1,14 +1,14 @@
 import type { Client } from '@elastic/elasticsearch';
-import { assertTenantId } from '../shared/tenant-id';
-import type { IndexSkeletonSummaryInput, IndexSkeletonSummaryResult } from '../shared/skeleton-contracts';
+import { assertTenantId } from '../../shared/tenant-id';
+import type { IndexSkeletonSummaryInput, IndexSkeletonSummaryResult } from '../../shared/skeleton-contracts';
 
-export interface ElasticsearchActivityDeps {
+export interface ElasticsearchSkeletonDeps {
   es: Client;
   indexPrefix: string;
 }
 
 /** Activities that write to Elasticsearch. */
-export function createElasticsearchActivities({ es, indexPrefix }: ElasticsearchActivityDeps) {
+export function createElasticsearchSkeletonActivities({ es, indexPrefix }: ElasticsearchSkeletonDeps) {
   return {
     /**
      * Indexes the skeleton's run summary. The document id is the tenant-day, so a retry or rerun
@@ -34,4 +34,4 @@ export function createElasticsearchActivities({ es, indexPrefix }: Elasticsearch
   };
 }
 
-export type ElasticsearchActivities = ReturnType<typeof createElasticsearchActivities>;
+export type ElasticsearchSkeletonActivities = ReturnType<typeof createElasticsearchSkeletonActivities>;

@@ -1,9 +1,9 @@
 import * as avro from 'avsc';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ObjectStore } from '../storage/object-store';
-import { AlreadyExistsError } from '../shared/errors';
-import { skeletonKey } from '../shared/keys';
+import type { ObjectStore } from '../../storage/object-store';
+import { AlreadyExistsError } from '../../shared/errors';
+import { skeletonKey } from '../../shared/keys';
 import type {
   ReadSkeletonEventsInput,
   ReadSkeletonEventsResult,
@@ -11,9 +11,9 @@ import type {
   UploadSkeletonBulkFileResult,
   WriteSkeletonEventsInput,
   WriteSkeletonEventsResult,
-} from '../shared/skeleton-contracts';
-import { decodeContainer, encodeContainer, loadSchema } from '../schemas/avro-container';
-import { readAll } from '../storage/object-store';
+} from '../../shared/skeleton-contracts';
+import { decodeContainer, encodeContainer, loadSchema } from '../../schemas/avro-container';
+import { readAll } from '../../storage/object-store';
 
 interface SkeletonEvent {
   eventId: string;
@@ -58,12 +58,12 @@ function fingerprint(type: avro.Type): string {
   return type.fingerprint('sha256').toString('hex');
 }
 
-export interface S3ActivityDeps {
+export interface S3SkeletonDeps {
   store: ObjectStore;
 }
 
 /** Activities that read and write the object store (S3 in every real deployment). */
-export function createS3Activities({ store }: S3ActivityDeps) {
+export function createS3SkeletonActivities({ store }: S3SkeletonDeps) {
   return {
     /**
      * Writes the skeleton's Avro events file with a conditional create, then proves that a second
@@ -126,4 +126,4 @@ export function createS3Activities({ store }: S3ActivityDeps) {
   };
 }
 
-export type S3Activities = ReturnType<typeof createS3Activities>;
+export type S3SkeletonActivities = ReturnType<typeof createS3SkeletonActivities>;

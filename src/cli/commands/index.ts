@@ -1,0 +1,5 @@
+import type { Command } from '../command';
+import { skeletonCommand } from './skeleton';
+
+/** Every `daybreak` subcommand, in the order `daybreak help` lists them. */
+export const COMMANDS: Command[] = [skeletonCommand];

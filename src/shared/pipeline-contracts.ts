@@ -1,0 +1,74 @@
+import type { BadDataPolicy } from './tenant-config';
+import type { RunKind } from './search-attributes';
+
+/**
+ * Contracts between the tenant-day workflow and the metric activities. Payloads carry object keys
+ * and counts, never data: outputs live in the object store under keys from src/shared/keys.ts.
+ */
+
+/** Which run an activity works for. Together these address a run's outputs (outputPrefix). */
+export interface RunRef {
+  tenantId: string;
+  /** The tenant's local day, ISO date. */
+  day: string;
+  /** IANA time zone of the tenant; the day spans [startOfLocalDay(day), startOfLocalDay(day + 1)). */
+  timeZone: string;
+  pipelineVersion: string;
+  runKind: RunKind;
+}
+
+/** Every input record is counted in exactly one bucket: read = accepted + quarantined + duplicates + outOfWindow. */
+export interface RecordCounts {
+  read: number;
+  accepted: number;
+  quarantined: number;
+  duplicates: number;
+  /** Records in the partitions read whose event time belongs to another local day (late or early arrivals). */
+  outOfWindow: number;
+}
+
+export interface PlanPartitionsInput extends RunRef {
+  /** Upper bound on partitions; small days get fewer. */
+  maxPartitions: number;
+}
+
+export interface PartitionPlan {
+  index: number;
+  count: number;
+  /** Raw event object keys this partition reads. */
+  inputKeys: string[];
+}
+
+export interface PlanPartitionsResult {
+  partitions: PartitionPlan[];
+  inputObjects: number;
+  inputBytes: number;
+}
+
+export interface AggregatePartitionInput extends RunRef {
+  partition: PartitionPlan;
+  badDataPolicy: BadDataPolicy;
+}
+
+export interface AggregatePartitionResult {
+  partialKey: string;
+  accounts: number;
+  counts: RecordCounts;
+  /** Keys of quarantined blocks/records written by this partition. */
+  quarantineKeys: string[];
+}
+
+/** One task of the metric task graph (src/metrics/task-graph.ts), run after its requirements. */
+export interface RunMetricTaskInput extends RunRef {
+  task: string;
+  /** For the task that merges partitions: the partial keys, in any order (the merge is order-independent). */
+  partialKeys?: string[];
+  /** Whether the primary version's outputs may stand in for missing earlier days of this run's own (shadow warm-up). */
+  primaryPipelineVersion?: string;
+}
+
+export interface RunMetricTaskResult {
+  task: string;
+  outputKey: string;
+  records: number;
+}
