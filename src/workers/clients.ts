@@ -1,6 +1,9 @@
 import { CreateBucketCommand, HeadBucketCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import { Client, Connection } from '@temporalio/client';
+import { mkdir } from 'node:fs/promises';
+import { FsObjectStore } from '../storage/fs-object-store';
+import type { ObjectStore } from '../storage/object-store';
 import { S3ObjectStore } from '../storage/s3-object-store';
 import type { DaybreakConfig } from './config';
 
@@ -29,10 +32,17 @@ export async function ensureBucket(s3: S3Client, bucket: string): Promise<void> 
   }
 }
 
-export async function createObjectStore(config: DaybreakConfig['s3']): Promise<S3ObjectStore> {
+export async function createS3ObjectStore(config: DaybreakConfig['s3']): Promise<S3ObjectStore> {
   const s3 = createS3Client(config);
   await ensureBucket(s3, config.bucket);
   return new S3ObjectStore(s3, config.bucket);
+}
+
+/** The configured object store: the embedded filesystem store by default, S3 with DAYBREAK_STORE=s3. */
+export async function createObjectStore(config: DaybreakConfig): Promise<ObjectStore> {
+  if (config.store.kind === 's3') return createS3ObjectStore(config.s3);
+  await mkdir(config.store.fsRoot, { recursive: true });
+  return new FsObjectStore(config.store.fsRoot);
 }
 
 export function createElasticsearchClient(config: DaybreakConfig['elasticsearch']): ElasticsearchClient {

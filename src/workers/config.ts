@@ -1,9 +1,13 @@
+import * as path from 'node:path';
+
 /**
  * Daybreak's configuration, read from the environment in one place. Every variable is listed in the
  * README; defaults match deploy/local/stack.env so a fresh clone works without any.
  */
 export interface DaybreakConfig {
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
+  /** Where data lives: the embedded filesystem store (default) or S3. */
+  store: { kind: 'fs' | 's3'; fsRoot: string };
   s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; bucket: string };
   elasticsearch: { url: string; indexPrefix: string };
   worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number };
@@ -18,6 +22,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DaybreakConfig
       namespace: env.DAYBREAK_TEMPORAL_NAMESPACE ?? 'default',
       taskQueue: env.DAYBREAK_TASK_QUEUE ?? 'daybreak',
       uiUrl: env.DAYBREAK_TEMPORAL_UI_URL ?? `http://127.0.0.1:${uiPort}`,
+    },
+    store: {
+      kind: storeKind(env.DAYBREAK_STORE),
+      fsRoot: env.DAYBREAK_FS_ROOT ?? path.resolve('.daybreak', 'store'),
     },
     s3: {
       endpoint: env.DAYBREAK_S3_ENDPOINT ?? `http://127.0.0.1:${env.DAYBREAK_S3_PORT ?? '7070'}`,
@@ -35,6 +43,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DaybreakConfig
       maxConcurrentWorkflowTasks: positiveInt(env, 'DAYBREAK_MAX_CONCURRENT_WORKFLOW_TASKS', 20),
     },
   };
+}
+
+function storeKind(raw: string | undefined): 'fs' | 's3' {
+  if (raw === undefined || raw === '' || raw === 'fs') return 'fs';
+  if (raw === 's3') return 's3';
+  throw new Error(`DAYBREAK_STORE=${JSON.stringify(raw)} must be "fs" or "s3"`);
 }
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

@@ -9,7 +9,7 @@ import { readConfig } from './config';
  */
 async function main(): Promise<void> {
   const config = readConfig();
-  const store = await createObjectStore(config.s3);
+  const store = await createObjectStore(config);
   const es = createElasticsearchClient(config.elasticsearch);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   try {

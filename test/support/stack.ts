@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import { NativeConnection } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
-import { createElasticsearchClient, createObjectStore, createTemporalClient } from '../../src/workers/clients';
+import { createElasticsearchClient, createS3ObjectStore, createTemporalClient } from '../../src/workers/clients';
 import type { DaybreakConfig } from '../../src/workers/config';
 import { readConfig } from '../../src/workers/config';
 import type { S3ObjectStore } from '../../src/storage/s3-object-store';
@@ -24,7 +24,7 @@ export async function connectStack(): Promise<Stack> {
   const config = readConfig();
   const client = await createTemporalClient(config.temporal);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const store = await createObjectStore(config.s3);
+  const store = await createS3ObjectStore(config.s3);
   const es = createElasticsearchClient(config.elasticsearch);
   return {
     config,
