@@ -41,6 +41,8 @@ export interface PipelineVersions {
   shadow?: string;
   /** The rollout workflow that assigned these versions and wants each day's verdict. */
   rolloutWorkflowId?: string;
+  /** The comparison policy the shadow's outputs are judged by (src/compare policies). */
+  comparisonPolicy?: string;
 }
 
 export interface QueuedRun extends RunRequest {

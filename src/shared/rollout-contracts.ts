@@ -7,6 +7,8 @@ export type RolloutStage = 'shadow' | 'eligible' | 'promoted' | 'finished' | 'ro
 export type Verdict = 'clean' | 'expected-differences' | 'unexpected-differences' | 'shadow-failed';
 
 export interface RolloutPolicy {
+  /** The registered comparison policy written for this change (src/compare). */
+  comparisonPolicy: string;
   /** Consecutive days with a clean or expected-only verdict that make a tenant eligible. */
   cleanDaysToEligible: number;
   /** Promote eligible tenants without an operator. */

@@ -18,9 +18,9 @@ export interface TenantDayInput {
   /** Base task queue; each version's runs go to versionTaskQueue(base, version). */
   baseTaskQueue?: string;
   /** For a primary run: the version to run in shadow next to it, as a child workflow. */
-  shadow?: { pipelineVersion: string; rolloutWorkflowId?: string };
+  shadow?: { pipelineVersion: string; rolloutWorkflowId?: string; comparisonPolicy?: string };
   /** For a shadow run: the primary run it is compared with, and the rollout that wants the verdict. */
-  comparedWith?: { pipelineVersion: string; workflowId: string; rolloutWorkflowId?: string };
+  comparedWith?: { pipelineVersion: string; workflowId: string; rolloutWorkflowId?: string; comparisonPolicy?: string };
 }
 
 export interface TaskTiming {

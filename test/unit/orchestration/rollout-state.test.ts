@@ -7,7 +7,7 @@ function rollout(cleanDays = 2): RolloutState {
   return {
     candidateVersion: 'v2',
     baselineVersion: 'v1',
-    policy: { cleanDaysToEligible: cleanDays, autoPromote: false },
+    policy: { comparisonPolicy: 'identical', cleanDaysToEligible: cleanDays, autoPromote: false },
     tenants: ['acme', 'globex'].map((tenantId) => ({
       tenantId,
       tenant: settings,
