@@ -1,0 +1,287 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CorruptDataError } from '../../../src/shared/errors';
+import type { RawEvent } from '../../../src/shared/events';
+import { readRawEvents } from '../../../src/schemas/event-reader';
+import { encodeOcf } from '../../../src/schemas/ocf';
+import type { RawEventV1, RawEventV2 } from '../../../src/schemas/raw-event-schemas';
+import { RAW_EVENT_SCHEMAS, RAW_EVENT_SUBJECT } from '../../../src/schemas/raw-event-schemas';
+import { SchemaRegistry } from '../../../src/schemas/registry';
+import { FsObjectStore } from '../../../src/storage/fs-object-store';
+import { readAll } from '../../../src/storage/object-store';
+
+const TENANT = 'acme';
+const DAY = '2026-03-08';
+const T0 = Date.parse('2026-03-08T05:00:00Z');
+const SYNC = Buffer.from('0123456789abcdef');
+
+function store(): FsObjectStore {
+  return new FsObjectStore(mkdtempSync(path.join(tmpdir(), 'daybreak-reader-')));
+}
+
+function v3(n: number, overrides: Partial<RawEvent> = {}): RawEvent {
+  return {
+    eventId: `e-${n}`,
+    tenantId: TENANT,
+    accountId: `a-${n % 7}`,
+    userId: `u-${n % 13}`,
+    type: 'login',
+    occurredAt: T0 + n * 1000,
+    value: n + 0.25,
+    properties: { note: 'مرحبا 👋 é' },
+    sessionId: n % 2 ? `s-${n}` : null,
+    ...overrides,
+  };
+}
+
+function asV1(e: RawEvent): RawEventV1 {
+  return {
+    eventId: e.eventId,
+    tenantId: e.tenantId,
+    accountId: e.accountId,
+    user: e.userId,
+    type: e.type,
+    occurredAt: e.occurredAt,
+    value: e.value,
+    properties: e.properties,
+  };
+}
+
+async function file(version: 1 | 2 | 3, events: RawEvent[], blockRecords = 10): Promise<Buffer> {
+  const records =
+    version === 1
+      ? events.map(asV1)
+      : version === 2
+        ? events.map((e): RawEventV2 => ({ ...asV1(e), sessionId: e.sessionId }))
+        : events;
+  return readAll(encodeOcf<object>({ schema: RAW_EVENT_SCHEMAS[version], records, sync: SYNC, blockRecords }));
+}
+
+async function collect(iterable: AsyncIterable<RawEvent>): Promise<RawEvent[]> {
+  const out: RawEvent[] = [];
+  for await (const e of iterable) out.push(e);
+  return out;
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, i) => from + i);
+}
+
+describe('readRawEvents', () => {
+  it('reads files of every writer version as v3, in key order', async () => {
+    const s = store();
+    await s.put(
+      'raw/a.avro',
+      await file(
+        1,
+        range(0, 25).map((n) => v3(n)),
+      ),
+    );
+    await s.put(
+      'raw/b.avro',
+      await file(
+        2,
+        range(25, 50).map((n) => v3(n)),
+      ),
+    );
+    await s.put(
+      'raw/c.avro',
+      await file(
+        3,
+        range(50, 75).map((n) => v3(n)),
+      ),
+    );
+    const { events, result } = readRawEvents({
+      store: s,
+      tenantId: TENANT,
+      keys: ['raw/c.avro', 'raw/a.avro', 'raw/b.avro'],
+      policy: 'fail',
+      quarantineDate: DAY,
+    });
+    const read = await collect(events);
+    expect(read.map((e) => e.eventId)).toEqual([...range(50, 75), ...range(0, 50)].map((n) => `e-${n}`));
+    expect(read[25]).toEqual({ ...v3(0), sessionId: null });
+    expect(read[0]).toEqual(v3(50));
+    expect(read[50].sessionId).toBe('s-25');
+    expect(result().counts).toEqual({ read: 75, accepted: 75, quarantined: 0, duplicates: 0, outOfWindow: 0 });
+  });
+
+  it('drops duplicate event ids across files and filters by window, counting every record once', async () => {
+    const s = store();
+    await s.put(
+      'raw/a.avro',
+      await file(
+        3,
+        [...range(0, 20), 5, 6].map((n) => v3(n)),
+      ),
+    );
+    await s.put(
+      'raw/b.avro',
+      await file(
+        1,
+        range(15, 30).map((n) => v3(n)),
+      ),
+    );
+    const { events, result } = readRawEvents({
+      store: s,
+      tenantId: TENANT,
+      keys: ['raw/a.avro', 'raw/b.avro'],
+      policy: 'fail',
+      quarantineDate: DAY,
+      window: { startMs: T0 + 2000, endMs: T0 + 25_000 },
+    });
+    const read = await collect(events);
+    expect(read.map((e) => e.eventId)).toEqual(range(2, 25).map((n) => `e-${n}`));
+    // 37 read: 23 accepted, 2 (5, 6) + 5 (15-19) duplicates, 2 (0, 1) + 5 (25-29) out of window.
+    expect(result().counts).toEqual({ read: 37, accepted: 23, quarantined: 0, duplicates: 7, outOfWindow: 7 });
+  });
+
+  it('projects to the listed fields (plus eventId and occurredAt)', async () => {
+    const s = store();
+    await s.put(
+      'raw/a.avro',
+      await file(
+        1,
+        range(0, 3).map((n) => v3(n)),
+      ),
+    );
+    const { events } = readRawEvents({
+      store: s,
+      tenantId: TENANT,
+      keys: ['raw/a.avro'],
+      policy: 'fail',
+      quarantineDate: DAY,
+      fields: ['accountId', 'userId'],
+    });
+    const read = await collect(events);
+    expect({ ...read[1] }).toEqual({ eventId: 'e-1', occurredAt: T0 + 1000, accountId: 'a-1', userId: 'u-1' });
+  });
+
+  describe('bad data', () => {
+    async function corruptStore() {
+      const s = store();
+      const good = await file(
+        3,
+        range(0, 30).map((n) => v3(n)),
+      );
+      // Blocks of 10 records: find the second block's sync marker and break it.
+      const syncs: number[] = [];
+      for (let i = good.indexOf(SYNC); i >= 0; i = good.indexOf(SYNC, i + 1)) syncs.push(i);
+      expect(syncs.length).toBe(4); // header + 3 blocks
+      const badSync = Buffer.from(good);
+      badSync[syncs[2]] ^= 0xff;
+      const truncated = good.subarray(0, syncs[3] - 5);
+      const garbage = Buffer.from(good);
+      // Overwrite the second block's data (not its header): it no longer decodes.
+      const headerEnd = syncs[1] + 16;
+      garbage.fill(0xfe, headerEnd + 4, syncs[2]);
+      await s.put('raw/bad-sync.avro', badSync);
+      await s.put('raw/truncated.avro', truncated);
+      await s.put('raw/garbage.avro', garbage);
+      await s.put(
+        'raw/good.avro',
+        await file(
+          2,
+          range(100, 110).map((n) => v3(n)),
+        ),
+      );
+      await s.put('raw/not-avro.avro', Buffer.from('hello, world'));
+      return s;
+    }
+
+    it('fails with the tenant, key, byte offset and problem under policy fail', async () => {
+      const s = await corruptStore();
+      for (const [key, pattern] of [
+        ['raw/bad-sync.avro', /tenant acme: object raw\/bad-sync.avro at byte \d+: bad sync marker/],
+        ['raw/truncated.avro', /tenant acme: object raw\/truncated.avro at byte \d+: truncated file/],
+        ['raw/garbage.avro', /tenant acme: object raw\/garbage.avro at byte \d+: undecodable block of 10 records/],
+        ['raw/not-avro.avro', /at byte 0: not an Avro container file/],
+      ] as const) {
+        const { events } = readRawEvents({
+          store: s,
+          tenantId: TENANT,
+          keys: [key],
+          policy: 'fail',
+          quarantineDate: DAY,
+        });
+        const error = await collect(events).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(CorruptDataError);
+        expect((error as CorruptDataError).message).toMatch(pattern);
+        expect((error as CorruptDataError).key).toBe(key);
+      }
+    });
+
+    it('quarantines bad blocks and goes on, accounting for every record', async () => {
+      const s = await corruptStore();
+      const keys = [
+        'raw/bad-sync.avro',
+        'raw/truncated.avro',
+        'raw/garbage.avro',
+        'raw/not-avro.avro',
+        'raw/good.avro',
+      ];
+      const { events, result } = readRawEvents({
+        store: s,
+        tenantId: TENANT,
+        keys,
+        policy: 'quarantine',
+        quarantineDate: DAY,
+      });
+      const read = await collect(events);
+      const { counts, quarantineKeys, problems } = result();
+      // bad-sync: blocks 1 and 3 (20) read, block 2 quarantined; truncated: block 3 quarantined (its
+      // ids repeat bad-sync's); garbage: block 2 quarantined; good: 10 new ones.
+      expect(counts.quarantined).toBe(30);
+      expect(counts.read).toBe(counts.accepted + counts.quarantined + counts.duplicates + counts.outOfWindow);
+      expect(counts.read).toBe(30 + 30 + 30 + 10);
+      expect(read.map((e) => e.eventId)).toEqual(
+        [...range(0, 10), ...range(20, 30), ...range(10, 20), ...range(100, 110)].map((n) => `e-${n}`),
+      );
+      expect(quarantineKeys).toHaveLength(4);
+      expect(quarantineKeys[0]).toMatch(
+        /^quarantine\/tenant=acme\/date=2026-03-08\/raw_bad-sync.avro\/bad-sync-at-\d+\.bin$/,
+      );
+      expect(problems.map((p) => p.records)).toEqual([10, 10, 10, 0]);
+      for (const key of quarantineKeys) expect(await s.exists(key)).toBe(true);
+      expect((await s.getBytes(quarantineKeys[3])).toString()).toBe('hello, world');
+    });
+
+    it('treats a file whose writer schema is not registered as bad data, counting its records', async () => {
+      const s = store();
+      const registry = new SchemaRegistry(s);
+      await registry.register(RAW_EVENT_SUBJECT, RAW_EVENT_SCHEMAS[3]);
+      await s.put(
+        'raw/v3.avro',
+        await file(
+          3,
+          range(0, 12).map((n) => v3(n)),
+        ),
+      );
+      await s.put(
+        'raw/v1.avro',
+        await file(
+          1,
+          range(12, 24).map((n) => v3(n)),
+        ),
+      );
+      const { events, result } = readRawEvents({
+        store: s,
+        tenantId: TENANT,
+        keys: ['raw/v3.avro', 'raw/v1.avro'],
+        policy: 'quarantine',
+        quarantineDate: DAY,
+        registry,
+      });
+      expect(await collect(events)).toHaveLength(12);
+      const { counts, problems, quarantineKeys } = result();
+      expect(counts).toEqual({ read: 24, accepted: 12, quarantined: 12, duplicates: 0, outOfWindow: 0 });
+      expect(problems[0].reason).toMatch(/^unknown schema fingerprint [0-9a-f]{64}$/);
+      expect((await s.getBytes(quarantineKeys[0])).equals(await s.getBytes('raw/v1.avro'))).toBe(true);
+    });
+  });
+});
