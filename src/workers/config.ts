@@ -10,7 +10,21 @@ export interface DaybreakConfig {
   store: { kind: 'fs' | 's3'; fsRoot: string };
   s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; bucket: string };
   elasticsearch: { url: string; indexPrefix: string };
-  worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number };
+  worker: {
+    maxConcurrentActivities: number;
+    maxConcurrentWorkflowTasks: number;
+    /** Activity slots per worker on each backfill queue: the cap on backfill work across tenants. */
+    maxConcurrentBackfillActivities: number;
+    /** Whether this worker also polls the base queue (lanes, triggers, rollouts). */
+    coordination: boolean;
+  };
+  pipeline: {
+    /** Pipeline versions this worker serves, each on its own task queue. */
+    versions: string[];
+    /** Primary version of a tenant whose lane has no rollout state yet. */
+    defaultPrimaryVersion: string;
+    tenantsFile: string;
+  };
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): DaybreakConfig {
@@ -41,6 +55,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DaybreakConfig
     worker: {
       maxConcurrentActivities: positiveInt(env, 'DAYBREAK_MAX_CONCURRENT_ACTIVITIES', 8),
       maxConcurrentWorkflowTasks: positiveInt(env, 'DAYBREAK_MAX_CONCURRENT_WORKFLOW_TASKS', 20),
+      maxConcurrentBackfillActivities: positiveInt(env, 'DAYBREAK_MAX_CONCURRENT_BACKFILL_ACTIVITIES', 1),
+      coordination: (env.DAYBREAK_WORKER_COORDINATION ?? 'true') !== 'false',
+    },
+    pipeline: {
+      versions: (env.DAYBREAK_PIPELINE_VERSIONS ?? 'v1,v2')
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean),
+      defaultPrimaryVersion: env.DAYBREAK_PRIMARY_VERSION ?? 'v1',
+      tenantsFile: env.DAYBREAK_TENANTS_FILE ?? path.resolve('deploy', 'tenants.json'),
     },
   };
 }
