@@ -1,0 +1,285 @@
+import type { AccountDocument } from '../shared/account-document';
+import { InvalidInputError } from '../shared/errors';
+import type { AccountAttributes } from '../shared/events';
+import { BILLING_EVENT_TYPES } from '../shared/events';
+import type { AccountDayState } from './account-state';
+import { emptyAccountDayState } from './account-state';
+import { distinctCount } from './monoids/distinct';
+import { compareStrings } from './monoids/monoid';
+import { sortedCounts } from './monoids/basic';
+import type { RollingState } from './rolling';
+import type { HealthFactors } from './formulas';
+import {
+  HEALTH_WEIGHTS_V1,
+  HEALTH_WEIGHTS_V2_BILLING,
+  activityPercentiles,
+  billingHealth,
+  breadthFactor,
+  healthDelta,
+  lifecycleFactor,
+  trendFactor,
+  trendWoW,
+  weightedHealth,
+} from './formulas';
+import type { TaskGraph, TaskSpec } from './task-graph';
+import { topologicalOrder } from './task-graph';
+
+export const PIPELINE_VERSIONS = ['v1', 'v2'] as const;
+export type PipelineVersionName = (typeof PIPELINE_VERSIONS)[number];
+
+/** Task names of the metric graph (the same tasks in v1 and v2; v2 differs inside account-documents). */
+export const MetricTasks = {
+  AggregatePartitions: 'aggregate-partitions',
+  Attributes: 'attributes',
+  DailyUsage: 'daily-usage',
+  RollingWindows: 'rolling-windows',
+  AccountDocuments: 'account-documents',
+} as const;
+
+/** Datasets, relative to the run's output prefix (outputKey(run, path)). */
+export const MetricDatasets = {
+  Partials: 'partials/',
+  Attributes: 'attributes.avro',
+  DailyUsage: 'daily-usage.avro',
+  Rolling: 'rolling.avro',
+  Accounts: 'accounts.avro',
+} as const;
+
+/** File name of partition `index` (0-based) of `count`: partials/part-0001-of-0003.avro is the first of three. */
+export function partialPath(index: number, count: number): string {
+  const pad = (n: number) => String(n).padStart(4, '0');
+  return `partials/part-${pad(index + 1)}-of-${pad(count)}.avro`;
+}
+
+const METRIC_TASKS: readonly TaskSpec[] = [
+  {
+    name: MetricTasks.AggregatePartitions,
+    requires: [],
+    output: MetricDatasets.Partials,
+    partitioned: true,
+    description: "Fan-out: each partition of the day's raw events aggregated into per-account partial states.",
+  },
+  {
+    name: MetricTasks.Attributes,
+    requires: [],
+    output: MetricDatasets.Attributes,
+    partitioned: false,
+    description: "The day's account attribute snapshot, validated and sorted by accountId.",
+  },
+  {
+    name: MetricTasks.DailyUsage,
+    requires: [MetricTasks.AggregatePartitions],
+    output: MetricDatasets.DailyUsage,
+    partitioned: false,
+    description: "Partials merged into one state per account: the day's stored daily sketch.",
+  },
+  {
+    name: MetricTasks.RollingWindows,
+    requires: [MetricTasks.DailyUsage],
+    output: MetricDatasets.Rolling,
+    partitioned: false,
+    description: '7/30-day users and events and 30-day billing, merged from 30 daily states; first/last activity ever.',
+  },
+  {
+    name: MetricTasks.AccountDocuments,
+    requires: [MetricTasks.DailyUsage, MetricTasks.RollingWindows, MetricTasks.Attributes],
+    output: MetricDatasets.Accounts,
+    partitioned: false,
+    description: 'Percentiles, health and health delta: one AccountDocument per account, sorted by accountId.',
+  },
+];
+
+/** What a health formula sees of one account. */
+export interface HealthInput {
+  activityPercentile: number;
+  trendWoW: number | null;
+  events7d: number;
+  activeUsers7d: number;
+  seats: number;
+  lifecycleStage: string;
+  /** Billing health over 30 days (the document's billingHealth). */
+  billingHealth: number;
+  billing30d: BillingCounts;
+  billingToday: BillingCounts;
+}
+
+export interface BillingCounts {
+  paid: number;
+  overdue: number;
+  failed: number;
+}
+
+export interface MetricPipeline {
+  version: PipelineVersionName;
+  description: string;
+  graph: TaskGraph;
+  healthScore(input: HealthInput): number;
+}
+
+function v1Factors(h: HealthInput): HealthFactors {
+  return {
+    activity: h.activityPercentile / 100,
+    trend: trendFactor(h.trendWoW, h.events7d),
+    breadth: breadthFactor(h.activeUsers7d, h.seats),
+    lifecycle: lifecycleFactor(h.lifecycleStage),
+    billing: h.billingHealth,
+  };
+}
+
+const v1: MetricPipeline = {
+  version: 'v1',
+  description: 'Usage, rolling windows, trend, activity percentile and a weighted health score.',
+  graph: { name: 'v1', tasks: METRIC_TASKS },
+  healthScore: (h) => weightedHealth(v1Factors(h), HEALTH_WEIGHTS_V1),
+};
+
+/**
+ * v2 (candidate): for accounts with billing events today, billing counts for more (35 of 100
+ * points instead of 15) and today's billing events weigh three times as much as older ones in the
+ * billing factor. Every other account scores exactly as in v1.
+ */
+const v2: MetricPipeline = {
+  version: 'v2',
+  description: 'v1, with a recency-weighted, heavier billing factor for accounts with billing events today.',
+  graph: { name: 'v2', tasks: METRIC_TASKS },
+  healthScore(h) {
+    const t = h.billingToday;
+    if (t.paid + t.overdue + t.failed === 0) return v1.healthScore(h);
+    const b = h.billing30d;
+    const recency = billingHealth(b.paid + 2 * t.paid, b.overdue + 2 * t.overdue, b.failed + 2 * t.failed);
+    return weightedHealth({ ...v1Factors(h), billing: recency }, HEALTH_WEIGHTS_V2_BILLING);
+  },
+};
+
+const PIPELINES: Record<PipelineVersionName, MetricPipeline> = { v1, v2 };
+
+export function isPipelineVersionName(value: string): value is PipelineVersionName {
+  return (PIPELINE_VERSIONS as readonly string[]).includes(value);
+}
+
+/** The metric pipeline of a version, by name. */
+export function getPipeline(version: string): MetricPipeline {
+  if (!isPipelineVersionName(version)) {
+    throw new InvalidInputError(
+      `pipelineVersion ${JSON.stringify(version)} has no metric pipeline; known: ${PIPELINE_VERSIONS.join(', ')}`,
+    );
+  }
+  return PIPELINES[version];
+}
+
+/** What the tenant-day workflow walks: each task's name, requirements and whether it is the partition fan-out. */
+export interface PipelineTask {
+  name: string;
+  requires: string[];
+  partitioned: boolean;
+  output: string;
+}
+
+export function pipelineTaskGraph(version: string): PipelineTask[] {
+  return topologicalOrder(getPipeline(version).graph).map((t) => ({
+    name: t.name,
+    requires: [...t.requires],
+    partitioned: t.partitioned,
+    output: t.output,
+  }));
+}
+
+/** Sorts and validates an attribute snapshot: one row per account (a later duplicate row wins). */
+export function normalizeAttributes(rows: Iterable<AccountAttributes>): AccountAttributes[] {
+  const byAccount = new Map<string, AccountAttributes>();
+  for (const row of rows) byAccount.set(row.accountId, row);
+  return [...byAccount.values()].sort((x, y) => compareStrings(x.accountId, y.accountId));
+}
+
+export interface BuildDocumentsInput {
+  tenantId: string;
+  day: string;
+  pipeline: MetricPipeline;
+  today: readonly AccountDayState[];
+  rolling: readonly RollingState[];
+  attributes: readonly AccountAttributes[];
+  /** This run's documents of the previous day, for healthDelta; null when that day is missing. */
+  previous: readonly AccountDocument[] | null;
+}
+
+function billingOf(byType: Record<string, number>): BillingCounts {
+  return {
+    paid: byType['invoice_paid'] ?? 0,
+    overdue: byType['invoice_overdue'] ?? 0,
+    failed: byType['payment_failed'] ?? 0,
+  };
+}
+
+/**
+ * The day's documents: one per account that is in the attribute snapshot, had events today, or
+ * had events in the last 30 days; sorted by accountId.
+ */
+export function buildAccountDocuments(input: BuildDocumentsInput): AccountDocument[] {
+  const todayBy = new Map(input.today.map((s) => [s.accountId, s]));
+  const rollingBy = new Map(input.rolling.map((r) => [r.accountId, r]));
+  const attributesBy = new Map(input.attributes.map((a) => [a.accountId, a]));
+  const previousBy = new Map((input.previous ?? []).map((d) => [d.accountId, d.healthScore]));
+  const ids = new Set<string>([...attributesBy.keys(), ...todayBy.keys()]);
+  for (const r of input.rolling) if (r.events30d > 0) ids.add(r.accountId);
+  const accountIds = [...ids].sort(compareStrings);
+  const rows = accountIds.map((accountId) => ({
+    accountId,
+    day: todayBy.get(accountId) ?? emptyAccountDayState(accountId),
+    rolling: rollingBy.get(accountId),
+    attributes: attributesBy.get(accountId),
+  }));
+  const percentiles = activityPercentiles(rows.map((r) => r.rolling?.events7d ?? 0));
+  return rows.map((row, i): AccountDocument => {
+    const r = row.rolling;
+    const events7d = r?.events7d ?? 0;
+    const eventsPrevious7d = r?.eventsPrevious7d ?? 0;
+    const trend = trendWoW(events7d, eventsPrevious7d);
+    const billingToday = billingOf(row.day.eventsByType);
+    const billing30d = {
+      paid: r?.invoicePaid30d ?? 0,
+      overdue: r?.invoiceOverdue30d ?? 0,
+      failed: r?.paymentFailed30d ?? 0,
+    };
+    const billing = billingHealth(billing30d.paid, billing30d.overdue, billing30d.failed);
+    const lifecycleStage = row.attributes?.lifecycleStage ?? 'unknown';
+    const activeUsers7d = r?.activeUsers7d ?? 0;
+    const score = input.pipeline.healthScore({
+      activityPercentile: percentiles[i],
+      trendWoW: trend,
+      events7d,
+      activeUsers7d,
+      seats: row.attributes?.seats ?? 0,
+      lifecycleStage,
+      billingHealth: billing,
+      billing30d,
+      billingToday,
+    });
+    let billingEvents = 0;
+    for (const t of BILLING_EVENT_TYPES) billingEvents += row.day.eventsByType[t] ?? 0;
+    return {
+      tenantId: input.tenantId,
+      accountId: row.accountId,
+      day: input.day,
+      pipelineVersion: input.pipeline.version,
+      accountName: row.attributes?.accountName ?? '',
+      lifecycleStage,
+      eventsTotal: row.day.events,
+      eventsByType: sortedCounts(row.day.eventsByType),
+      activeUsers: distinctCount(row.day.users),
+      sessions: distinctCount(row.day.sessions),
+      firstActivityAt: r?.firstSeenEver ?? null,
+      lastActivityAt: r?.lastSeenEver ?? null,
+      activeUsers7d,
+      activeUsers30d: r?.activeUsers30d ?? 0,
+      events7d,
+      events30d: r?.events30d ?? 0,
+      eventsPrevious7d,
+      trendWoW: trend,
+      activityPercentile: percentiles[i],
+      billingEvents,
+      billingHealth: billing,
+      healthScore: score,
+      healthDelta: healthDelta(score, previousBy.get(row.accountId)),
+    };
+  });
+}

@@ -1,0 +1,199 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import * as avro from 'avsc';
+import type { Monoid } from '../../../src/metrics/monoids';
+import {
+  DISTINCT_EXACT_LIMIT,
+  HLL_REGISTERS,
+  countByKeyMonoid,
+  countMonoid,
+  distinctCount,
+  distinctMonoid,
+  distinctOf,
+  DistinctAccumulator,
+  exactDistinctMonoid,
+  firstSeenMonoid,
+  hllAdd,
+  hllEmpty,
+  hllEstimate,
+  hyperLogLogMonoid,
+  integerSumMonoid,
+  lastSeenMonoid,
+  maxMonoid,
+  minMonoid,
+  momentsMean,
+  momentsMonoid,
+  momentsOf,
+  momentsVariance,
+  murmur3,
+  quantileSketchMonoid,
+  sketchOf,
+  sketchQuantile,
+} from '../../../src/metrics/monoids';
+
+/** Monoid laws, checked on the Avro encoding of states so "equal" means byte-identical. */
+function laws<S>(monoid: Monoid<S>, arb: fc.Arbitrary<S>, toAvro: (s: S) => unknown = (s) => s) {
+  const type = avro.Type.forSchema(monoid.schema as avro.Schema);
+  const bytes = (s: S) => type.toBuffer(toAvro(s)).toString('hex');
+  describe(`${monoid.name} monoid`, () => {
+    it('has an identity', () => {
+      fc.assert(
+        fc.property(arb, (a) => {
+          expect(bytes(monoid.merge(monoid.empty(), a))).toBe(bytes(a));
+          expect(bytes(monoid.merge(a, monoid.empty()))).toBe(bytes(a));
+        }),
+      );
+    });
+    it('is associative', () => {
+      fc.assert(
+        fc.property(arb, arb, arb, (a, b, c) => {
+          expect(bytes(monoid.merge(monoid.merge(a, b), c))).toBe(bytes(monoid.merge(a, monoid.merge(b, c))));
+        }),
+      );
+    });
+    if (monoid.commutative) {
+      it('is commutative', () => {
+        fc.assert(
+          fc.property(arb, arb, (a, b) => {
+            expect(bytes(monoid.merge(a, b))).toBe(bytes(monoid.merge(b, a)));
+          }),
+        );
+      });
+    }
+    it('leaves its arguments unchanged', () => {
+      fc.assert(
+        fc.property(arb, arb, (a, b) => {
+          const before = [bytes(a), bytes(b)];
+          monoid.merge(a, b);
+          expect([bytes(a), bytes(b)]).toEqual(before);
+        }),
+      );
+    });
+  });
+}
+
+const int = fc.integer({ min: -1_000_000, max: 1_000_000 });
+const ts = fc.integer({ min: 0, max: 2_000_000_000_000 });
+const word = fc.constantFrom('a', 'b', 'c', 'ä', '日本', '👋', 'z');
+const values = fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { maxLength: 30 });
+const userSets = fc.array(fc.string({ maxLength: 6 }), { maxLength: 400 });
+
+laws(countMonoid, fc.nat({ max: 1e9 }));
+laws(integerSumMonoid, int);
+laws(minMonoid, fc.option(ts, { nil: null }));
+laws(maxMonoid, fc.option(ts, { nil: null }));
+const seen = fc.oneof(
+  fc.constant({ at: null, value: null }),
+  fc.record({ at: fc.integer({ min: 0, max: 5 }), value: fc.option(word, { nil: null }) }),
+);
+laws(firstSeenMonoid, seen);
+laws(lastSeenMonoid, seen);
+laws(
+  countByKeyMonoid,
+  fc
+    .array(fc.tuple(word, fc.nat({ max: 1000 })), { maxLength: 5 })
+    .map((pairs) => countByKeyMonoid.merge({}, Object.fromEntries(pairs))),
+);
+laws(
+  exactDistinctMonoid,
+  fc.array(word).map((xs) => exactDistinctMonoid.merge([], [...new Set(xs)].sort())),
+);
+laws(
+  hyperLogLogMonoid,
+  fc.array(fc.string(), { maxLength: 50 }).map((xs) => {
+    const r = hllEmpty();
+    xs.forEach((x) => hllAdd(r, x));
+    return r;
+  }),
+  (s) => Buffer.from(s),
+);
+laws(distinctMonoid, userSets.map(distinctOf), (s) => ({ values: s.values, hll: s.hll && Buffer.from(s.hll) }));
+laws(momentsMonoid, values.map(momentsOf));
+laws(quantileSketchMonoid, values.map(sketchOf));
+
+describe('MurmurHash3_x86_32', () => {
+  it('matches the reference vectors (seed 0, UTF-8)', () => {
+    expect(murmur3('')).toBe(0);
+    expect(murmur3('hello')).toBe(0x248bfa47);
+    expect(murmur3('The quick brown fox jumps over the lazy dog')).toBe(0x2e4ff723);
+  });
+  it('hashes a string as its UTF-8 bytes (astral characters are 4 bytes)', () => {
+    expect(murmur3('👋')).not.toBe(murmur3('\ud83d'));
+    expect(murmur3('\ud83d')).toBe(murmur3('\ufffd'));
+  });
+});
+
+describe('HyperLogLog (p=12, one byte per register)', () => {
+  it('stays within 5% (3 standard errors of 1.63%) of the exact count', () => {
+    for (const n of [300, 1_000, 10_000, 100_000, 500_000]) {
+      const r = hllEmpty();
+      for (let i = 0; i < n; i++) hllAdd(r, `user-${i}@tenant`);
+      const error = Math.abs(hllEstimate(r) - n) / n;
+      expect(error, `n=${n}`).toBeLessThan(0.05);
+    }
+  });
+  it('uses the documented register layout: index = top 12 bits, value = leading zeros + 1', () => {
+    const r = hllEmpty();
+    hllAdd(r, 'hello');
+    const h = 0x248bfa47;
+    const index = h >>> 20;
+    expect(r.length).toBe(HLL_REGISTERS);
+    expect(r[index]).toBe(Math.clz32((h << 12) >>> 0) + 1);
+    expect(r.reduce((n, v) => n + (v > 0 ? 1 : 0), 0)).toBe(1);
+  });
+});
+
+describe('distinct count (exact up to 256, then HLL)', () => {
+  it('is exact for small sets and switches to HLL past the limit', () => {
+    const small = distinctOf(Array.from({ length: DISTINCT_EXACT_LIMIT }, (_, i) => `u${i}`));
+    expect(small.hll).toBeNull();
+    expect(distinctCount(small)).toBe(DISTINCT_EXACT_LIMIT);
+    const big = distinctMonoid.merge(small, distinctOf(['extra']));
+    expect(big.hll).not.toBeNull();
+    expect(big.values).toEqual([]);
+    expect(Math.abs(distinctCount(big) - 257)).toBeLessThan(5);
+  });
+  it('the hot-path accumulator gives the same state as the monoid', () => {
+    fc.assert(
+      fc.property(userSets, (users) => {
+        const acc = new DistinctAccumulator();
+        users.forEach((u) => acc.add(u));
+        expect(acc.toState()).toEqual(distinctOf(users));
+      }),
+    );
+  });
+});
+
+describe('moments (fixed-point, exact)', () => {
+  it('computes mean and population variance', () => {
+    const s = momentsOf([1, 2, 3, 4]);
+    expect(s).toEqual({ count: 4, sum: '10000', sumSquares: '30000000' });
+    expect(momentsMean(s)).toBe(2.5);
+    expect(momentsVariance(s)).toBe(1.25);
+    expect(momentsMean(momentsMonoid.empty())).toBeNull();
+  });
+  it('stays exact where floating sums would not', () => {
+    const s = momentsOf([1e9, 0.001, -1e9, 123456789.123]);
+    expect(s.sum).toBe(String(1 + 123456789123));
+    expect(momentsOf([5e10, 5e10]).sumSquares).toBe(String(2n * 5n ** 2n * 10n ** 26n));
+  });
+});
+
+describe('quantile sketch (log buckets, 1% relative accuracy)', () => {
+  it('answers quantiles within 1% of the exact value at that rank', () => {
+    const xs = Array.from({ length: 10_001 }, (_, i) => (i * 7919) % 10_001).map((i) => 1 + i * 0.37);
+    const sketch = sketchOf(xs);
+    const sorted = [...xs].sort((a, b) => a - b);
+    for (const q of [0, 0.1, 0.5, 0.9, 0.99, 1]) {
+      const exact = sorted[Math.floor(q * (sorted.length - 1))];
+      expect(Math.abs(sketchQuantile(sketch, q)! - exact) / exact, `q=${q}`).toBeLessThanOrEqual(0.01);
+    }
+  });
+  it('handles zeros and negatives, and an empty sketch', () => {
+    const s = sketchOf([-10, 0, 0, 5]);
+    expect(sketchQuantile(s, 0)).toBeCloseTo(-10, 0);
+    expect(sketchQuantile(s, 0.5)).toBe(0);
+    expect(sketchQuantile(s, 1)).toBeCloseTo(5, 1);
+    expect(sketchQuantile(quantileSketchMonoid.empty(), 0.5)).toBeNull();
+  });
+});
