@@ -3,7 +3,8 @@ export interface Command {
   name: string;
   /** Usage lines shown by `daybreak help`, first line `name [options]`. */
   usage: string;
-  run(args: Map<string, string>): Promise<void>;
+  /** `positionals` are the words before the first option (`rollout promote ...` gives ['promote']). */
+  run(args: Map<string, string>, positionals?: string[]): Promise<void>;
 }
 
 export function requireOption(args: Map<string, string>, name: string): string {

@@ -13,7 +13,9 @@ async function main(argv: string[]): Promise<void> {
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) throw new Error(`unknown command ${JSON.stringify(name)}\n${usage()}`);
-  await command.run(parseArgs(rest));
+  const positionals: string[] = [];
+  while (rest.length && !rest[0].startsWith('--')) positionals.push(rest.shift()!);
+  await command.run(parseArgs(rest), positionals);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
