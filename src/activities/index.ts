@@ -2,6 +2,7 @@ import type { ObjectStore } from '../storage/object-store';
 import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import { createElasticsearchSkeletonActivities } from './elasticsearch/skeleton';
 import { createS3SkeletonActivities } from './s3/skeleton';
+import { createS3CompareActivities } from './s3/compare-outputs';
 
 /**
  * The clients activities are built over. Activities live in one folder per external system they
@@ -17,6 +18,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createS3SkeletonActivities(deps),
+    ...createS3CompareActivities(deps),
     ...createElasticsearchSkeletonActivities(deps),
   };
 }
