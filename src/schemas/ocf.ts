@@ -132,7 +132,7 @@ export async function* ocfChunks<T>(options: EncodeOcfOptions<T>): AsyncGenerato
     count = 0;
     return block;
   };
-  for await (const record of records as AsyncIterable<T>) {
+  const add = (record: T): Buffer | undefined => {
     let next = type.encode(record, buf, pos);
     while (next < 0) {
       // encode() returns minus the missing byte count when the buffer is too small.
@@ -143,7 +143,19 @@ export async function* ocfChunks<T>(options: EncodeOcfOptions<T>): AsyncGenerato
     }
     pos = next;
     count++;
-    if (count >= blockRecords) yield flush();
+    return count >= blockRecords ? flush() : undefined;
+  };
+  // A synchronous source is iterated without an await per record (the generator's hot path).
+  if (Symbol.iterator in records) {
+    for (const record of records) {
+      const block = add(record);
+      if (block) yield block;
+    }
+  } else {
+    for await (const record of records) {
+      const block = add(record);
+      if (block) yield block;
+    }
   }
   if (count > 0) yield flush();
 }
