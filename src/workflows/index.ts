@@ -1,1 +1,7 @@
 export { skeletonWorkflow } from './skeleton';
+export { tenantDayWorkflow } from './tenant-day';
+export { tenantLaneWorkflow } from './tenant-lane';
+export { dailyTriggerWorkflow } from './daily-trigger';
+export { reconcileWorkflow } from './reconcile';
+export { backfillWorkflow } from './backfill';
+export { rolloutWorkflow } from './rollout';

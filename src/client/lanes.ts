@@ -1,0 +1,116 @@
+import type { Client } from '@temporalio/client';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import { laneWorkflowId } from '../shared/ids';
+import type {
+  LaneState,
+  PipelineVersions,
+  RequestRunResult,
+  RunRequest,
+  TenantSettings,
+} from '../shared/lane-contracts';
+import { runSearchAttributes } from '../shared/search-attributes';
+import { assertTenantId } from '../shared/tenant-id';
+import {
+  laneStateQuery,
+  requestRunUpdate,
+  setPipelineVersionsSignal,
+  tenantLaneWorkflow,
+} from '../workflows/tenant-lane';
+
+/** How lanes are started when a request finds none running (the lane keeps its own state after that). */
+export interface LaneDefaults {
+  taskQueue: string;
+  primaryVersion: string;
+  retryBackoffBaseMs?: number;
+  maxAttempts?: number;
+}
+
+function startLane(tenantId: string, tenant: TenantSettings, defaults: LaneDefaults) {
+  return new WithStartWorkflowOperation(tenantLaneWorkflow, {
+    workflowId: laneWorkflowId(tenantId),
+    taskQueue: defaults.taskQueue,
+    // The lane is long-lived: a request joins the running one instead of starting another.
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    args: [
+      {
+        tenantId,
+        tenant,
+        versions: { primary: defaults.primaryVersion },
+        retryBackoffBaseMs: defaults.retryBackoffBaseMs,
+        maxAttempts: defaults.maxAttempts,
+      },
+    ],
+    typedSearchAttributes: runSearchAttributes({
+      tenantId,
+      day: 'lane',
+      pipelineVersion: defaults.primaryVersion,
+      runKind: 'primary',
+      trigger: 'schedule',
+    }).slice(0, 1),
+    staticSummary: `Lane (mutex and queue) of tenant ${tenantId}`,
+  });
+}
+
+/**
+ * Asks a tenant's lane to run a day (SDK entry point for daily triggers, reruns and backfills).
+ * Update-with-start: starts the lane if it is not running, and returns once the lane has queued
+ * the request or dropped it as a duplicate.
+ */
+export async function requestRun(
+  client: Client,
+  tenantId: string,
+  request: RunRequest,
+  defaults: LaneDefaults,
+): Promise<RequestRunResult> {
+  assertTenantId(tenantId);
+  return client.workflow.executeUpdateWithStart(requestRunUpdate, {
+    args: [request],
+    startWorkflowOperation: startLane(tenantId, request.tenant, defaults),
+  });
+}
+
+/** Operator rerun of one tenant-day, optionally from a task onward; ahead of backfills in the queue. */
+export async function requestRerun(
+  client: Client,
+  options: {
+    tenantId: string;
+    day: string;
+    tenant: TenantSettings;
+    fromTask?: string;
+    requestedBy: string;
+    defaults: LaneDefaults;
+  },
+): Promise<RequestRunResult> {
+  return requestRun(
+    client,
+    options.tenantId,
+    {
+      day: options.day,
+      kind: 'rerun',
+      fromTask: options.fromTask,
+      requestedBy: options.requestedBy,
+      tenant: options.tenant,
+    },
+    options.defaults,
+  );
+}
+
+export async function laneState(client: Client, tenantId: string): Promise<LaneState> {
+  return client.workflow.getHandle(laneWorkflowId(tenantId)).query(laneStateQuery);
+}
+
+/** Points a tenant's lane at new primary/shadow versions (used by rollouts); starts the lane if needed. */
+export async function setLaneVersions(
+  client: Client,
+  tenantId: string,
+  tenant: TenantSettings,
+  versions: PipelineVersions,
+  defaults: LaneDefaults,
+): Promise<void> {
+  const start = startLane(tenantId, tenant, { ...defaults, primaryVersion: versions.primary });
+  await client.workflow.signalWithStart(tenantLaneWorkflow, {
+    ...start.options,
+    signal: setPipelineVersionsSignal,
+    signalArgs: [versions],
+  });
+}

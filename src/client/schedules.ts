@@ -1,0 +1,156 @@
+import type { Client, ScheduleDescription, ScheduleOptions } from '@temporalio/client';
+import { msToNumber } from '@temporalio/common/lib/time';
+import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
+import { dailyScheduleId } from '../shared/ids';
+import { TenantIdKey, TriggerKey } from '../shared/search-attributes';
+import type { TenantConfig } from '../shared/tenant-config';
+import { dailyTriggerWorkflow } from '../workflows/daily-trigger';
+import { reconcileWorkflow } from '../workflows/reconcile';
+
+/** What sync manages of a schedule, in a comparable form (the server normalizes specs it returns). */
+function fingerprint(d: ScheduleDescription): string {
+  const action = d.action.type === 'startWorkflow' ? d.action : undefined;
+  return JSON.stringify({
+    calendars: (d.spec.calendars ?? []).map((c) => [c.hour[0]?.start, c.minute[0]?.start]),
+    intervals: (d.spec.intervals ?? []).map((i) => [Number(i.every), Number(i.offset ?? 0)]),
+    timezone: d.spec.timezone || 'UTC',
+    startAt: d.spec.startAt?.toISOString() ?? null,
+    workflowType: action?.workflowType,
+    taskQueue: action?.taskQueue,
+    args: action?.args ?? [],
+    paused: d.state.paused,
+  });
+}
+
+function wantedFingerprint(s: ScheduleOptions): string {
+  const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+  return JSON.stringify({
+    calendars: (s.spec.calendars ?? []).map((c) => [asArray(c.hour)[0], asArray(c.minute)[0]]),
+    intervals: (s.spec.intervals ?? []).map((i) => [
+      msToNumber(i.every),
+      i.offset === undefined ? 0 : msToNumber(i.offset),
+    ]),
+    timezone: s.spec.timezone || 'UTC',
+    startAt: s.spec.startAt ? new Date(s.spec.startAt).toISOString() : null,
+    workflowType: typeof s.action.workflowType === 'string' ? s.action.workflowType : s.action.workflowType.name,
+    taskQueue: s.action.taskQueue,
+    args: s.action.args ?? [],
+    paused: s.state?.paused ?? false,
+  });
+}
+
+export interface SyncSchedulesOptions {
+  taskQueue: string;
+  /** Schedule ids are `<prefix>-daily-<tenant>` and `<prefix>-reconciler`; sync owns every schedule with the prefix. */
+  prefix?: string;
+  /** No action before this instant (onboarding a tenant from a date; tests across a DST change). */
+  notBefore?: Date;
+  reconcileLookbackDays?: number;
+}
+
+export interface SyncSchedulesResult {
+  created: string[];
+  updated: string[];
+  paused: string[];
+  deleted: string[];
+}
+
+function dailySchedule(tenant: TenantConfig, options: SyncSchedulesOptions): ScheduleOptions {
+  const prefix = options.prefix ?? 'daybreak';
+  return {
+    scheduleId: dailyScheduleId(tenant.id, prefix),
+    spec: {
+      calendars: [{ hour: tenant.runHour, minute: 0, second: 0 }],
+      timezone: tenant.timeZone,
+      startAt: options.notBefore,
+    },
+    action: {
+      type: 'startWorkflow',
+      workflowType: dailyTriggerWorkflow,
+      workflowId: `${prefix}/trigger/${tenant.id}`,
+      taskQueue: options.taskQueue,
+      args: [{ tenantId: tenant.id, timeZone: tenant.timeZone, badDataPolicy: tenant.badDataPolicy }],
+      typedSearchAttributes: [
+        { key: TenantIdKey, value: tenant.id },
+        { key: TriggerKey, value: 'schedule' },
+      ],
+      staticSummary: `Daily trigger of ${tenant.id} at ${tenant.runHour}:00 ${tenant.timeZone}`,
+    },
+    policies: {
+      // The trigger only enqueues; the lane is the mutex, so overlapping triggers are harmless.
+      overlap: ScheduleOverlapPolicy.ALLOW_ALL,
+      catchupWindow: '1 day',
+    },
+    state: {
+      paused: !tenant.enabled,
+      note: tenant.enabled ? 'enabled in the tenants file' : 'disabled in the tenants file',
+    },
+    memo: { tenantId: tenant.id },
+  };
+}
+
+function reconcilerSchedule(options: SyncSchedulesOptions): ScheduleOptions {
+  const prefix = options.prefix ?? 'daybreak';
+  return {
+    scheduleId: `${prefix}-reconciler`,
+    spec: { intervals: [{ every: '1 hour', offset: '20 minutes' }], startAt: options.notBefore },
+    action: {
+      type: 'startWorkflow',
+      workflowType: reconcileWorkflow,
+      workflowId: `${prefix}/reconciler`,
+      taskQueue: options.taskQueue,
+      args: [{ lookbackDays: options.reconcileLookbackDays ?? 3 }],
+    },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
+  };
+}
+
+/**
+ * Makes the server's schedules match the tenants file: one daily schedule per tenant at its local
+ * run hour in its own time zone (paused when disabled), plus the reconciler; schedules with the
+ * prefix whose tenant left the file are deleted. Idempotent: a second sync changes nothing.
+ */
+export async function syncTenantSchedules(
+  client: Client,
+  tenants: TenantConfig[],
+  options: SyncSchedulesOptions,
+): Promise<SyncSchedulesResult> {
+  const prefix = options.prefix ?? 'daybreak';
+  const result: SyncSchedulesResult = { created: [], updated: [], paused: [], deleted: [] };
+  const wanted = [...tenants.map((t) => dailySchedule(t, options)), reconcilerSchedule(options)];
+  const wantedIds = new Set(wanted.map((s) => s.scheduleId));
+
+  for (const schedule of wanted) {
+    const handle = client.schedule.getHandle(schedule.scheduleId);
+    let described: ScheduleDescription | undefined;
+    try {
+      described = await handle.describe();
+    } catch (error) {
+      if (!(error instanceof ScheduleNotFoundError)) throw error;
+    }
+    if (!described) {
+      await client.schedule.create(schedule);
+      result.created.push(schedule.scheduleId);
+      continue;
+    }
+    const paused = schedule.state?.paused ?? false;
+    if (fingerprint(described) === wantedFingerprint(schedule)) continue;
+    await handle.update((previous) => ({
+      ...previous,
+      spec: schedule.spec,
+      action: schedule.action,
+      policies: { ...previous.policies, ...schedule.policies },
+      state: { ...previous.state, paused },
+    }));
+    result.updated.push(schedule.scheduleId);
+    if (paused && !described.state.paused) result.paused.push(schedule.scheduleId);
+  }
+
+  for await (const listed of client.schedule.list()) {
+    if (listed.scheduleId.startsWith(`${prefix}-`) && !wantedIds.has(listed.scheduleId)) {
+      await client.schedule.getHandle(listed.scheduleId).delete();
+      result.deleted.push(listed.scheduleId);
+    }
+  }
+  return result;
+}

@@ -1,0 +1,19 @@
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { TemporalLaneActivities } from '../activities/temporal/lanes';
+import type { ReconcileInput, ReconcileResult } from '../shared/trigger-contracts';
+import { activityRetry } from './activity-options';
+import { ScheduledStartTimeKey } from './daily-trigger';
+
+const lanes = proxyActivities<TemporalLaneActivities>({ startToCloseTimeout: '5 minutes', retry: activityRetry });
+
+/**
+ * Started hourly by the `daybreak-reconciler` schedule: finds tenant-days whose daily run never
+ * happened (a zone whose run hour did not exist that day, downtime beyond the schedules' catch-up
+ * window) and asks the lanes to run them. As of the scheduled time, never the clock.
+ */
+export async function reconcileWorkflow(input: ReconcileInput): Promise<ReconcileResult> {
+  const scheduled = workflowInfo().typedSearchAttributes.get(ScheduledStartTimeKey);
+  const asOfMs = input.asOf ? Date.parse(input.asOf) : (scheduled ?? workflowInfo().startTime).getTime();
+  const missed = await lanes.requestMissedDays({ asOfMs, lookbackDays: input.lookbackDays });
+  return { asOf: new Date(asOfMs).toISOString(), checked: missed.checked, requested: missed.requested };
+}

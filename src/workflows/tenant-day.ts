@@ -1,0 +1,302 @@
+import {
+  ParentClosePolicy,
+  condition,
+  defineSignal,
+  getExternalWorkflowHandle,
+  isCancellation,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { S3MetricActivities } from '../activities/s3/metrics';
+import type { S3CompareActivities } from '../activities/s3/compare-outputs';
+import type { ServingActivities } from '../shared/serving-contracts';
+import { getPipeline } from '../metrics/pipelines';
+import { runTaskGraph } from '../metrics/task-graph';
+import { tenantDayWorkflowId, versionTaskQueue } from '../shared/ids';
+import type { AggregatePartitionResult, RecordCounts, RunRef } from '../shared/pipeline-contracts';
+import { runSearchAttributes } from '../shared/search-attributes';
+import type {
+  PrimaryFinishedSignal,
+  TaskTiming,
+  TenantDayInput,
+  TenantDayResult,
+} from '../shared/tenant-day-contracts';
+import { outputKey } from '../shared/keys';
+import type { Verdict } from '../shared/rollout-contracts';
+import { activityRetry } from './activity-options';
+import { workflowNow } from './workflow-clock';
+import { dayVerdictSignal } from './rollout-signals';
+
+export const primaryFinishedSignal = defineSignal<[PrimaryFinishedSignal]>('primaryFinished');
+
+// Partition aggregation reads and decodes raw files: long, so it heartbeats and a lost worker is
+// noticed within the heartbeat timeout instead of the start-to-close timeout.
+const metrics = proxyActivities<S3MetricActivities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: activityRetry,
+});
+const serving = proxyActivities<ServingActivities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: activityRetry,
+});
+const compare = proxyActivities<S3CompareActivities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: activityRetry,
+});
+
+/** How long a shadow run waits for its primary before it reports without a comparison. */
+const PRIMARY_WAIT = '12 hours';
+
+function sumCounts(results: AggregatePartitionResult[]): RecordCounts {
+  const total: RecordCounts = { read: 0, accepted: 0, quarantined: 0, duplicates: 0, outOfWindow: 0 };
+  for (const { counts } of results) {
+    total.read += counts.read;
+    total.accepted += counts.accepted;
+    total.quarantined += counts.quarantined;
+    total.duplicates += counts.duplicates;
+    total.outOfWindow += counts.outOfWindow;
+  }
+  return total;
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight, keeping results in item order. */
+async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}
+
+/**
+ * One tenant's local day for one pipeline version: the metric task graph as activities (raw
+ * partitions fanned out under bounded concurrency, then the merge and the later tasks), account
+ * documents written to the object store, and indexed into the version's Elasticsearch index.
+ * Started by the tenant's lane under id `daybreak/tenant-day/<tenant>/<day>/<version>/<kind>`; all
+ * output keys are deterministic, so a retry or rerun overwrites instead of duplicating.
+ *
+ * A primary run with a shadow version starts a shadow child on that version's task queue (lower
+ * priority, abandoned on close: its failure or slowness never touches the primary) and tells it
+ * when the primary's outputs are ready; the shadow compares and reports the verdict to the rollout.
+ */
+export async function tenantDayWorkflow(input: TenantDayInput): Promise<TenantDayResult> {
+  const run: RunRef = {
+    tenantId: input.tenantId,
+    day: input.day,
+    timeZone: input.timeZone,
+    pipelineVersion: input.pipelineVersion,
+    runKind: input.runKind,
+  };
+  let primaryFinished: PrimaryFinishedSignal | undefined;
+  setHandler(primaryFinishedSignal, (signal) => {
+    primaryFinished = signal;
+  });
+  const baseTaskQueue = input.baseTaskQueue ?? 'daybreak';
+  const shadow = input.runKind === 'primary' && input.shadow ? await startShadow(input, baseTaskQueue) : undefined;
+
+  try {
+    const result = await computeDay(input, run);
+    if (shadow?.started)
+      await notifyShadow(shadow.workflowId, { status: 'completed', accountsKey: result.accountsKey });
+    if (input.comparedWith) await compareWithPrimary(input, result.accountsKey, () => primaryFinished);
+    return { ...result, shadow };
+  } catch (error) {
+    if (shadow?.started && !isCancellation(error)) await notifyShadow(shadow.workflowId, { status: 'failed' });
+    if (input.comparedWith?.rolloutWorkflowId && !isCancellation(error)) {
+      await reportVerdict(input, {
+        verdict: 'shadow-failed',
+        reason: error instanceof Error ? error.message : String(error),
+      });
+    }
+    throw error;
+  }
+}
+
+async function computeDay(input: TenantDayInput, run: RunRef): Promise<Omit<TenantDayResult, 'shadow'>> {
+  const tasks: TaskTiming[] = [];
+  let partitions: AggregatePartitionResult[] = [];
+  let partitionCount = 0;
+  await runTaskGraph({
+    graph: getPipeline(input.pipelineVersion).graph,
+    fromTask: input.fromTask,
+    concurrency: 2,
+    runTask: async (task) => {
+      const started = workflowNow();
+      if (task.partitioned) {
+        setCurrentDetails(`Planning partitions of ${input.day} (${input.timeZone})`);
+        const plan = await metrics.planPartitions({ ...run, maxPartitions: input.maxPartitions ?? 8 });
+        partitionCount = plan.partitions.length;
+        let done = 0;
+        partitions = await mapBounded(plan.partitions, input.partitionConcurrency ?? 4, async (partition) => {
+          const result = await metrics.aggregatePartition({ ...run, partition, badDataPolicy: input.badDataPolicy });
+          setCurrentDetails(`Aggregated ${++done}/${plan.partitions.length} partitions`);
+          return result;
+        });
+        const records = partitions.reduce((n, p) => n + p.accounts, 0);
+        tasks.push({
+          task: task.name,
+          outputKey: outputKey(run, 'partials'),
+          records,
+          durationMs: workflowNow() - started,
+        });
+        return { task: task.name, outputKey: outputKey(run, 'partials'), records };
+      }
+      setCurrentDetails(`Running task ${task.name}`);
+      const result = await metrics.runMetricTask({
+        ...run,
+        task: task.name,
+        partialKeys: partitions.length ? partitions.map((p) => p.partialKey) : undefined,
+        primaryPipelineVersion: input.comparedWith?.pipelineVersion,
+      });
+      tasks.push({
+        task: task.name,
+        outputKey: result.outputKey,
+        records: result.records,
+        durationMs: workflowNow() - started,
+      });
+      return result;
+    },
+  });
+  const accountsKey = outputKey(run, 'accounts.avro');
+
+  setCurrentDetails(`Indexing account documents into Elasticsearch`);
+  const started = workflowNow();
+  await serving.ensureServingIndex({ tenantId: input.tenantId, pipelineVersion: input.pipelineVersion });
+  if (input.runKind === 'primary') {
+    await serving.ensureServedAlias({ tenantId: input.tenantId, pipelineVersion: input.pipelineVersion });
+  }
+  const served = await serving.indexAccountDocuments({
+    tenantId: input.tenantId,
+    day: input.day,
+    pipelineVersion: input.pipelineVersion,
+    runKind: input.runKind,
+    documentsKey: accountsKey,
+  });
+  tasks.push({ task: 'serve', outputKey: served.index, records: served.indexed, durationMs: workflowNow() - started });
+  const counts = sumCounts(partitions);
+  setCurrentDetails(
+    `Done: ${counts.accepted} events accepted, ${counts.quarantined} quarantined, ${served.indexed} documents indexed`,
+  );
+  return {
+    tenantId: input.tenantId,
+    day: input.day,
+    pipelineVersion: input.pipelineVersion,
+    runKind: input.runKind,
+    partitions: partitionCount,
+    counts,
+    quarantineKeys: partitions.flatMap((p) => p.quarantineKeys),
+    tasks,
+    accountsKey,
+    served: { index: served.index, indexed: served.indexed, skippedStale: served.skippedStale },
+  };
+}
+
+async function startShadow(input: TenantDayInput, baseTaskQueue: string): Promise<TenantDayResult['shadow']> {
+  const shadowVersion = input.shadow!.pipelineVersion;
+  const workflowId = tenantDayWorkflowId(input.tenantId, input.day, shadowVersion, 'shadow');
+  try {
+    await startChild(tenantDayWorkflow, {
+      workflowId,
+      taskQueue: versionTaskQueue(baseTaskQueue, shadowVersion),
+      // Abandoned, not cancelled, when the primary closes: the shadow finishes on its own time.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      priority: { priorityKey: 5 },
+      typedSearchAttributes: runSearchAttributes({
+        tenantId: input.tenantId,
+        day: input.day,
+        pipelineVersion: shadowVersion,
+        runKind: 'shadow',
+        trigger: input.trigger,
+      }),
+      staticSummary: `Shadow ${shadowVersion} of ${input.tenantId} ${input.day} (primary ${input.pipelineVersion})`,
+      args: [
+        {
+          ...input,
+          pipelineVersion: shadowVersion,
+          runKind: 'shadow',
+          shadow: undefined,
+          comparedWith: {
+            pipelineVersion: input.pipelineVersion,
+            workflowId: workflowInfo().workflowId,
+            rolloutWorkflowId: input.shadow!.rolloutWorkflowId,
+            comparisonPolicy: input.shadow!.comparisonPolicy,
+          },
+        },
+      ],
+    });
+    return { workflowId, started: true };
+  } catch (error) {
+    // A shadow that cannot start (already running from an earlier attempt, say) is reported, never fatal.
+    log.warn('shadow run not started', { workflowId, error: error instanceof Error ? error.message : String(error) });
+    return { workflowId, started: false, reason: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+async function notifyShadow(workflowId: string, signal: PrimaryFinishedSignal): Promise<void> {
+  try {
+    await getExternalWorkflowHandle(workflowId).signal(primaryFinishedSignal, signal);
+  } catch (error) {
+    log.warn('could not signal the shadow run', {
+      workflowId,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
+
+async function compareWithPrimary(
+  input: TenantDayInput,
+  shadowAccountsKey: string,
+  primary: () => PrimaryFinishedSignal | undefined,
+): Promise<void> {
+  setCurrentDetails(`Waiting for primary ${input.comparedWith!.pipelineVersion} to finish`);
+  const arrived = await condition(() => primary() !== undefined, PRIMARY_WAIT);
+  const finished = primary();
+  if (!arrived || !finished || finished.status !== 'completed' || !finished.accountsKey) {
+    log.warn('primary did not complete; no comparison', { primary: input.comparedWith!.workflowId });
+    return;
+  }
+  setCurrentDetails(`Comparing with primary ${input.comparedWith!.pipelineVersion}`);
+  const result = await compare.compareRunOutputs({
+    tenantId: input.tenantId,
+    day: input.day,
+    primaryPipelineVersion: input.comparedWith!.pipelineVersion,
+    shadowPipelineVersion: input.pipelineVersion,
+    shadowKey: shadowAccountsKey,
+    policy: input.comparedWith!.comparisonPolicy ?? 'identical',
+  });
+  await reportVerdict(input, { verdict: result.verdict, csvKey: result.csvKey, summaryKey: result.summaryKey });
+}
+
+async function reportVerdict(
+  input: TenantDayInput,
+  verdict: { verdict: Verdict; csvKey?: string; summaryKey?: string; reason?: string },
+): Promise<void> {
+  const rollout = input.comparedWith?.rolloutWorkflowId;
+  if (!rollout) return;
+  try {
+    await getExternalWorkflowHandle(rollout).signal(dayVerdictSignal, {
+      tenantId: input.tenantId,
+      day: input.day,
+      primaryVersion: input.comparedWith!.pipelineVersion,
+      shadowVersion: input.pipelineVersion,
+      ...verdict,
+    });
+  } catch (error) {
+    log.warn('could not report the verdict to the rollout', {
+      rollout,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+}

@@ -1,0 +1,192 @@
+import {
+  ParentClosePolicy,
+  WorkflowIdReusePolicy,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  executeChild,
+  getExternalWorkflowHandle,
+  isCancellation,
+  log,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SearchAttributePair } from '@temporalio/common';
+import { assertDay } from '../shared/days';
+import { assertPipelineVersion, tenantDayWorkflowId, versionTaskQueue } from '../shared/ids';
+import type {
+  LaneState,
+  PipelineVersions,
+  QueuedRun,
+  RequestRunResult,
+  RunFinishedSignal,
+  RunRequest,
+  TenantLaneInput,
+} from '../shared/lane-contracts';
+import {
+  emptyLaneState,
+  enqueue,
+  orderedQueue,
+  parkForRetry,
+  recordFinished,
+  releaseRetry,
+  retryBackoffMs,
+  takeNext,
+} from '../shared/run-queue';
+import { runSearchAttributes } from '../shared/search-attributes';
+import type { Trigger } from '../shared/search-attributes';
+import { tenantDayWorkflow } from './tenant-day';
+
+export const requestRunUpdate = defineUpdate<RequestRunResult, [RunRequest]>('requestRun');
+export const setPipelineVersionsSignal = defineSignal<[PipelineVersions]>('setPipelineVersions');
+export const laneStateQuery = defineQuery<LaneState>('laneState');
+export const runFinishedSignal = defineSignal<[RunFinishedSignal]>('runFinished');
+
+const TRIGGER_OF: Record<QueuedRun['kind'], Trigger> = { daily: 'schedule', rerun: 'rerun', backfill: 'backfill' };
+/** Temporal task priority (1 = highest): shadow runs use 5, below every primary kind. */
+const PRIORITY_KEY: Record<QueuedRun['kind'], number> = { rerun: 2, daily: 2, backfill: 4 };
+
+/**
+ * One per tenant, id `daybreak/lane/<tenant>` (laneWorkflowId): the tenant's mutex and queue.
+ * Run requests (daily, rerun, backfill) arrive through update-with-start (`requestRun`); the lane
+ * drops duplicates, orders the rest by priority, and runs one tenant-day child at a time under the
+ * child's deterministic id, so two runs of a tenant never overlap. A failed tenant-day is retried
+ * with backoff up to `maxAttempts`, then reported; other tenants have lanes of their own. It
+ * continues-as-new, carrying its state, before its history grows large.
+ */
+export async function tenantLaneWorkflow(input: TenantLaneInput): Promise<void> {
+  const state: LaneState = input.state ?? emptyLaneState(input.tenantId, input.tenant, input.versions);
+  const maxAttempts = input.maxAttempts ?? 3;
+  const maxHistoryEvents = input.maxHistoryEvents ?? 2000;
+  const baseTaskQueue = workflowInfo().taskQueue;
+
+  setHandler(requestRunUpdate, (request) => enqueue(state, request), {
+    validator: (request: RunRequest) => {
+      assertDay(request.day, 'run request day');
+      if (request.pipelineVersion !== undefined) assertPipelineVersion(request.pipelineVersion);
+      if (!['daily', 'rerun', 'backfill'].includes(request.kind))
+        throw new Error(`unknown request kind ${request.kind}`);
+    },
+  });
+  setHandler(setPipelineVersionsSignal, (versions) => {
+    state.versions = versions;
+  });
+  setHandler(laneStateQuery, () => ({ ...state, queue: orderedQueue(state) }));
+
+  const retryLater = async (run: QueuedRun): Promise<void> => {
+    parkForRetry(state, run);
+    await sleep(retryBackoffMs(run.attempt, input.retryBackoffBaseMs));
+    releaseRetry(state, run.seq);
+  };
+
+  for (;;) {
+    describe(state);
+    await condition(
+      () =>
+        state.queue.length > 0 ||
+        ((workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > maxHistoryEvents) &&
+          state.retrying.length === 0),
+    );
+    if (state.queue.length === 0) {
+      // Idle and long: start a fresh history with the same state. Handlers must finish first so
+      // no accepted request is lost between runs.
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof tenantLaneWorkflow>({ ...input, state });
+    }
+    const run = takeNext(state);
+    if (!run) continue;
+    describe(state);
+    const workflowId = tenantDayWorkflowId(state.tenantId, run.day, run.pipelineVersion, 'primary');
+    try {
+      await executeChild(tenantDayWorkflow, {
+        workflowId,
+        // Each version has its own queue; backfill days go to the version's backfill queue, whose
+        // worker slots cap backfill work across all tenants.
+        taskQueue: versionTaskQueue(baseTaskQueue, run.pipelineVersion, run.kind === 'backfill' ? 'backfill' : 'live'),
+        priority: { priorityKey: PRIORITY_KEY[run.kind] },
+        // A rerun reuses the id of the day's earlier run; only one can be open at a time.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        typedSearchAttributes: searchAttributesOf(state, run),
+        staticSummary: `${state.tenantId} ${run.day} ${run.pipelineVersion} (${run.kind}, attempt ${run.attempt})`,
+        args: [
+          {
+            tenantId: state.tenantId,
+            day: run.day,
+            timeZone: state.tenant.timeZone,
+            badDataPolicy: state.tenant.badDataPolicy,
+            pipelineVersion: run.pipelineVersion,
+            runKind: 'primary',
+            trigger: TRIGGER_OF[run.kind],
+            fromTask: run.fromTask,
+            maxPartitions: input.maxPartitions,
+            baseTaskQueue,
+            partitionConcurrency: input.partitionConcurrency,
+            shadow:
+              state.versions.shadow && run.pipelineVersion === state.versions.primary
+                ? {
+                    pipelineVersion: state.versions.shadow,
+                    rolloutWorkflowId: state.versions.rolloutWorkflowId,
+                    comparisonPolicy: state.versions.comparisonPolicy,
+                  }
+                : undefined,
+          },
+        ],
+      });
+      finish(run, workflowId, 'completed');
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      if (run.attempt < maxAttempts) {
+        log.warn('tenant-day failed; the lane will retry it', { workflowId, attempt: run.attempt });
+        void retryLater(run);
+      } else {
+        finish(run, workflowId, 'failed', reason);
+      }
+    }
+  }
+
+  function finish(run: QueuedRun, workflowId: string, status: 'completed' | 'failed', error?: string): void {
+    const finished = {
+      day: run.day,
+      kind: run.kind,
+      pipelineVersion: run.pipelineVersion,
+      workflowId,
+      status,
+      attempts: run.attempt,
+      error: error?.slice(0, 300),
+    };
+    recordFinished(state, finished);
+    if (run.notifyWorkflowId) {
+      // The requester (a backfill) may be gone; the run's outcome is in the lane's state anyway.
+      getExternalWorkflowHandle(run.notifyWorkflowId)
+        .signal(runFinishedSignal, { tenantId: state.tenantId, ...finished })
+        .catch(() => log.warn('could not notify requester', { notify: run.notifyWorkflowId }));
+    }
+  }
+}
+
+function searchAttributesOf(state: LaneState, run: QueuedRun): SearchAttributePair[] {
+  return runSearchAttributes({
+    tenantId: state.tenantId,
+    day: run.day,
+    pipelineVersion: run.pipelineVersion,
+    runKind: 'primary',
+    trigger: TRIGGER_OF[run.kind],
+  });
+}
+
+function describe(state: LaneState): void {
+  const running = state.running ? `running ${state.running.day} (${state.running.kind})` : 'idle';
+  const last = state.finished.at(-1);
+  setCurrentDetails(
+    `${running}; ${state.queue.length} queued, ${state.retrying.length} waiting to retry` +
+      (last ? `; last: ${last.day} ${last.status}` : '') +
+      `; versions: primary ${state.versions.primary}${state.versions.shadow ? `, shadow ${state.versions.shadow}` : ''}`,
+  );
+}
