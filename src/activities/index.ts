@@ -1,17 +1,26 @@
 import type { ObjectStore } from '../storage/object-store';
+import type { Client as TemporalClient } from '@temporalio/client';
+import type { LaneDefaults } from '../client/lanes';
+import type { TenantConfig } from '../shared/tenant-config';
 import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import { createElasticsearchSkeletonActivities } from './elasticsearch/skeleton';
 import { createS3SkeletonActivities } from './s3/skeleton';
+import { createTemporalLaneActivities } from './temporal/lanes';
 import { createS3CompareActivities } from './s3/compare-outputs';
+import { createS3MetricActivities } from './s3/metrics';
 
 /**
  * The clients activities are built over. Activities live in one folder per external system they
- * touch (s3/, elasticsearch/); the worker is the only place that builds these clients.
+ * touch (s3/, elasticsearch/, temporal/); the worker is the only place that builds these clients.
  */
 export interface ActivityDeps {
   store: ObjectStore;
   es: ElasticsearchClient;
   indexPrefix: string;
+  /** Temporal itself, for the activities that start, signal or query other workflows. */
+  temporal: TemporalClient;
+  laneDefaults: LaneDefaults;
+  loadTenants: () => Promise<TenantConfig[]>;
 }
 
 /** Every activity Daybreak registers. */
@@ -19,7 +28,9 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createS3SkeletonActivities(deps),
     ...createS3CompareActivities(deps),
+    ...createS3MetricActivities(deps),
     ...createElasticsearchSkeletonActivities(deps),
+    ...createTemporalLaneActivities(deps),
   };
 }
 

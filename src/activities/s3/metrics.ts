@@ -1,0 +1,513 @@
+import { createHash } from 'node:crypto';
+import * as avro from 'avsc';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ObjectStore } from '../../storage/object-store';
+import { NotFoundError, readAll } from '../../storage/object-store';
+import { decodeContainer, loadSchema } from '../../schemas/avro-container';
+import { readRawEvents } from '../../schemas/event-reader';
+import type { SchemaRegistry } from '../../schemas/registry';
+import type { AccountDocument } from '../../shared/account-document';
+import { addDays } from '../../shared/days';
+import { CorruptDataError, IncompatibleSchemaError, InvalidInputError } from '../../shared/errors';
+import type { AccountAttributes, RawEvent } from '../../shared/events';
+import type { OutputLocation } from '../../shared/keys';
+import { attributesKey, outputKey, outputPrefix, rawHourPrefix } from '../../shared/keys';
+import type { UtcHour } from '../../shared/local-day';
+import { localDayWindow } from '../../shared/local-day';
+import type {
+  AggregatePartitionInput,
+  AggregatePartitionResult,
+  PartitionPlan,
+  PlanPartitionsInput,
+  PlanPartitionsResult,
+  RunMetricTaskInput,
+  RunMetricTaskResult,
+  RunRef,
+} from '../../shared/pipeline-contracts';
+import type { BadDataPolicy } from '../../shared/tenant-config';
+import type { AccountDayState } from '../../metrics/account-state';
+import { ACCOUNT_DAY_STATE_SCHEMA, PartitionAggregator, mergeAccountStates } from '../../metrics/account-state';
+import type { RollingState } from '../../metrics/rolling';
+import { HISTORY_DAYS, ROLLING_STATE_SCHEMA, computeRolling } from '../../metrics/rolling';
+import {
+  MetricDatasets,
+  MetricTasks,
+  buildAccountDocuments,
+  getPipeline,
+  normalizeAttributes,
+  partialPath,
+} from '../../metrics/pipelines';
+import { runTaskGraph } from '../../metrics/task-graph';
+
+/** UTC hours read after the local day's last one, so events that arrive late are still counted. */
+export const TRAILING_HOURS = 2;
+export const MAX_PARTITIONS_LIMIT = 1024;
+const HOUR = 3_600_000;
+/** The raw-event fields the metric engine reads; `properties` and the rest are projected away. */
+const METRIC_FIELDS: (keyof RawEvent)[] = [
+  'eventId',
+  'accountId',
+  'userId',
+  'type',
+  'occurredAt',
+  'value',
+  'sessionId',
+];
+const HEARTBEAT_EVERY_EVENTS = 100_000;
+
+const dayStateType = avro.Type.forSchema(ACCOUNT_DAY_STATE_SCHEMA as avro.Schema);
+const rollingType = avro.Type.forSchema(ROLLING_STATE_SCHEMA as avro.Schema);
+const attributesType = avro.Type.forSchema(loadSchema('account-attributes.avsc'));
+const documentType = avro.Type.forSchema(loadSchema('account-document.avsc'));
+
+function where(run: RunRef): string {
+  return `tenant ${run.tenantId} day ${run.day} (${run.pipelineVersion}/${run.runKind})`;
+}
+
+/** Permanent problems become non-retryable failures with the shared error type; the rest retry. */
+async function failPermanently<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (
+      error instanceof InvalidInputError ||
+      error instanceof CorruptDataError ||
+      error instanceof IncompatibleSchemaError
+    ) {
+      throw ApplicationFailure.create({ type: error.name, message: error.message, nonRetryable: true, cause: error });
+    }
+    throw error;
+  }
+}
+
+/** Heartbeats when running as an activity; in-process runs (tests, the benchmark) have no activity context. */
+function heartbeat(details: unknown): void {
+  let context: Context | undefined;
+  try {
+    context = Context.current();
+  } catch {
+    context = undefined;
+  }
+  context?.heartbeat(details);
+}
+
+/** The avsc writer has no "bytes" view of a Uint8Array: HLL registers go out as Buffers. */
+function dayStateForAvro(s: AccountDayState): unknown {
+  const buf = (d: AccountDayState['users']) => ({ values: d.values, hll: d.hll && Buffer.from(d.hll) });
+  return { ...s, users: buf(s.users), sessions: buf(s.sessions) };
+}
+
+/**
+ * An Avro object container file with a sync marker derived from the dataset path, so the same
+ * records always give the same bytes (avsc picks a random marker by default).
+ */
+function encodeFile(type: avro.Type, records: readonly unknown[], datasetPath: string): Promise<Buffer> {
+  const syncMarker = createHash('md5').update(datasetPath).digest();
+  const encoder = new avro.streams.BlockEncoder(type, { codec: 'deflate', syncMarker, writeHeader: true });
+  const done = readAll(encoder);
+  for (const r of records) encoder.write(r);
+  encoder.end();
+  return done;
+}
+
+async function readFile<T>(store: ObjectStore, key: string, type: avro.Type, what: string): Promise<T[]> {
+  const out: T[] = [];
+  try {
+    for await (const r of decodeContainer<T>(await store.get(key), type)) out.push(r);
+  } catch (error) {
+    if (error instanceof NotFoundError) throw error;
+    throw new CorruptDataError(`${what}: ${key} cannot be decoded: ${(error as Error).message}`, key);
+  }
+  return out;
+}
+
+async function readOptional<T>(store: ObjectStore, key: string, type: avro.Type, what: string): Promise<T[] | null> {
+  try {
+    return await readFile<T>(store, key, type, what);
+  } catch (error) {
+    if (error instanceof NotFoundError) return null;
+    throw error;
+  }
+}
+
+function loc(run: RunRef): OutputLocation {
+  return { tenantId: run.tenantId, day: run.day, pipelineVersion: run.pipelineVersion, runKind: run.runKind };
+}
+
+/** The UTC hour partitions of the local day plus TRAILING_HOURS after it. */
+export function hoursToRead(day: string, timeZone: string): UtcHour[] {
+  const window = localDayWindow(day, timeZone);
+  const hours = [...window.utcHours];
+  const last = hours[hours.length - 1];
+  const lastMs = Date.parse(`${last.date}T${String(last.hour).padStart(2, '0')}:00:00Z`);
+  for (let k = 1; k <= TRAILING_HOURS; k++) {
+    const iso = new Date(lastMs + k * HOUR).toISOString();
+    hours.push({ date: iso.slice(0, 10), hour: Number(iso.slice(11, 13)) });
+  }
+  return hours;
+}
+
+/**
+ * Groups objects into at most `max` partitions of similar byte size: largest first onto the
+ * lightest partition (ties to the lower index), keys sorted within each. Deterministic.
+ */
+export function groupIntoPartitions(objects: { key: string; size: number }[], max: number): PartitionPlan[] {
+  const count = Math.max(1, Math.min(max, objects.length));
+  const loads = Array.from({ length: count }, () => ({ bytes: 0, keys: [] as string[] }));
+  const bySize = [...objects].sort((a, b) => b.size - a.size || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const o of bySize) {
+    let target = loads[0];
+    for (const l of loads) if (l.bytes < target.bytes) target = l;
+    target.bytes += o.size;
+    target.keys.push(o.key);
+  }
+  return loads.map((l, index) => ({ index, count, inputKeys: l.keys.sort() }));
+}
+
+export interface S3MetricDeps {
+  store: ObjectStore;
+  /** When given, raw files whose writer schema is not registered are bad data. */
+  registry?: SchemaRegistry;
+}
+
+/** Activities of the metric engine: they read raw events and stored datasets, and write datasets, in the object store. */
+export function createS3MetricActivities({ store, registry }: S3MetricDeps) {
+  const validateRun = (run: RunRef) => {
+    const pipeline = getPipeline(run.pipelineVersion);
+    outputPrefix(loc(run)); // validates tenant, day, version and kind
+    localDayWindow(run.day, run.timeZone); // validates the time zone
+    return pipeline;
+  };
+
+  /** Reads a run's dataset of `day`, falling back to the primary run's (shadow warm-up). */
+  const readHistory = async <T>(
+    run: RunRef,
+    day: string,
+    path: string,
+    type: avro.Type,
+    primaryPipelineVersion: string | undefined,
+  ): Promise<T[] | null> => {
+    const own = { ...loc(run), day };
+    const found = await readOptional<T>(store, outputKey(own, path), type, `${path} of ${where({ ...run, day })}`);
+    if (found !== null || !primaryPipelineVersion) return found;
+    const primary: OutputLocation = { ...own, pipelineVersion: primaryPipelineVersion, runKind: 'primary' };
+    if (primary.pipelineVersion === own.pipelineVersion && own.runKind === 'primary') return null;
+    return readOptional<T>(
+      store,
+      outputKey(primary, path),
+      type,
+      `primary ${path} of tenant ${run.tenantId} day ${day}`,
+    );
+  };
+
+  const writeDataset = async (run: RunRef, path: string, type: avro.Type, records: readonly unknown[]) => {
+    const key = outputKey(loc(run), path);
+    await store.put(key, await encodeFile(type, records, path), { contentType: 'avro/binary' });
+    return key;
+  };
+
+  const tasks = {
+    async [MetricTasks.Attributes](input: RunMetricTaskInput): Promise<RunMetricTaskResult> {
+      const key = attributesKey(input.tenantId, input.day);
+      const rows = await readOptional<AccountAttributes>(store, key, attributesType, `attributes of ${where(input)}`);
+      if (rows === null) {
+        throw new InvalidInputError(`attribute snapshot ${key} of ${where(input)} does not exist`);
+      }
+      const foreign = rows.find((r) => r.tenantId !== input.tenantId);
+      if (foreign) {
+        throw new CorruptDataError(
+          `attribute snapshot ${key} of ${where(input)} has a row of tenant ${foreign.tenantId} (account ${foreign.accountId})`,
+          key,
+        );
+      }
+      const normalized = normalizeAttributes(rows);
+      const written = await writeDataset(input, MetricDatasets.Attributes, attributesType, normalized);
+      return { task: input.task, outputKey: written, records: normalized.length };
+    },
+
+    async [MetricTasks.DailyUsage](input: RunMetricTaskInput): Promise<RunMetricTaskResult> {
+      const prefix = outputKey(loc(input), 'partials') + '/';
+      const present: string[] = [];
+      for await (const o of store.list(prefix)) present.push(o.key);
+      let keys = input.partialKeys;
+      if (keys === undefined) {
+        const sets = new Set(present.map((k) => /-of-(\d+)\.avro$/.exec(k)?.[1] ?? '?'));
+        if (sets.size !== 1 || present.length !== Number([...sets][0])) {
+          throw new InvalidInputError(
+            `partials under ${prefix} of ${where(input)} are not one complete set (${present.length} objects); rerun from ${MetricTasks.AggregatePartitions}`,
+          );
+        }
+        keys = present;
+      }
+      for (const k of keys) {
+        if (!k.startsWith(prefix)) throw new InvalidInputError(`partial ${k} is not a partial of ${where(input)}`);
+      }
+      const lists = await Promise.all(
+        keys.map(async (k) => {
+          try {
+            return await readFile<AccountDayState>(store, k, dayStateType, `partial of ${where(input)}`);
+          } catch (error) {
+            if (error instanceof NotFoundError)
+              throw new InvalidInputError(`partial ${k} of ${where(input)} does not exist`);
+            throw error;
+          }
+        }),
+      );
+      const merged = mergeAccountStates(lists);
+      const written = await writeDataset(input, MetricDatasets.DailyUsage, dayStateType, merged.map(dayStateForAvro));
+      // Partials of an earlier plan (another partition count) would make a later rerun ambiguous.
+      const keep = new Set(keys);
+      for (const k of present) if (!keep.has(k)) await store.delete(k);
+      return { task: input.task, outputKey: written, records: merged.length };
+    },
+
+    async [MetricTasks.RollingWindows](input: RunMetricTaskInput): Promise<RunMetricTaskResult> {
+      const todayKey = outputKey(loc(input), MetricDatasets.DailyUsage);
+      const today = await readOptional<AccountDayState>(
+        store,
+        todayKey,
+        dayStateType,
+        `daily usage of ${where(input)}`,
+      );
+      if (today === null) {
+        throw new InvalidInputError(
+          `${todayKey} of ${where(input)} does not exist; run ${MetricTasks.DailyUsage} first`,
+        );
+      }
+      const primary = input.primaryPipelineVersion;
+      const [history, previous] = await Promise.all([
+        Promise.all(
+          Array.from({ length: HISTORY_DAYS }, (_, i) =>
+            readHistory<AccountDayState>(
+              input,
+              addDays(input.day, -(i + 1)),
+              MetricDatasets.DailyUsage,
+              dayStateType,
+              primary,
+            ),
+          ),
+        ),
+        readHistory<RollingState>(input, addDays(input.day, -1), MetricDatasets.Rolling, rollingType, primary),
+      ]);
+      const rolling = computeRolling({ today, history, previous });
+      const written = await writeDataset(input, MetricDatasets.Rolling, rollingType, rolling);
+      return { task: input.task, outputKey: written, records: rolling.length };
+    },
+
+    async [MetricTasks.AccountDocuments](input: RunMetricTaskInput): Promise<RunMetricTaskResult> {
+      const need = async <T>(path: string, type: avro.Type, task: string) => {
+        const key = outputKey(loc(input), path);
+        const rows = await readOptional<T>(store, key, type, `${path} of ${where(input)}`);
+        if (rows === null) throw new InvalidInputError(`${key} of ${where(input)} does not exist; run ${task} first`);
+        return rows;
+      };
+      const previousLoc = { ...loc(input), day: addDays(input.day, -1) };
+      const [today, rolling, attributes, previous] = await Promise.all([
+        need<AccountDayState>(MetricDatasets.DailyUsage, dayStateType, MetricTasks.DailyUsage),
+        need<RollingState>(MetricDatasets.Rolling, rollingType, MetricTasks.RollingWindows),
+        need<AccountAttributes>(MetricDatasets.Attributes, attributesType, MetricTasks.Attributes),
+        // healthDelta compares with this run's own previous day only: never another version's score.
+        readOptional<AccountDocument>(
+          store,
+          outputKey(previousLoc, MetricDatasets.Accounts),
+          documentType,
+          `documents of ${where({ ...input, day: previousLoc.day })}`,
+        ),
+      ]);
+      const documents = buildAccountDocuments({
+        tenantId: input.tenantId,
+        day: input.day,
+        pipeline: getPipeline(input.pipelineVersion),
+        today,
+        rolling,
+        attributes,
+        previous,
+      });
+      const written = await writeDataset(input, MetricDatasets.Accounts, documentType, documents);
+      return { task: input.task, outputKey: written, records: documents.length };
+    },
+  };
+
+  return {
+    /**
+     * Lists the raw-event objects of a tenant's local day (its UTC hour partitions plus
+     * TRAILING_HOURS for late arrivals) and groups them into at most maxPartitions partitions of
+     * similar size. Read-only and deterministic: a retry plans the same partitions. A day without
+     * raw objects gets one empty partition, so its documents are still written.
+     */
+    async planPartitions(input: PlanPartitionsInput): Promise<PlanPartitionsResult> {
+      return failPermanently(async () => {
+        validateRun(input);
+        const max = input.maxPartitions;
+        if (!Number.isInteger(max) || max < 1 || max > MAX_PARTITIONS_LIMIT) {
+          throw new InvalidInputError(
+            `maxPartitions ${max} of ${where(input)} must be an integer 1-${MAX_PARTITIONS_LIMIT}`,
+          );
+        }
+        const objects: { key: string; size: number }[] = [];
+        for (const hour of hoursToRead(input.day, input.timeZone)) {
+          for await (const o of store.list(rawHourPrefix(input.tenantId, hour))) {
+            if (o.key.endsWith('.avro')) objects.push({ key: o.key, size: o.size });
+          }
+        }
+        return {
+          partitions: groupIntoPartitions(objects, max),
+          inputObjects: objects.length,
+          inputBytes: objects.reduce((n, o) => n + o.size, 0),
+        };
+      });
+    },
+
+    /**
+     * Aggregates one partition's raw events (filtered to the local day, deduplicated by eventId
+     * within the partition, bad data handled by the tenant's policy) into per-account partial
+     * states, written at outputKey(run, 'partials/part-XXXX-of-YYYY.avro'). Idempotent: a retry
+     * overwrites the same key with the same bytes. Heartbeats { done, total } input objects.
+     */
+    async aggregatePartition(input: AggregatePartitionInput): Promise<AggregatePartitionResult> {
+      return failPermanently(async () => {
+        validateRun(input);
+        const { index, count, inputKeys } = input.partition;
+        if (!Number.isInteger(count) || count < 1 || !Number.isInteger(index) || index < 0 || index >= count) {
+          throw new InvalidInputError(`partition ${index} of ${count} of ${where(input)} is invalid`);
+        }
+        const rawPrefix = `raw/tenant=${input.tenantId}/`;
+        const foreign = inputKeys.find((k) => !k.startsWith(rawPrefix));
+        if (foreign) throw new InvalidInputError(`input key ${foreign} is not a raw key of ${where(input)}`);
+        const window = localDayWindow(input.day, input.timeZone);
+        const total = inputKeys.length;
+        let opened = 0;
+        // Counts objects as the reader opens them, for progress heartbeats.
+        const observed: ObjectStore = {
+          description: store.description,
+          get: (key) => {
+            opened++;
+            heartbeat({ done: opened - 1, total });
+            return store.get(key);
+          },
+          getBytes: (key) => store.getBytes(key),
+          put: (key, body, options) => store.put(key, body, options),
+          list: (prefix) => store.list(prefix),
+          delete: (key) => store.delete(key),
+          exists: (key) => store.exists(key),
+        };
+        const reading = readRawEvents({
+          store: observed,
+          tenantId: input.tenantId,
+          keys: inputKeys,
+          window,
+          policy: input.badDataPolicy satisfies BadDataPolicy,
+          quarantineDate: input.day,
+          registry,
+          fields: METRIC_FIELDS,
+        });
+        const aggregator = new PartitionAggregator(window.startMs, window.endMs);
+        let n = 0;
+        for await (const event of reading.events) {
+          aggregator.add(event);
+          if (++n % HEARTBEAT_EVERY_EVENTS === 0) heartbeat({ done: Math.max(0, opened - 1), total });
+        }
+        const { counts, quarantineKeys } = reading.result();
+        const states = aggregator.states();
+        const path = partialPath(index, count);
+        const partialKey = outputKey(loc(input), path);
+        await store.put(partialKey, await encodeFile(dayStateType, states.map(dayStateForAvro), path), {
+          contentType: 'avro/binary',
+        });
+        heartbeat({ done: total, total });
+        return { partialKey, accounts: states.length, counts, quarantineKeys };
+      });
+    },
+
+    /**
+     * Runs one non-partitioned task of the run's pipeline graph (pipelineTaskGraph(version)):
+     * reads its inputs from the run's outputs, writes its dataset at a deterministic key, so a
+     * retry or rerun overwrites. account-documents writes accounts.avro (AccountDocuments sorted by
+     * accountId); daily-usage.avro, rolling.avro and accounts.avro are also what the next day reads.
+     * With primaryPipelineVersion, missing earlier days of this run's own daily states are read
+     * from the primary run instead (shadow warm-up).
+     */
+    async runMetricTask(input: RunMetricTaskInput): Promise<RunMetricTaskResult> {
+      return failPermanently(async () => {
+        const pipeline = validateRun(input);
+        const spec = pipeline.graph.tasks.find((t) => t.name === input.task);
+        if (!spec) {
+          throw new InvalidInputError(
+            `task ${JSON.stringify(input.task)} is not in pipeline ${input.pipelineVersion} (${where(input)})`,
+          );
+        }
+        if (spec.partitioned) {
+          throw new InvalidInputError(
+            `task ${spec.name} is the partition fan-out: run planPartitions and aggregatePartition (${where(input)})`,
+          );
+        }
+        return tasks[spec.name as keyof typeof tasks](input);
+      });
+    },
+  };
+}
+
+export type S3MetricActivities = ReturnType<typeof createS3MetricActivities>;
+
+export interface RunMetricJobOptions extends RunRef {
+  activities: S3MetricActivities;
+  maxPartitions: number;
+  badDataPolicy: BadDataPolicy;
+  fromTask?: string;
+  primaryPipelineVersion?: string;
+  /** Partitions aggregated at once (in-process: overlaps I/O only). */
+  concurrency?: number;
+}
+
+export interface RunMetricJobResult {
+  partitions: AggregatePartitionResult[];
+  tasks: RunMetricTaskResult[];
+  ran: string[];
+}
+
+/**
+ * Runs a whole tenant-day in-process, the way the tenant-day workflow does with activities: the
+ * task graph in dependency order, the fan-out task as plan + one aggregation per partition. For
+ * tests, the benchmark and local tools.
+ */
+export async function runMetricJobInProcess(options: RunMetricJobOptions): Promise<RunMetricJobResult> {
+  const { activities, maxPartitions, badDataPolicy, primaryPipelineVersion, ...rest } = options;
+  const run: RunRef = {
+    tenantId: rest.tenantId,
+    day: rest.day,
+    timeZone: rest.timeZone,
+    pipelineVersion: rest.pipelineVersion,
+    runKind: rest.runKind,
+  };
+  const concurrency = options.concurrency ?? 2;
+  const partitions: AggregatePartitionResult[] = [];
+  const taskResults: RunMetricTaskResult[] = [];
+  const { ran } = await runTaskGraph<string[]>({
+    graph: getPipeline(run.pipelineVersion).graph,
+    fromTask: options.fromTask,
+    concurrency: 2,
+    runTask: async (task, inputs) => {
+      if (task.partitioned) {
+        const plan = await activities.planPartitions({ ...run, maxPartitions });
+        const queue = [...plan.partitions];
+        const worker = async () => {
+          for (let p = queue.shift(); p; p = queue.shift()) {
+            partitions.push(await activities.aggregatePartition({ ...run, partition: p, badDataPolicy }));
+          }
+        };
+        await Promise.all(Array.from({ length: concurrency }, worker));
+        return partitions.map((p) => p.partialKey);
+      }
+      const result = await activities.runMetricTask({
+        ...run,
+        task: task.name,
+        partialKeys: inputs[MetricTasks.AggregatePartitions],
+        primaryPipelineVersion,
+      });
+      taskResults.push(result);
+      return [result.outputKey];
+    },
+  });
+  return { partitions, tasks: taskResults, ran };
+}

@@ -1,0 +1,282 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import * as avro from 'avsc';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { ApplicationFailure } from '@temporalio/common';
+import { FsObjectStore } from '../../../src/storage/fs-object-store';
+import { decodeContainer, loadSchema } from '../../../src/schemas/avro-container';
+import type { S3MetricActivities } from '../../../src/activities/s3/metrics';
+import { createS3MetricActivities, hoursToRead, runMetricJobInProcess } from '../../../src/activities/s3/metrics';
+import { outputKey, rawHourPrefix } from '../../../src/shared/keys';
+import type { AggregatePartitionInput, RunRef } from '../../../src/shared/pipeline-contracts';
+import type { AccountDocument } from '../../../src/shared/account-document';
+import { BILLING_ACCOUNTS, writeAttributes, writeRawDay } from '../../support/metric-fixtures';
+
+const documentType = avro.Type.forSchema(loadSchema('account-document.avsc'));
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function newStore(): FsObjectStore {
+  const dir = mkdtempSync(path.join(tmpdir(), 'daybreak-metrics-'));
+  dirs.push(dir);
+  return new FsObjectStore(dir);
+}
+
+const day = '2026-03-08'; // spring forward in New York: 23 hours
+const timeZone = 'America/New_York';
+const run = (tenantId: string, pipelineVersion = 'v1', runKind: 'primary' | 'shadow' = 'primary', d = day): RunRef => ({
+  tenantId,
+  day: d,
+  timeZone,
+  pipelineVersion,
+  runKind,
+});
+
+async function fixture(tenantId = 'acme') {
+  const store = newStore();
+  const inDay = await writeRawDay(store, tenantId, day, timeZone);
+  await writeAttributes(store, tenantId, day);
+  return { store, activities: createS3MetricActivities({ store }), inDay };
+}
+
+async function datasetBytes(store: FsObjectStore, r: RunRef) {
+  const out: Record<string, string> = {};
+  for (const name of ['daily-usage.avro', 'rolling.avro', 'attributes.avro', 'accounts.avro']) {
+    out[name] = (await store.getBytes(outputKey(r, name))).toString('hex');
+  }
+  return out;
+}
+
+async function documents(store: FsObjectStore, r: RunRef): Promise<AccountDocument[]> {
+  const docs: AccountDocument[] = [];
+  for await (const d of decodeContainer<AccountDocument>(await store.get(outputKey(r, 'accounts.avro')), documentType))
+    docs.push(d);
+  return docs;
+}
+
+/** Runs the day by hand: partitions aggregated in the given order, partial keys passed shuffled. */
+async function runShuffled(activities: S3MetricActivities, r: RunRef, maxPartitions: number, seed: number) {
+  const plan = await activities.planPartitions({ ...r, maxPartitions });
+  const shuffle = <T>(xs: T[]) =>
+    xs
+      .map((x, i) => ({ x, k: (i * 7919 + seed * 31) % 101 }))
+      .sort((a, b) => a.k - b.k)
+      .map((p) => p.x);
+  const results = [];
+  for (const p of shuffle(plan.partitions))
+    results.push(await activities.aggregatePartition({ ...r, partition: p, badDataPolicy: 'fail' }));
+  const partialKeys = shuffle(results.map((x) => x.partialKey));
+  for (const task of ['attributes', 'daily-usage', 'rolling-windows', 'account-documents']) {
+    await activities.runMetricTask({ ...r, task, partialKeys: task === 'daily-usage' ? partialKeys : undefined });
+  }
+  return { plan, results };
+}
+
+describe('metric activities on the filesystem store', () => {
+  it('plans the local day plus two trailing UTC hours, in at most maxPartitions balanced partitions', async () => {
+    const { activities, store } = await fixture();
+    const hours = hoursToRead(day, timeZone);
+    expect(hours).toHaveLength(25); // 23 + 2 trailing
+    expect(hours[0]).toEqual({ date: '2026-03-08', hour: 5 });
+    expect(hours[24]).toEqual({ date: '2026-03-09', hour: 5 });
+    // A stray object outside the window's hours is not planned.
+    await store.put(rawHourPrefix('acme', { date: '2026-03-09', hour: 6 }) + 'x.avro', Buffer.from('x'));
+    const plan = await activities.planPartitions({ ...run('acme'), maxPartitions: 7 });
+    expect(plan.partitions).toHaveLength(7);
+    const keys = plan.partitions.flatMap((p) => p.inputKeys);
+    expect(new Set(keys).size).toBe(plan.inputObjects);
+    expect(keys.some((k) => k.includes('date=2026-03-09/hour=06/'))).toBe(false);
+    expect(plan.partitions.map((p) => [p.index, p.count])).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => [i, 7]));
+  });
+
+  it('gives byte-identical outputs with 1, 3 and 7 partitions in any order, and on every rerun', async () => {
+    const { activities, store, inDay } = await fixture();
+    const r = run('acme');
+    const first = await runShuffled(activities, r, 1, 0);
+    const counts = first.results[0].counts;
+    expect(counts.accepted).toBe(inDay.length);
+    expect(counts.outOfWindow).toBe(20);
+    const reference = await datasetBytes(store, r);
+    for (const [max, seed] of [
+      [3, 1],
+      [7, 2],
+      [7, 3],
+      [1, 4],
+    ] as const) {
+      const { plan } = await runShuffled(activities, r, max, seed);
+      expect(plan.partitions).toHaveLength(max);
+      expect(await datasetBytes(store, r), `${max} partitions, order ${seed}`).toEqual(reference);
+    }
+    // A rerun with fewer partitions removed the 7-partition partials it superseded.
+    const left = [];
+    for await (const o of store.list(outputKey(r, 'partials') + '/')) left.push(o.key.split('/').pop());
+    expect(left).toEqual(['part-0001-of-0001.avro']);
+    const docs = await documents(store, r);
+    expect(docs.map((d) => d.accountId)).toEqual([...docs.map((d) => d.accountId)].sort());
+    expect(docs.reduce((n, d) => n + d.eventsTotal, 0)).toBe(inDay.length);
+    const acc0 = inDay.filter((e) => e.accountId === 'acc-00');
+    expect(docs.find((d) => d.accountId === 'acc-00')).toMatchObject({
+      eventsTotal: acc0.length,
+      activeUsers: new Set(acc0.map((e) => e.userId)).size,
+      sessions: new Set(acc0.map((e) => e.sessionId ?? `user:${e.userId}`)).size,
+      firstActivityAt: Math.min(...acc0.map((e) => e.occurredAt)),
+      lastActivityAt: Math.max(...acc0.map((e) => e.occurredAt)),
+    });
+  });
+
+  it('reruns from any task, reusing the persisted outputs before it', async () => {
+    const { activities, store } = await fixture();
+    const r = run('acme');
+    const full = await runMetricJobInProcess({ activities, ...r, maxPartitions: 3, badDataPolicy: 'fail' });
+    expect(full.ran).toEqual([
+      'aggregate-partitions',
+      'attributes',
+      'daily-usage',
+      'rolling-windows',
+      'account-documents',
+    ]);
+    const reference = await datasetBytes(store, r);
+    await store.delete(outputKey(r, 'accounts.avro'));
+    await store.delete(outputKey(r, 'rolling.avro'));
+    const rerun = await runMetricJobInProcess({
+      activities,
+      ...r,
+      maxPartitions: 3,
+      badDataPolicy: 'fail',
+      fromTask: 'rolling-windows',
+    });
+    expect(rerun.ran).toEqual(['rolling-windows', 'account-documents']);
+    expect(rerun.partitions).toEqual([]);
+    expect(await datasetBytes(store, r)).toEqual(reference);
+    // From daily-usage without partial keys: the partials are found under the run's prefix.
+    const fromMerge = await runMetricJobInProcess({
+      activities,
+      ...r,
+      maxPartitions: 3,
+      badDataPolicy: 'fail',
+      fromTask: 'daily-usage',
+    });
+    expect(fromMerge.ran).toEqual(['daily-usage', 'rolling-windows', 'account-documents']);
+    expect(await datasetBytes(store, r)).toEqual(reference);
+  });
+
+  it('v1 and v2 documents differ exactly on the accounts with billing events', async () => {
+    const { activities, store } = await fixture();
+    await runMetricJobInProcess({ activities, ...run('acme', 'v1'), maxPartitions: 3, badDataPolicy: 'fail' });
+    await runMetricJobInProcess({
+      activities,
+      ...run('acme', 'v2', 'shadow'),
+      maxPartitions: 2,
+      badDataPolicy: 'fail',
+    });
+    const v1 = await documents(store, run('acme', 'v1'));
+    const v2 = await documents(store, run('acme', 'v2', 'shadow'));
+    expect(v2.map((d) => d.accountId)).toEqual(v1.map((d) => d.accountId));
+    const differing = v1.filter(
+      (d, i) => JSON.stringify({ ...d, pipelineVersion: '' }) !== JSON.stringify({ ...v2[i], pipelineVersion: '' }),
+    );
+    const billing = v1.filter((d) => d.billingEvents > 0).map((d) => d.accountId);
+    expect(billing.sort()).toEqual([...BILLING_ACCOUNTS].sort());
+    expect(differing.map((d) => d.accountId)).toEqual(billing);
+    for (const d of differing) {
+      const other = v2.find((x) => x.accountId === d.accountId)!;
+      expect({ ...other, healthScore: d.healthScore, healthDelta: d.healthDelta, pipelineVersion: 'v1' }).toEqual(d);
+    }
+  });
+
+  it('rolls windows over stored daily states; a new shadow version warms up from the primary', async () => {
+    const store = newStore();
+    const activities = createS3MetricActivities({ store });
+    const days = ['2026-03-06', '2026-03-07', '2026-03-08'];
+    for (const [i, d] of days.entries()) {
+      await writeRawDay(store, 'acme', d, timeZone, 600, i + 1);
+      await writeAttributes(store, 'acme', d);
+      await runMetricJobInProcess({
+        activities,
+        ...run('acme', 'v1', 'primary', d),
+        maxPartitions: 2,
+        badDataPolicy: 'fail',
+      });
+    }
+    const primary = await documents(store, run('acme', 'v1', 'primary', day));
+    const acc = primary.find((d) => d.accountId === 'acc-01')!;
+    expect(acc.events7d).toBeGreaterThan(acc.eventsTotal);
+    expect(acc.healthDelta).not.toBeNull();
+    // v2 shadow starting on the last day: cold, only its own day; warm, the primary's history too.
+    await runMetricJobInProcess({
+      activities,
+      ...run('acme', 'v2', 'shadow'),
+      maxPartitions: 2,
+      badDataPolicy: 'fail',
+    });
+    const cold = (await documents(store, run('acme', 'v2', 'shadow'))).find((d) => d.accountId === 'acc-01')!;
+    expect(cold.events7d).toBe(cold.eventsTotal);
+    await runMetricJobInProcess({
+      activities,
+      ...run('acme', 'v2', 'shadow'),
+      maxPartitions: 2,
+      badDataPolicy: 'fail',
+      primaryPipelineVersion: 'v1',
+    });
+    const warm = (await documents(store, run('acme', 'v2', 'shadow'))).find((d) => d.accountId === 'acc-01')!;
+    expect([warm.events7d, warm.activeUsers7d, warm.firstActivityAt]).toEqual([
+      acc.events7d,
+      acc.activeUsers7d,
+      acc.firstActivityAt,
+    ]);
+    expect(warm.healthDelta).toBeNull(); // never compared with another version's score
+  });
+
+  it('heartbeats { done, total } input objects while aggregating', async () => {
+    const { activities } = await fixture();
+    const plan = await activities.planPartitions({ ...run('acme'), maxPartitions: 2 });
+    const env = new MockActivityEnvironment();
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+    const input: AggregatePartitionInput = { ...run('acme'), partition: plan.partitions[0], badDataPolicy: 'fail' };
+    await env.run((i: AggregatePartitionInput) => activities.aggregatePartition(i), input);
+    const total = plan.partitions[0].inputKeys.length;
+    expect(beats[0]).toEqual({ done: 0, total });
+    expect(beats[beats.length - 1]).toEqual({ done: total, total });
+  });
+
+  it('fails permanently, naming tenant, day and key, on bad input', async () => {
+    const store = newStore();
+    const activities = createS3MetricActivities({ store });
+    const attempt = activities.runMetricTask({ ...run('acme'), task: 'attributes' });
+    await expect(attempt).rejects.toBeInstanceOf(ApplicationFailure);
+    await expect(attempt).rejects.toMatchObject({
+      type: 'InvalidInputError',
+      nonRetryable: true,
+      message: expect.stringMatching(/attributes\/tenant=acme\/date=2026-03-08.*tenant acme day 2026-03-08/) as unknown,
+    });
+    await expect(activities.runMetricTask({ ...run('acme', 'v7'), task: 'attributes' })).rejects.toMatchObject({
+      type: 'InvalidInputError',
+      nonRetryable: true,
+    });
+    await expect(activities.runMetricTask({ ...run('acme'), task: 'aggregate-partitions' })).rejects.toMatchObject({
+      message: expect.stringMatching(/partition fan-out/) as unknown,
+    });
+    await expect(activities.planPartitions({ ...run('acme'), maxPartitions: 0 })).rejects.toMatchObject({
+      nonRetryable: true,
+    });
+    // Corrupt raw data under policy 'fail' is a permanent CorruptDataError naming the key.
+    const key = rawHourPrefix('acme', { date: day, hour: 12 }) + 'bad.avro';
+    await store.put(key, Buffer.from('Obj\x01 definitely not avro'));
+    await expect(
+      activities.aggregatePartition({
+        ...run('acme'),
+        partition: { index: 0, count: 1, inputKeys: [key] },
+        badDataPolicy: 'fail',
+      }),
+    ).rejects.toMatchObject({
+      type: 'CorruptDataError',
+      nonRetryable: true,
+      message: expect.stringContaining(key) as unknown,
+    });
+  });
+});
