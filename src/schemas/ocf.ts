@@ -1,6 +1,9 @@
 import * as avro from 'avsc';
 import { Readable } from 'node:stream';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { deflateRaw as deflateRawCallback, inflateRawSync } from 'node:zlib';
+import { promisify } from 'node:util';
+
+const deflateRaw = promisify(deflateRawCallback);
 
 /**
  * Avro object container files, parsed and written by hand. avsc's BlockDecoder emits one stream
@@ -124,15 +127,23 @@ export async function* ocfChunks<T>(options: EncodeOcfOptions<T>): AsyncGenerato
   let buf = Buffer.alloc(1 << 20);
   let pos = 0;
   let count = 0;
-  const flush = (): Buffer => {
-    const raw = buf.subarray(0, pos);
-    const data = codec === 'deflate' ? deflateRawSync(raw, { level }) : Buffer.from(raw);
-    const block = Buffer.concat([writeVarLong(count), writeVarLong(data.length), data, sync]);
+  // Blocks are compressed on libuv's thread pool while the next block is encoded here; at most one
+  // block is in flight, and blocks are yielded in order, so output stays deterministic.
+  let inFlight: Promise<Buffer> | undefined;
+  const flush = (): Promise<Buffer> | undefined => {
+    const raw = Buffer.from(buf.subarray(0, pos));
+    const records = count;
     pos = 0;
     count = 0;
-    return block;
+    const previous = inFlight;
+    inFlight = (codec === 'deflate' ? deflateRaw(raw, { level }) : Promise.resolve(raw)).then((data) =>
+      Buffer.concat([writeVarLong(records), writeVarLong(data.length), data, sync]),
+    );
+    // A rejected block surfaces when it is awaited in order; keep it from being reported as unhandled first.
+    inFlight.catch(() => undefined);
+    return previous;
   };
-  const add = (record: T): Buffer | undefined => {
+  const add = (record: T): Promise<Buffer> | undefined => {
     let next = type.encode(record, buf, pos);
     while (next < 0) {
       // encode() returns minus the missing byte count when the buffer is too small.
@@ -148,14 +159,16 @@ export async function* ocfChunks<T>(options: EncodeOcfOptions<T>): AsyncGenerato
   // A synchronous source is iterated without an await per record (the generator's hot path).
   if (Symbol.iterator in records) {
     for (const record of records) {
-      const block = add(record);
-      if (block) yield block;
+      const done = add(record);
+      if (done) yield await done;
     }
   } else {
     for await (const record of records) {
-      const block = add(record);
-      if (block) yield block;
+      const done = add(record);
+      if (done) yield await done;
     }
   }
-  if (count > 0) yield flush();
+  const beforeLast = count > 0 ? flush() : undefined;
+  if (beforeLast) yield await beforeLast;
+  if (inFlight) yield await inFlight;
 }
