@@ -4,6 +4,7 @@ import type { LaneDefaults } from '../client/lanes';
 import type { TenantConfig } from '../shared/tenant-config';
 import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import { createElasticsearchSkeletonActivities } from './elasticsearch/skeleton';
+import { createElasticsearchServingActivities } from './elasticsearch/serving';
 import { createS3SkeletonActivities } from './s3/skeleton';
 import { createTemporalLaneActivities } from './temporal/lanes';
 import { createS3CompareActivities } from './s3/compare-outputs';
@@ -30,6 +31,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createS3CompareActivities(deps),
     ...createS3MetricActivities(deps),
     ...createElasticsearchSkeletonActivities(deps),
+    ...createElasticsearchServingActivities(deps),
     ...createTemporalLaneActivities(deps),
   };
 }

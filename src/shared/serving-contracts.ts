@@ -131,3 +131,13 @@ export interface SetupTenantServingResult {
   servedPipelineVersion: string;
   aliasCreated: boolean;
 }
+
+/** The serving activities (src/activities/elasticsearch/serving.ts), as workflows proxy them. */
+export interface ServingActivities {
+  ensureServingIndex(input: TenantVersionInput): Promise<EnsureServingIndexResult>;
+  ensureServedAlias(input: TenantVersionInput): Promise<EnsureServedAliasResult>;
+  indexAccountDocuments(input: IndexAccountDocumentsInput): Promise<IndexAccountDocumentsResult>;
+  swapServedAlias(input: SwapServedAliasInput): Promise<SwapServedAliasResult>;
+  servedVersion(input: ServedVersionInput): Promise<ServedVersionResult>;
+  setupTenantServing(input: SetupTenantServingInput): Promise<SetupTenantServingResult>;
+}
