@@ -66,17 +66,22 @@ export function momentsVariance(s: MomentsState): number | null {
 }
 
 const SPILL = 2 ** 52;
+const SPLIT = 2 ** 20;
 
 /**
  * In-place accumulator for the hot path: sums in plain numbers while they are exact, spilling
- * into BigInt before they could lose precision.
+ * into BigInt before they could lose precision. Squares are accumulated split (q = h * 2^20 + l,
+ * q^2 = h^2 * 2^40 + 2hl * 2^20 + l^2) so no single product exceeds 2^40 and no BigInt work is
+ * done per value for |x| < 2^40 / 1000.
  */
 export class MomentsAccumulator {
   private count = 0;
   private sumLo = 0;
-  private sumSqLo = 0;
   private sumHi = 0n;
-  private sumSqHi = 0n;
+  private hh = 0;
+  private hl = 0;
+  private ll = 0;
+  private squaresHi = 0n;
 
   add(x: number): void {
     const q = quantize(x);
@@ -86,22 +91,32 @@ export class MomentsAccumulator {
       this.sumHi += BigInt(this.sumLo);
       this.sumLo = 0;
     }
-    const sq = q * q;
-    if (sq > SPILL) this.sumSqHi += BigInt(q) * BigInt(q);
-    else {
-      this.sumSqLo += sq;
-      if (this.sumSqLo > SPILL) {
-        this.sumSqHi += BigInt(this.sumSqLo);
-        this.sumSqLo = 0;
-      }
+    const m = q < 0 ? -q : q;
+    if (m >= SPLIT * SPLIT) {
+      this.squaresHi += BigInt(q) * BigInt(q);
+      return;
     }
+    const h = Math.floor(m / SPLIT);
+    const l = m - h * SPLIT;
+    this.hh += h * h;
+    this.hl += h * l;
+    this.ll += l * l;
+    if (this.hh > SPILL || this.hl > SPILL || this.ll > SPILL) this.spill();
+  }
+
+  private spill(): void {
+    this.squaresHi += (BigInt(this.hh) << 40n) + (BigInt(this.hl) << 21n) + BigInt(this.ll);
+    this.hh = 0;
+    this.hl = 0;
+    this.ll = 0;
   }
 
   toState(): MomentsState {
+    this.spill();
     return {
       count: this.count,
       sum: (this.sumHi + BigInt(this.sumLo)).toString(),
-      sumSquares: (this.sumSqHi + BigInt(this.sumSqLo)).toString(),
+      sumSquares: this.squaresHi.toString(),
     };
   }
 }
