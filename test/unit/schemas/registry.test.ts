@@ -156,9 +156,7 @@ describe('SchemaRegistry', () => {
         value: 1.5,
         properties: {},
       });
-      const event = await new SchemaRegistry(
-        (registry as unknown as { store: ObjectStore }).store,
-      ).decodeMessage<RawEvent>(message, RAW_EVENT_READER_TYPE);
+      const event = await new SchemaRegistry(s).decodeMessage<RawEvent>(message, RAW_EVENT_READER_TYPE);
       expect({ ...event }).toEqual({
         eventId: 'e',
         tenantId: 't',
