@@ -119,10 +119,22 @@ export function encodeOcf<T>(options: EncodeOcfOptions<T>): Readable {
   return Readable.from(ocfChunks(options), { objectMode: false });
 }
 
+// Building an avsc type compiles its reader and writer; files written with the same schema object share one.
+const types = new WeakMap<object, avro.Type>();
+function typeOf(schema: avro.Schema): avro.Type {
+  if (typeof schema !== 'object') return avro.Type.forSchema(schema);
+  let type = types.get(schema);
+  if (!type) {
+    type = avro.Type.forSchema(schema);
+    types.set(schema, type);
+  }
+  return type;
+}
+
 /** The same as encodeOcf, as the chunks themselves (header first, then one buffer per block). */
 export async function* ocfChunks<T>(options: EncodeOcfOptions<T>): AsyncGenerator<Buffer> {
   const { schema, records, sync, codec = 'deflate', blockRecords = 4096, level = 6 } = options;
-  const type = avro.Type.forSchema(schema);
+  const type = typeOf(schema);
   yield encodeOcfHeader(JSON.stringify(schema), codec, sync);
   let buf = Buffer.alloc(1 << 20);
   let pos = 0;
