@@ -96,6 +96,16 @@ interface FieldState {
   shadowOnly: QuantileSketch | undefined;
 }
 
+interface Shape {
+  primaryProto: unknown;
+  shadowProto: unknown;
+  /** The primary class's comparable fields, in order, and their states once seen as scalars. */
+  keys: string[];
+  states: Array<FieldState | undefined>;
+  /** Comparable fields only the shadow class has. */
+  shadowOnly: string[];
+}
+
 /**
  * The diff engine: fed one account at a time (by mergeJoin), it applies the policy's comparators
  * field by field, reports unexpected differences through `onUnexpected` as it finds them, and keeps
@@ -111,6 +121,7 @@ export class ComparisonRun {
   private readonly nestedNames = new Map<string, Map<string, string>>();
   private readonly checkStates: CheckState[];
   private readonly changedFields: string[] = [];
+  private shape: Shape | undefined;
   private readonly change: AccountChange = { accountId: '', changedFields: this.changedFields };
   private primaryRecord: AccountRecord = {};
   private shadowRecord: AccountRecord = {};
@@ -147,13 +158,44 @@ export class ComparisonRun {
     this.shadowRecord = shadow;
     this.accountId = String(primary.accountId);
     this.changedFields.length = 0;
-    for (const key of Object.keys(primary)) {
-      if (!IDENTITY_FIELDS.has(key)) this.compareField(key, primary[key], shadow[key]);
-    }
-    for (const key of Object.keys(shadow)) {
-      if (!(key in primary) && !IDENTITY_FIELDS.has(key)) this.compareField(key, undefined, shadow[key]);
+    const shape = this.shapeOf(primary, shadow);
+    if (shape) {
+      const { keys, states, shadowOnly } = shape;
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i];
+        states[i] = this.compareField(key, primary[key], shadow[key], states[i]);
+      }
+      for (const key of shadowOnly) this.compareField(key, undefined, shadow[key]);
+    } else {
+      for (const key of Object.keys(primary)) {
+        if (!IDENTITY_FIELDS.has(key)) this.compareField(key, primary[key], shadow[key]);
+      }
+      for (const key of Object.keys(shadow)) {
+        if (!(key in primary) && !IDENTITY_FIELDS.has(key)) this.compareField(key, undefined, shadow[key]);
+      }
     }
     this.endAccount();
+  }
+
+  /**
+   * Records decoded by avsc are instances of one class per file schema, with the same fields in the
+   * same order, so the field list (and each field's state) is worked out once per pair of classes
+   * instead of once per account. Plain objects get no shape: their fields may vary record by record.
+   */
+  private shapeOf(primary: AccountRecord, shadow: AccountRecord): Shape | undefined {
+    const pp: unknown = Object.getPrototypeOf(primary);
+    const sp: unknown = Object.getPrototypeOf(shadow);
+    if (pp === Object.prototype || sp === Object.prototype || pp === null || sp === null) return undefined;
+    if (this.shape && this.shape.primaryProto === pp && this.shape.shadowProto === sp) return this.shape;
+    const keys = Object.keys(primary).filter((k) => !IDENTITY_FIELDS.has(k));
+    this.shape = {
+      primaryProto: pp,
+      shadowProto: sp,
+      keys,
+      states: new Array<FieldState | undefined>(keys.length),
+      shadowOnly: Object.keys(shadow).filter((k) => !(k in primary) && !IDENTITY_FIELDS.has(k)),
+    };
+    return this.shape;
   }
 
   /** An account only the primary run has. */
@@ -211,7 +253,8 @@ export class ComparisonRun {
     };
   }
 
-  private compareField(field: string, primary: unknown, shadow: unknown): void {
+  /** Compares one field (recursing into maps); returns the field's state when it is a scalar, for the shape cache. */
+  private compareField(field: string, primary: unknown, shadow: unknown, known?: FieldState): FieldState | undefined {
     if (isNested(primary) || isNested(shadow)) {
       const p = isNested(primary) ? primary : undefined;
       const s = isNested(shadow) ? shadow : undefined;
@@ -221,18 +264,18 @@ export class ComparisonRun {
           if (!p || !(key in p)) this.compareField(this.nestedName(field, key), undefined, s[key]);
         }
       }
-      return;
+      return undefined;
     }
     const pv = typeof primary === 'number' ? primary : toFieldValue(primary);
     const sv = typeof shadow === 'number' ? shadow : toFieldValue(shadow);
-    const state = this.state(field);
+    const state = known ?? this.state(field);
     state.compared++;
-    if (sameValue(pv, sv)) {
+    if (pv === sv || sameValue(pv, sv)) {
       if (typeof pv === 'number') {
         state.numericPairs++;
         if (this.distributions) (state.common ??= new QuantileSketch()).add(pv);
       }
-      return;
+      return state;
     }
     state.differing++;
     const delta = numericDelta(pv, sv);

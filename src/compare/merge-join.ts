@@ -30,30 +30,52 @@ export interface JoinHandlers {
 }
 
 class SortedSide {
-  private readonly iterator: AsyncIterator<AccountRecord>;
+  private readonly iterator: AsyncIterator<readonly AccountRecord[]>;
+  private batch: readonly AccountRecord[] = [];
+  private position = 0;
   private previous: string | undefined;
   current: AccountRecord | undefined;
   id = '';
 
   constructor(
     readonly side: Side,
-    source: AsyncIterable<AccountRecord>,
+    source: AsyncIterable<readonly AccountRecord[]>,
   ) {
     this.iterator = source[Symbol.asyncIterator]();
   }
 
-  async advance(): Promise<void> {
-    let next: IteratorResult<AccountRecord>;
-    try {
-      next = await this.iterator.next();
-    } catch (error) {
-      throw new OutputReadError(this.side, `cannot be read: ${(error as Error).message}`, { cause: error });
+  /** Moves to the next record: synchronously within a batch, returning a promise only to fetch the next batch. */
+  advance(): Promise<void> | undefined {
+    if (this.position < this.batch.length) {
+      this.set(this.batch[this.position++]);
+      return undefined;
     }
-    if (next.done) {
-      this.current = undefined;
-      return;
+    return this.refill();
+  }
+
+  private async refill(): Promise<void> {
+    for (;;) {
+      let next: IteratorResult<readonly AccountRecord[]>;
+      try {
+        next = await this.iterator.next();
+      } catch (error) {
+        throw new OutputReadError(this.side, `cannot be read: ${(error as Error).message}`, { cause: error });
+      }
+      if (next.done) {
+        this.current = undefined;
+        return;
+      }
+      if (next.value.length > 0) {
+        this.batch = next.value;
+        this.position = 1;
+        this.set(next.value[0]);
+        return;
+      }
     }
-    const id = next.value.accountId;
+  }
+
+  private set(record: AccountRecord): void {
+    const id = record.accountId;
     if (typeof id !== 'string')
       throw new OutputReadError(this.side, `record without a string accountId: ${JSON.stringify(id)}`);
     if (this.previous !== undefined && !(id > this.previous)) {
@@ -64,7 +86,7 @@ class SortedSide {
     }
     this.previous = id;
     this.id = id;
-    this.current = next.value;
+    this.current = record;
   }
 
   async close(): Promise<void> {
@@ -74,12 +96,13 @@ class SortedSide {
 
 /**
  * Joins two streams of account documents, each sorted by accountId (UTF-16 code unit order, as `<`
- * compares), in one pass: memory holds one record per side whatever the file sizes. Returns the
- * number of distinct accounts seen.
+ * compares), in one pass: memory holds one batch per side whatever the file sizes. The streams
+ * yield batches of records (any size, e.g. one container block), so the join only awaits between
+ * batches. Returns the number of distinct accounts seen.
  */
 export async function mergeJoin(
-  primary: AsyncIterable<AccountRecord>,
-  shadow: AsyncIterable<AccountRecord>,
+  primary: AsyncIterable<readonly AccountRecord[]>,
+  shadow: AsyncIterable<readonly AccountRecord[]>,
   handlers: JoinHandlers,
 ): Promise<number> {
   const p = new SortedSide('primary', primary);
@@ -89,21 +112,21 @@ export async function mergeJoin(
   try {
     await p.advance();
     await s.advance();
+    let wait: Promise<void> | undefined;
     while (p.current || s.current) {
       if (p.current && s.current && p.id === s.id) {
         handlers.matched(p.current, s.current);
-        await p.advance();
-        await s.advance();
+        if ((wait = p.advance())) await wait;
+        if ((wait = s.advance())) await wait;
       } else if (p.current && (!s.current || p.id < s.id)) {
         handlers.primaryOnly(p.current);
-        await p.advance();
+        if ((wait = p.advance())) await wait;
       } else {
         handlers.shadowOnly(s.current!);
-        await s.advance();
+        if ((wait = s.advance())) await wait;
       }
       accounts++;
-      const wait = handlers.afterEach?.();
-      if (wait) await wait;
+      if ((wait = handlers.afterEach?.())) await wait;
       if (handlers.progress && accounts % every === 0) await handlers.progress(accounts);
     }
   } finally {

@@ -19,7 +19,7 @@ import { CorruptDataError, InvalidInputError } from '../../shared/errors';
 import { assertPipelineVersion } from '../../shared/ids';
 import { outputKey } from '../../shared/keys';
 import { assertTenantId } from '../../shared/tenant-id';
-import { readAccountDocuments } from '../../schemas/account-document-reader';
+import { readAccountDocumentBatches } from '../../schemas/account-document-reader';
 import type { ObjectStore } from '../../storage/object-store';
 import { NotFoundError } from '../../storage/object-store';
 
@@ -77,8 +77,8 @@ export function createS3CompareActivities({ store, registry = defaultComparisonR
     let accounts: number;
     try {
       accounts = await mergeJoin(
-        readAccountDocuments(first, baseline.firstKey),
-        readAccountDocuments(second, baseline.secondKey),
+        readAccountDocumentBatches(first, baseline.firstKey),
+        readAccountDocumentBatches(second, baseline.secondKey),
         {
           matched: (p, s) => run.compare(p, s),
           primaryOnly: (p) => run.primaryOnly(p),
@@ -196,8 +196,8 @@ export function createS3CompareActivities({ store, registry = defaultComparisonR
       });
       try {
         await mergeJoin(
-          readAccountDocuments(primaryStream, primaryKey),
-          readAccountDocuments(shadowStream, shadowKey),
+          readAccountDocumentBatches(primaryStream, primaryKey),
+          readAccountDocumentBatches(shadowStream, shadowKey),
           {
             matched: (p, s) => run.compare(p, s),
             primaryOnly: (p) => run.primaryOnly(p),

@@ -11,8 +11,10 @@ import {
 } from '../../../src/compare';
 import { accountDocument, accountId } from '../../support/account-documents';
 
-async function* stream(records: readonly object[]): AsyncIterable<AccountRecord> {
-  for (const r of records) yield await Promise.resolve(r as AccountRecord);
+/** Batches of 3 (and an empty one), so the join crosses batch boundaries. */
+async function* stream(records: readonly object[]): AsyncIterable<AccountRecord[]> {
+  yield await Promise.resolve([]);
+  for (let i = 0; i < records.length; i += 3) yield (records as AccountRecord[]).slice(i, i + 3);
 }
 
 const registry = createComparisonRegistry();
