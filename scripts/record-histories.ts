@@ -6,7 +6,7 @@ import { Worker } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
 import { skeletonWorkflow } from '../src/workflows';
 import { runSearchAttributes } from '../src/shared/search-attributes';
-import { WORKFLOWS_PATH, connectStack, uniqueName } from '../test/support/stack';
+import { WORKFLOWS_PATH, connectStack, stackActivityDeps, uniqueName } from '../test/support/stack';
 import type { Stack } from '../test/support/stack';
 
 /**
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     connection: stack.connection,
     taskQueue,
     workflowsPath: WORKFLOWS_PATH,
-    activities: createActivities({ store: stack.store, es: stack.es, indexPrefix: 'daybreak-replay' }),
+    activities: createActivities(stackActivityDeps(stack, { taskQueue, indexPrefix: 'daybreak-replay' })),
   });
   mkdirSync(OUT_DIR, { recursive: true });
   await worker.runUntil(async () => {

@@ -1,30 +1,65 @@
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { createElasticsearchClient, createObjectStore } from './clients';
+import { versionTaskQueue } from '../shared/ids';
+import { createElasticsearchClient, createObjectStore, createTemporalClient } from './clients';
 import { readConfig } from './config';
+import { loadTenantsFile } from './tenants';
 
 /**
  * The worker process, Daybreak's composition root: it reads the environment, builds the clients and
- * serves every workflow and activity on the configured task queue until SIGINT or SIGTERM.
+ * polls, with one bundle of workflow code:
+ *   - the base task queue (lanes, triggers, the reconciler, rollouts, backfills), unless
+ *     DAYBREAK_WORKER_COORDINATION=false;
+ *   - for every pipeline version it serves (DAYBREAK_PIPELINE_VERSIONS), that version's queue and
+ *     its backfill queue, whose smaller activity limit caps backfill work across tenants.
+ * A release candidate can thus run in a worker process of its own next to the live one.
  */
 async function main(): Promise<void> {
   const config = readConfig();
   const store = await createObjectStore(config);
   const es = createElasticsearchClient(config.elasticsearch);
+  const temporal = await createTemporalClient(config.temporal);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  try {
-    const worker = await Worker.create({
-      connection,
-      namespace: config.temporal.namespace,
-      taskQueue: config.temporal.taskQueue,
-      workflowsPath: require.resolve('../workflows'),
-      activities: createActivities({ store, es, indexPrefix: config.elasticsearch.indexPrefix }),
-      maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
-      maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+  const activities = createActivities({
+    store,
+    es,
+    indexPrefix: config.elasticsearch.indexPrefix,
+    temporal,
+    laneDefaults: { taskQueue: config.temporal.taskQueue, primaryVersion: config.pipeline.defaultPrimaryVersion },
+    loadTenants: async () => (await loadTenantsFile(config.pipeline.tenantsFile)).tenants,
+  });
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') });
+  const queues: { taskQueue: string; maxActivities: number }[] = [];
+  if (config.worker.coordination)
+    queues.push({ taskQueue: config.temporal.taskQueue, maxActivities: config.worker.maxConcurrentActivities });
+  for (const version of config.pipeline.versions) {
+    queues.push({
+      taskQueue: versionTaskQueue(config.temporal.taskQueue, version),
+      maxActivities: config.worker.maxConcurrentActivities,
     });
-    await worker.run();
+    queues.push({
+      taskQueue: versionTaskQueue(config.temporal.taskQueue, version, 'backfill'),
+      maxActivities: config.worker.maxConcurrentBackfillActivities,
+    });
+  }
+  try {
+    const workers = await Promise.all(
+      queues.map((q) =>
+        Worker.create({
+          connection,
+          namespace: config.temporal.namespace,
+          taskQueue: q.taskQueue,
+          workflowBundle,
+          activities,
+          maxConcurrentActivityTaskExecutions: q.maxActivities,
+          maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+        }),
+      ),
+    );
+    await Promise.all(workers.map((w) => w.run()));
   } finally {
     await connection.close();
+    await temporal.connection.close();
     await es.close();
   }
 }

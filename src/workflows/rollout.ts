@@ -8,7 +8,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ServingActivities } from '../shared/serving-contracts';
+import type { ElasticsearchServingActivities } from '../activities/elasticsearch/serving';
 import type { TemporalLaneActivities } from '../activities/temporal/lanes';
 import type {
   AuditEntry,
@@ -24,7 +24,7 @@ import { workflowNow } from './workflow-clock';
 import { dayVerdictSignal, finishUpdate, promoteUpdate, rollbackUpdate, rolloutStateQuery } from './rollout-signals';
 
 const lanes = proxyActivities<TemporalLaneActivities>({ startToCloseTimeout: '1 minute', retry: activityRetry });
-const serving = proxyActivities<ServingActivities>({ startToCloseTimeout: '1 minute', retry: activityRetry });
+const serving = proxyActivities<ElasticsearchServingActivities>({ startToCloseTimeout: '1 minute', retry: activityRetry });
 
 const AUDIT_KEPT = 500;
 

@@ -13,7 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { S3MetricActivities } from '../activities/s3/metrics';
 import type { S3CompareActivities } from '../activities/s3/compare-outputs';
-import type { ServingActivities } from '../shared/serving-contracts';
+import type { ElasticsearchServingActivities } from '../activities/elasticsearch/serving';
 import { getPipeline } from '../metrics/pipelines';
 import { runTaskGraph } from '../metrics/task-graph';
 import { tenantDayWorkflowId, versionTaskQueue } from '../shared/ids';
@@ -40,7 +40,7 @@ const metrics = proxyActivities<S3MetricActivities>({
   heartbeatTimeout: '1 minute',
   retry: activityRetry,
 });
-const serving = proxyActivities<ServingActivities>({
+const serving = proxyActivities<ElasticsearchServingActivities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '1 minute',
   retry: activityRetry,

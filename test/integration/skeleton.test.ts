@@ -5,7 +5,7 @@ import { skeletonWorkflow } from '../../src/workflows';
 import { skeletonWorkflowId } from '../../src/shared/ids';
 import { runSearchAttributes, TenantIdKey, TriggerKey } from '../../src/shared/search-attributes';
 import type { Stack } from '../support/stack';
-import { WORKFLOWS_PATH, connectStack, uniqueName } from '../support/stack';
+import { WORKFLOWS_PATH, connectStack, stackActivityDeps, uniqueName } from '../support/stack';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -24,7 +24,7 @@ describe('walking skeleton on the real stack', () => {
       connection: stack.connection,
       taskQueue,
       workflowsPath: WORKFLOWS_PATH,
-      activities: createActivities({ store: stack.store, es: stack.es, indexPrefix: 'daybreak-test' }),
+      activities: createActivities(stackActivityDeps(stack, { taskQueue })),
     });
     const workflowId = skeletonWorkflowId(tenantId, day);
     const result = await worker.runUntil(

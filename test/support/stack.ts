@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import type { TenantConfig } from '../../src/shared/tenant-config';
 import { randomBytes } from 'node:crypto';
 import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import { NativeConnection } from '@temporalio/worker';
@@ -47,3 +48,20 @@ export function uniqueName(prefix: string): string {
 
 /** The workflows entry point, as a file path (vitest does not resolve .ts through require.resolve). */
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../../src/workflows/index.ts');
+
+/** Everything createActivities needs, over the running stack; lanes start on `taskQueue`. */
+export function stackActivityDeps(
+  stack: Stack,
+  options: { taskQueue: string; indexPrefix?: string; tenants?: TenantConfig[] },
+) {
+  return {
+    store: stack.store,
+    es: stack.es,
+    indexPrefix: options.indexPrefix ?? 'daybreak-test',
+    temporal: stack.client,
+    laneDefaults: { taskQueue: options.taskQueue, primaryVersion: 'v1' },
+    loadTenants: () => Promise.resolve(options.tenants ?? []),
+  };
+}
+
+export const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };

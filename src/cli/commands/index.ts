@@ -1,6 +1,19 @@
 import type { Command } from '../command';
+import { backfillCommand } from './backfill';
 import { generateCommand } from './generate';
+import { rerunCommand } from './rerun';
+import { rolloutCommand } from './rollout';
 import { skeletonCommand } from './skeleton';
+import { statusCommand } from './status';
+import { tenantsCommand } from './tenants';
 
 /** Every `daybreak` subcommand, in the order `daybreak help` lists them. */
-export const COMMANDS: Command[] = [skeletonCommand, generateCommand];
+export const COMMANDS: Command[] = [
+  generateCommand,
+  tenantsCommand,
+  rerunCommand,
+  backfillCommand,
+  statusCommand,
+  rolloutCommand,
+  skeletonCommand,
+];

@@ -1,0 +1,81 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type {
+  AggregatePartitionInput,
+  PlanPartitionsInput,
+  RunMetricTaskInput,
+} from '../../src/shared/pipeline-contracts';
+
+export interface RunRecord {
+  tenantId: string;
+  day: string;
+  pipelineVersion: string;
+  runKind: string;
+  start: number;
+  end: number;
+  identity: string;
+}
+
+/**
+ * Stand-in activities for orchestration tests (passed as plain objects to Worker.create, as the
+ * style guide asks): they do no real work but record, per tenant-day run, when it started (plan)
+ * and ended (index), and can fail chosen days. The real activities have tests of their own.
+ */
+export function recordingActivities(options: {
+  delayMs: number;
+  failDays?: string[];
+  onRunEnd?: (run: RunRecord) => void;
+}) {
+  const records: RunRecord[] = [];
+  const open = new Map<string, RunRecord>();
+  const attempts = new Map<string, number>();
+  const sleep = () => new Promise((r) => setTimeout(r, options.delayMs));
+  const key = (x: { tenantId: string; day: string; pipelineVersion: string; runKind: string }) =>
+    `${x.tenantId}|${x.day}|${x.pipelineVersion}|${x.runKind}`;
+
+  const activitiesFor = (identity: string) => ({
+    async planPartitions(input: PlanPartitionsInput) {
+      open.set(key(input), { ...input, start: Date.now(), end: 0, identity });
+      const k = `${input.tenantId}|${input.day}`;
+      attempts.set(k, (attempts.get(k) ?? 0) + 1);
+      if (options.failDays?.includes(input.day)) {
+        throw ApplicationFailure.nonRetryable(`planted failure for ${input.tenantId} ${input.day}`, 'CorruptDataError');
+      }
+      await sleep();
+      return { partitions: [{ index: 0, count: 1, inputKeys: [] }], inputObjects: 0, inputBytes: 0 };
+    },
+    async aggregatePartition(input: AggregatePartitionInput) {
+      await sleep();
+      return {
+        partialKey: `partials/${input.tenantId}/${input.day}`,
+        accounts: 1,
+        counts: { read: 1, accepted: 1, quarantined: 0, duplicates: 0, outOfWindow: 0 },
+        quarantineKeys: [],
+      };
+    },
+    async runMetricTask(input: RunMetricTaskInput) {
+      await sleep();
+      return { task: input.task, outputKey: `${input.tenantId}/${input.day}/${input.task}`, records: 1 };
+    },
+    async ensureServingIndex() {},
+    async ensureServedAlias() {},
+    async indexAccountDocuments(input: { tenantId: string; day: string; pipelineVersion: string; runKind: string }) {
+      await sleep();
+      const record = open.get(key(input));
+      if (record) {
+        record.end = Date.now();
+        records.push(record);
+        open.delete(key(input));
+        options.onRunEnd?.(record);
+      }
+      return { index: 'test', indexed: 1, skippedStale: 0 };
+    },
+  });
+
+  return {
+    activities: activitiesFor('w'),
+    activitiesFor,
+    runs: (tenantId: string) => records.filter((r) => r.tenantId === tenantId),
+    all: () => records,
+    attempts: (tenantId: string, day: string) => attempts.get(`${tenantId}|${day}`) ?? 0,
+  };
+}
