@@ -34,12 +34,14 @@ import { dayVerdictSignal } from './rollout-signals';
 export const primaryFinishedSignal = defineSignal<[PrimaryFinishedSignal]>('primaryFinished');
 
 // Partition aggregation reads and decodes raw files: long, so it heartbeats and a lost worker is
-// noticed within the heartbeat timeout instead of the start-to-close timeout.
-const metrics = proxyActivities<S3MetricActivities>({
+// noticed within the heartbeat timeout (then retried elsewhere) instead of the start-to-close timeout.
+const partitions = proxyActivities<S3MetricActivities>({
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '20 seconds',
   retry: activityRetry,
 });
+// Planning and the later tasks work on per-account datasets and do not heartbeat.
+const metrics = proxyActivities<S3MetricActivities>({ startToCloseTimeout: '30 minutes', retry: activityRetry });
 const serving = proxyActivities<ElasticsearchServingActivities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '1 minute',
@@ -126,7 +128,7 @@ export async function tenantDayWorkflow(input: TenantDayInput): Promise<TenantDa
 
 async function computeDay(input: TenantDayInput, run: RunRef): Promise<Omit<TenantDayResult, 'shadow'>> {
   const tasks: TaskTiming[] = [];
-  let partitions: AggregatePartitionResult[] = [];
+  let aggregated: AggregatePartitionResult[] = [];
   let partitionCount = 0;
   await runTaskGraph({
     graph: getPipeline(input.pipelineVersion).graph,
@@ -139,12 +141,12 @@ async function computeDay(input: TenantDayInput, run: RunRef): Promise<Omit<Tena
         const plan = await metrics.planPartitions({ ...run, maxPartitions: input.maxPartitions ?? 8 });
         partitionCount = plan.partitions.length;
         let done = 0;
-        partitions = await mapBounded(plan.partitions, input.partitionConcurrency ?? 4, async (partition) => {
-          const result = await metrics.aggregatePartition({ ...run, partition, badDataPolicy: input.badDataPolicy });
+        aggregated = await mapBounded(plan.partitions, input.partitionConcurrency ?? 4, async (partition) => {
+          const result = await partitions.aggregatePartition({ ...run, partition, badDataPolicy: input.badDataPolicy });
           setCurrentDetails(`Aggregated ${++done}/${plan.partitions.length} partitions`);
           return result;
         });
-        const records = partitions.reduce((n, p) => n + p.accounts, 0);
+        const records = aggregated.reduce((n, p) => n + p.accounts, 0);
         tasks.push({
           task: task.name,
           outputKey: outputKey(run, 'partials'),
@@ -157,7 +159,7 @@ async function computeDay(input: TenantDayInput, run: RunRef): Promise<Omit<Tena
       const result = await metrics.runMetricTask({
         ...run,
         task: task.name,
-        partialKeys: partitions.length ? partitions.map((p) => p.partialKey) : undefined,
+        partialKeys: aggregated.length ? aggregated.map((p) => p.partialKey) : undefined,
         primaryPipelineVersion: input.comparedWith?.pipelineVersion,
       });
       tasks.push({
@@ -185,7 +187,7 @@ async function computeDay(input: TenantDayInput, run: RunRef): Promise<Omit<Tena
     documentsKey: accountsKey,
   });
   tasks.push({ task: 'serve', outputKey: served.index, records: served.indexed, durationMs: workflowNow() - started });
-  const counts = sumCounts(partitions);
+  const counts = sumCounts(aggregated);
   setCurrentDetails(
     `Done: ${counts.accepted} events accepted, ${counts.quarantined} quarantined, ${served.indexed} documents indexed`,
   );
@@ -196,7 +198,7 @@ async function computeDay(input: TenantDayInput, run: RunRef): Promise<Omit<Tena
     runKind: input.runKind,
     partitions: partitionCount,
     counts,
-    quarantineKeys: partitions.flatMap((p) => p.quarantineKeys),
+    quarantineKeys: aggregated.flatMap((p) => p.quarantineKeys),
     tasks,
     accountsKey,
     served: { index: served.index, indexed: served.indexed, skippedStale: served.skippedStale },

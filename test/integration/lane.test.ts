@@ -139,7 +139,7 @@ describe('tenant lane: mutex and queue through workflow ids', () => {
         .map((l) => (JSON.parse(l) as { identity: string }).identity);
       expect(new Set(identities)).toEqual(new Set(['one', 'two']));
     } finally {
-      for (const p of processes) p.child.kill('SIGTERM');
+      for (const p of processes) process.kill(-p.child.pid!, 'SIGTERM');
       await Promise.all(processes.map((p) => p.exited));
     }
   });
@@ -149,9 +149,8 @@ function startRecordingWorker(base: string, identity: string, out: string) {
   const child = spawn(
     process.execPath,
     [require.resolve('tsx/cli'), path.resolve(__dirname, '../support/recording-worker.ts'), base, identity, out],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    // Its own process group, so stopping it reaches the node process tsx starts.
+    { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
