@@ -139,6 +139,16 @@ export class ComparisonRegistry {
 /** Fields the v1 -> v2 change (a new health formula for accounts with billing events) may change. */
 export const V1_TO_V2_CHANGED_FIELDS = ['healthScore', 'healthDelta', 'billingHealth'] as const;
 
+/**
+ * healthDelta is today's score minus yesterday's. When an account's score is the same in both
+ * versions today, a different delta can only come from yesterday's score, which v2 may have changed
+ * for an account that had billing events yesterday: expected, not a regression.
+ */
+export const carriedDelta: AccountPredicate = accountPredicate(
+  'same-health-today',
+  (primary, shadow) => primary.healthScore === shadow.healthScore,
+);
+
 /** `identical`: every field must be exactly equal and no account may be missing. */
 export const identicalPolicy: ComparisonPolicy = {
   name: 'identical',
@@ -156,8 +166,19 @@ export function v1ToV2Policy(registry: ComparisonRegistry): ComparisonPolicy {
   return {
     name: 'v1-to-v2',
     description:
-      'v2 changes healthScore/healthDelta/billingHealth only for accounts with billing events (billingEvents > 0 on either side); everything else is identical; healthScore quantiles move at most 20 points.',
-    rules: [{ fields: V1_TO_V2_CHANGED_FIELDS, comparator: onlyAccounts(registry.predicate('with-billing-events')) }],
+      "v2 changes healthScore/healthDelta/billingHealth only for accounts with billing events (billingEvents > 0 on either side), and healthDelta also where today's healthScore is equal (the change is yesterday's); everything else is identical; healthScore quantiles move at most 20 points.",
+    rules: [
+      {
+        fields: 'healthDelta',
+        comparator: onlyAccounts(
+          accountPredicate(
+            'with-billing-events-or-same-health-today',
+            (p, s) => registry.predicate('with-billing-events').test(p, s) || carriedDelta.test(p, s),
+          ),
+        ),
+      },
+      { fields: V1_TO_V2_CHANGED_FIELDS, comparator: onlyAccounts(registry.predicate('with-billing-events')) },
+    ],
     checks: [quantileShift({ field: 'healthScore', maxAbsShift: 20 })],
   };
 }

@@ -1,5 +1,6 @@
 import type { Command } from '../command';
 import { backfillCommand } from './backfill';
+import { demoCommand } from './demo';
 import { generateCommand } from './generate';
 import { rerunCommand } from './rerun';
 import { rolloutCommand } from './rollout';
@@ -9,6 +10,7 @@ import { tenantsCommand } from './tenants';
 
 /** Every `daybreak` subcommand, in the order `daybreak help` lists them. */
 export const COMMANDS: Command[] = [
+  demoCommand,
   generateCommand,
   tenantsCommand,
   rerunCommand,

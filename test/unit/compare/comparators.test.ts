@@ -189,9 +189,28 @@ describe('registry', () => {
     expect(registry.policyNames()).toEqual(['identical', 'v1-to-v2']);
     const v2 = registry.policy('v1-to-v2');
     expect(v2.comparatorFor('healthScore').name).toBe('only-accounts(with-billing-events)');
-    expect(v2.comparatorFor('healthDelta').name).toBe('only-accounts(with-billing-events)');
+    expect(v2.comparatorFor('healthDelta').name).toBe('only-accounts(with-billing-events-or-same-health-today)');
     expect(v2.comparatorFor('eventsTotal').name).toBe('exact');
     expect(registry.policy('identical').comparatorFor('healthScore').name).toBe('exact');
+  });
+});
+
+describe('v1-to-v2 healthDelta', () => {
+  it('expects a delta change carried from yesterday (same score today) and refuses one that is not', () => {
+    const v2 = createComparisonRegistry().policy('v1-to-v2');
+    const rule = v2.comparatorFor('healthDelta');
+    const doc = (healthScore: number, healthDelta: number) => ({ billingEvents: 0, healthScore, healthDelta });
+    const judge = (primary: Record<string, unknown>, shadow: Record<string, unknown>) =>
+      rule.compare({
+        accountId: 'a',
+        field: 'healthDelta',
+        primary: primary.healthDelta,
+        shadow: shadow.healthDelta,
+        primaryRecord: primary,
+        shadowRecord: shadow,
+      } as never);
+    expect(judge(doc(70, 3), doc(70, -4))).toBe('expected');
+    expect(judge(doc(70, 3), doc(72, -2))).toBe('unexpected');
   });
 });
 

@@ -1,0 +1,48 @@
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { runDemo } from '../../demo/run-demo';
+import { createElasticsearchClient, createObjectStore } from '../../workers/clients';
+import type { Command } from '../command';
+import { numberOption } from '../command';
+import { cliContext, webUiLink } from './context';
+import { formatRolloutTable } from './rollout';
+
+export const demoCommand: Command = {
+  name: 'demo',
+  usage: `demo [--tenants N] [--events-per-day E] [--seed S] [--start-day YYYY-MM-DD] [--baseline-days N] [--shadow-days N]
+      The whole story on generated data, with workers in this process: daily v1 runs across time zones,
+      a v2 rollout in shadow, promotions, a blocked tenant with its CSV, a rollback, and every tenant's stage.`,
+  async run(args) {
+    // The story is the output; the workers' info logs would bury it.
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    const ctx = await cliContext(args.get('tenants-file'));
+    const store = await createObjectStore(ctx.config);
+    const es = createElasticsearchClient(ctx.config.elasticsearch);
+    try {
+      const result = await runDemo({
+        client: ctx.client,
+        temporalAddress: ctx.config.temporal.address,
+        store,
+        es,
+        indexPrefix: `${ctx.config.elasticsearch.indexPrefix}-demo`,
+        taskQueue: `${ctx.config.temporal.taskQueue}-demo`,
+        tenants: numberOption(args, 'tenants', 6),
+        eventsPerDay: numberOption(args, 'events-per-day', 3000),
+        seed: args.get('seed') ?? 'daybreak-demo',
+        startDay: args.get('start-day') ?? '2026-03-05',
+        baselineDays: numberOption(args, 'baseline-days', 2),
+        shadowDays: numberOption(args, 'shadow-days', 3),
+        log: (line) => console.log(line),
+      });
+      console.log(`\n5. where every tenant stands\n${formatRolloutTable(result.rollout)}`);
+      for (const b of result.blocked)
+        if (b.csvKey) console.log(`\nunexpected differences of ${b.tenantId}: ${store.description}/${b.csvKey}`);
+      console.log(`\nWeb UI: ${webUiLink(ctx.config)}`);
+      console.log(`  rollout:  ${webUiLink(ctx.config, 'daybreak/rollout/v2')}`);
+      console.log(`  a lane:   ${webUiLink(ctx.config, `daybreak/lane/${result.tenants[0].id}`)}`);
+      console.log(`  search:   TenantId = "${result.tenants[0].id}" AND RunKind = "shadow"`);
+    } finally {
+      await es.close();
+      await ctx.close();
+    }
+  },
+};
