@@ -1,5 +1,6 @@
 import type { AccountDocument } from '../shared/account-document';
 import { InvalidInputError } from '../shared/errors';
+import { localDayWindow } from '../shared/local-day';
 import type { AccountAttributes } from '../shared/events';
 import { BILLING_EVENT_TYPES } from '../shared/events';
 import type { AccountDayState } from './account-state';
@@ -114,6 +115,15 @@ export interface MetricPipeline {
   description: string;
   graph: TaskGraph;
   healthScore(input: HealthInput): number;
+  /** The instants [startMs, endMs) whose events make up the tenant's local day. */
+  eventWindow(day: string, timeZone: string): { startMs: number; endMs: number };
+}
+
+const HOUR_MS = 3_600_000;
+
+function exactLocalDay(day: string, timeZone: string): { startMs: number; endMs: number } {
+  const { startMs, endMs } = localDayWindow(day, timeZone);
+  return { startMs, endMs };
 }
 
 function v1Factors(h: HealthInput): HealthFactors {
@@ -131,12 +141,20 @@ const v1: MetricPipeline = {
   description: 'Usage, rolling windows, trend, activity percentile and a weighted health score.',
   graph: { name: 'v1', tasks: METRIC_TASKS },
   healthScore: (h) => weightedHealth(v1Factors(h), HEALTH_WEIGHTS_V1),
+  eventWindow: exactLocalDay,
 };
 
 /**
  * v2 (candidate): for accounts with billing events today, billing counts for more (35 of 100
  * points instead of 15) and today's billing events weigh three times as much as older ones in the
  * billing factor. Every other account scores exactly as in v1.
+ *
+ * It also carries a planted, realistic defect, the kind Totango's shadow runs caught ("a failure
+ * only in certain time zones"): its event window snaps the local day to whole UTC hours, as if every
+ * offset were a whole number of hours. That is exact in most zones, but in Asia/Kolkata (+5:30) and
+ * Pacific/Chatham (+12:45/+13:45) the day takes the previous day's last minutes and loses its own,
+ * so usage counts change on accounts the v1-to-v2 policy says must not change. The shadow
+ * comparison blocks those tenants' promotion; the demo shows it.
  */
 const v2: MetricPipeline = {
   version: 'v2',
@@ -148,6 +166,10 @@ const v2: MetricPipeline = {
     const b = h.billing30d;
     const recency = billingHealth(b.paid + 2 * t.paid, b.overdue + 2 * t.overdue, b.failed + 2 * t.failed);
     return weightedHealth({ ...v1Factors(h), billing: recency }, HEALTH_WEIGHTS_V2_BILLING);
+  },
+  eventWindow(day, timeZone) {
+    const { startMs, endMs } = localDayWindow(day, timeZone);
+    return { startMs: Math.floor(startMs / HOUR_MS) * HOUR_MS, endMs: Math.floor(endMs / HOUR_MS) * HOUR_MS };
   },
 };
 

@@ -24,7 +24,10 @@ import { workflowNow } from './workflow-clock';
 import { dayVerdictSignal, finishUpdate, promoteUpdate, rollbackUpdate, rolloutStateQuery } from './rollout-signals';
 
 const lanes = proxyActivities<TemporalLaneActivities>({ startToCloseTimeout: '1 minute', retry: activityRetry });
-const serving = proxyActivities<ElasticsearchServingActivities>({ startToCloseTimeout: '1 minute', retry: activityRetry });
+const serving = proxyActivities<ElasticsearchServingActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: activityRetry,
+});
 
 const AUDIT_KEPT = 500;
 

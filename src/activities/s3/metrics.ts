@@ -375,7 +375,8 @@ export function createS3MetricActivities({ store, registry }: S3MetricDeps) {
         const rawPrefix = `raw/tenant=${input.tenantId}/`;
         const foreign = inputKeys.find((k) => !k.startsWith(rawPrefix));
         if (foreign) throw new InvalidInputError(`input key ${foreign} is not a raw key of ${where(input)}`);
-        const window = localDayWindow(input.day, input.timeZone);
+        // The version decides which instants belong to the day (v2 carries a planted defect there).
+        const window = getPipeline(input.pipelineVersion).eventWindow(input.day, input.timeZone);
         const total = inputKeys.length;
         let opened = 0;
         // Counts objects as the reader opens them, for progress heartbeats.
