@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import type { Client } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/client';
@@ -30,6 +31,8 @@ export interface DemoOptions {
   baselineDays: number;
   shadowDays: number;
   log: (line: string) => void;
+  /** Workflow id of the demo's rollout (default `daybreak/rollout/v2`). */
+  rolloutId?: string;
 }
 
 export interface DemoResult {
@@ -85,7 +88,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     laneDefaults: { taskQueue: options.taskQueue, primaryVersion: 'v1' },
     loadTenants: () => Promise.resolve(tenants),
   });
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: silent });
+  const workflowBundle = await bundleWorkflowCode({
+    workflowsPath: path.join(__dirname, '..', 'workflows'),
+    logger: silent,
+  });
   const queues = [
     options.taskQueue,
     ...['v1', 'v2'].flatMap((v) => [
@@ -121,7 +127,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     for (let i = 0; i < options.baselineDays; i++) await runDay(addDays(options.startDay, i));
 
     log(`\n2. rollout of v2 starts in shadow (policy v1-to-v2, 2 clean days to promote, automatic)`);
-    const rolloutId = rolloutWorkflowId('v2');
+    const rolloutId = options.rolloutId ?? rolloutWorkflowId('v2');
     const rollout = await client.workflow.start(rolloutWorkflow, {
       workflowId: rolloutId,
       taskQueue: options.taskQueue,
