@@ -23,6 +23,9 @@ export interface RunRecord {
 export function recordingActivities(options: {
   delayMs: number;
   failDays?: string[];
+  /** Runs of these versions wait `slowMs` and then fail (a broken candidate). */
+  failVersions?: string[];
+  slowMs?: number;
   onRunEnd?: (run: RunRecord) => void;
 }) {
   const records: RunRecord[] = [];
@@ -37,6 +40,10 @@ export function recordingActivities(options: {
       open.set(key(input), { ...input, start: Date.now(), end: 0, identity });
       const k = `${input.tenantId}|${input.day}`;
       attempts.set(k, (attempts.get(k) ?? 0) + 1);
+      if (options.failVersions?.includes(input.pipelineVersion)) {
+        await new Promise((r) => setTimeout(r, options.slowMs ?? 0));
+        throw ApplicationFailure.nonRetryable(`planted failure of ${input.pipelineVersion}`, 'CorruptDataError');
+      }
       if (options.failDays?.includes(input.day)) {
         throw ApplicationFailure.nonRetryable(`planted failure for ${input.tenantId} ${input.day}`, 'CorruptDataError');
       }
