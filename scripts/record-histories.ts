@@ -2,39 +2,74 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
-import { skeletonWorkflow } from '../src/workflows';
+import { createTemporalLaneActivities } from '../src/activities/temporal/lanes';
+import { laneState, requestRun } from '../src/client/lanes';
+import { syncTenantSchedules } from '../src/client/schedules';
+import {
+  backfillWorkflowId,
+  dailyScheduleId,
+  laneWorkflowId,
+  rolloutWorkflowId,
+  tenantDayWorkflowId,
+  versionTaskQueue,
+} from '../src/shared/ids';
 import { runSearchAttributes } from '../src/shared/search-attributes';
-import { WORKFLOWS_PATH, connectStack, stackActivityDeps, uniqueName } from '../test/support/stack';
+import type { TenantConfig } from '../src/shared/tenant-config';
+import { backfillWorkflow, rolloutWorkflow, skeletonWorkflow, tenantDayWorkflow } from '../src/workflows';
+import { dayVerdictSignal, promoteUpdate, rollbackUpdate, rolloutStateQuery } from '../src/workflows/rollout-signals';
+import { recordingActivities } from '../test/support/recording-activities';
 import type { Stack } from '../test/support/stack';
+import { WORKFLOWS_PATH, connectStack, stackActivityDeps, uniqueName } from '../test/support/stack';
 
 /**
  * Re-records the workflow histories the replay suite runs (test/replay/histories). Run it against
- * the local stack after a deliberate workflow change, bump the version in the file name, and keep
+ * the local stack after a deliberate workflow change, bump the version in the file names, and keep
  * the older files: they are what running workflows started by older code look like.
  *   npm run stack:up && npm run histories:record
+ * The orchestration scenarios use recording activities (no data needed); the skeleton uses the
+ * real ones. Only workflow code shapes a history, so that is all these files pin down.
  */
 const OUT_DIR = path.resolve(__dirname, '../test/replay/histories');
+const DAY = '2026-11-21';
 
-interface Scenario {
-  file: string;
-  run(stack: Stack, taskQueue: string): Promise<WorkflowHandle>;
+interface Context {
+  stack: Stack;
+  base: string;
+  tenantId: string;
+  tenant: TenantConfig;
+}
+
+type Scenario = { file: string; run(ctx: Context): Promise<WorkflowHandle> };
+
+const settings = (t: TenantConfig) => ({ timeZone: t.timeZone, badDataPolicy: t.badDataPolicy });
+const defaults = (ctx: Context) => ({
+  taskQueue: ctx.base,
+  primaryVersion: 'v1',
+  retryBackoffBaseMs: 500,
+  maxAttempts: 2,
+});
+
+async function waitFor(predicate: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 const scenarios: Scenario[] = [
   {
     file: 'skeleton.v1.json',
-    async run(stack, taskQueue) {
-      const tenantId = uniqueName('replay');
-      const day = '2026-11-21';
+    async run({ stack, base, tenantId }) {
       const handle = await stack.client.workflow.start(skeletonWorkflow, {
-        taskQueue,
-        workflowId: `daybreak/skeleton/${tenantId}/${day}`,
-        args: [{ tenantId, day, events: 100, bulkBytes: 16 * 1024 * 1024 }],
+        taskQueue: base,
+        workflowId: `daybreak/skeleton/${tenantId}/${DAY}`,
+        args: [{ tenantId, day: DAY, events: 100, bulkBytes: 16 * 1024 * 1024 }],
         typedSearchAttributes: runSearchAttributes({
           tenantId,
-          day,
+          day: DAY,
           pipelineVersion: 'skeleton',
           runKind: 'primary',
           trigger: 'test',
@@ -44,26 +79,225 @@ const scenarios: Scenario[] = [
       return handle;
     },
   },
+  {
+    // A daily run as a schedule starts it: the trigger derives the day from its scheduled time.
+    file: 'daily-trigger.scheduled.v1.json',
+    async run({ stack, base, tenant }) {
+      const prefix = uniqueName('rec');
+      await syncTenantSchedules(stack.client, [tenant], { taskQueue: base, prefix });
+      const schedule = stack.client.schedule.getHandle(dailyScheduleId(tenant.id, prefix));
+      await schedule.trigger();
+      let workflowId: string | undefined;
+      await waitFor(async () => {
+        workflowId = (await schedule.describe()).info.recentActions[0]?.action.workflow.workflowId;
+        return workflowId !== undefined;
+      }, 'the scheduled trigger');
+      const handle = stack.client.workflow.getHandle(workflowId!);
+      await handle.result();
+      await waitFor(async () => (await laneState(stack.client, tenant.id)).finished.length >= 1, 'the scheduled day');
+      await syncTenantSchedules(stack.client, [], { taskQueue: base, prefix });
+      return handle;
+    },
+  },
+  {
+    // The lane: a daily run, an operator rerun queued behind it, a duplicate dropped.
+    file: 'tenant-lane.rerun-queued.v1.json',
+    async run(ctx) {
+      const { stack, tenant } = ctx;
+      for (const kind of ['daily', 'rerun', 'rerun'] as const) {
+        await requestRun(
+          stack.client,
+          tenant.id,
+          { day: '2026-11-19', kind, requestedBy: 'recorder', tenant: settings(tenant) },
+          defaults(ctx),
+        );
+      }
+      await waitFor(async () => (await laneState(stack.client, tenant.id)).finished.length >= 3, 'daily and rerun');
+      return stack.client.workflow.getHandle(laneWorkflowId(tenant.id));
+    },
+  },
+  {
+    file: 'tenant-day.retried-activity.v1.json',
+    async run({ stack, base, tenantId }) {
+      const handle = await stack.client.workflow.start(tenantDayWorkflow, {
+        taskQueue: versionTaskQueue(`${base}-flaky`, 'v1'),
+        workflowId: tenantDayWorkflowId(tenantId, DAY, 'v1', 'primary'),
+        args: [
+          {
+            tenantId,
+            day: DAY,
+            timeZone: 'America/New_York',
+            badDataPolicy: 'quarantine',
+            pipelineVersion: 'v1',
+            runKind: 'primary',
+            trigger: 'rerun',
+            baseTaskQueue: `${base}-flaky`,
+          },
+        ],
+      });
+      await handle.result();
+      return handle;
+    },
+  },
+  {
+    file: 'backfill.v1.json',
+    async run({ stack, base, tenant }) {
+      const handle = await stack.client.workflow.start(backfillWorkflow, {
+        taskQueue: base,
+        workflowId: backfillWorkflowId(tenant.id, '2026-11-01', '2026-11-03'),
+        args: [{ tenantId: tenant.id, fromDay: '2026-11-01', toDay: '2026-11-03', tenant: settings(tenant) }],
+      });
+      await handle.result();
+      return handle;
+    },
+  },
+  {
+    // A lane with a tiny history budget: it continues-as-new, carrying its state.
+    file: 'tenant-lane.continued-as-new.v1.json',
+    async run(ctx) {
+      const { stack, base } = ctx;
+      const tenantId = uniqueName('can');
+      const tenant = { timeZone: 'Europe/Berlin', badDataPolicy: 'quarantine' as const };
+      const lane = stack.client.workflow.getHandle(laneWorkflowId(tenantId));
+      const { tenantLaneWorkflow } = await import('../src/workflows/tenant-lane');
+      const first = await stack.client.workflow.start(tenantLaneWorkflow, {
+        taskQueue: base,
+        workflowId: laneWorkflowId(tenantId),
+        args: [{ tenantId, tenant, versions: { primary: 'v1' }, maxHistoryEvents: 40 }],
+      });
+      for (const day of ['2026-11-01', '2026-11-02', '2026-11-03']) {
+        await requestRun(
+          stack.client,
+          tenantId,
+          { day, kind: 'daily', requestedBy: 'recorder', tenant },
+          defaults(ctx),
+        );
+        await waitFor(async () => (await laneState(stack.client, tenantId)).finished.some((f) => f.day === day), day);
+      }
+      await waitFor(async () => (await lane.describe()).runId !== first.firstExecutionRunId, 'continue-as-new');
+      return stack.client.workflow.getHandle(laneWorkflowId(tenantId), first.firstExecutionRunId);
+    },
+  },
+  {
+    // A primary day with its shadow child, the shadow's comparison, and the verdict to a rollout.
+    file: 'tenant-day.with-shadow.v1.json',
+    async run(ctx) {
+      const { stack, tenant } = ctx;
+      const rollout = await startRollout(ctx, 'v2');
+      await waitFor(async () => (await laneState(stack.client, tenant.id)).versions.shadow === 'v2', 'shadow version');
+      await requestRun(
+        stack.client,
+        tenant.id,
+        { day: '2026-11-18', kind: 'daily', requestedBy: 'recorder', tenant: settings(tenant) },
+        defaults(ctx),
+      );
+      await waitFor(async () => (await rollout.query(rolloutStateQuery)).tenants[0].verdicts.length === 1, 'verdict');
+      return stack.client.workflow.getHandle(tenantDayWorkflowId(tenant.id, '2026-11-18', 'v1', 'primary'));
+    },
+  },
+  {
+    file: 'tenant-day.shadow-compare.v1.json',
+    async run({ stack, tenant }) {
+      return Promise.resolve(
+        stack.client.workflow.getHandle(tenantDayWorkflowId(tenant.id, '2026-11-18', 'v2', 'shadow')),
+      );
+    },
+  },
+  {
+    // Verdicts make the tenant eligible; an operator promotes, then rolls back.
+    file: 'rollout.promote-rollback.v1.json',
+    async run(ctx) {
+      const { stack, tenant } = ctx;
+      const rollout = stack.client.workflow.getHandle(rolloutWorkflowId('v2') + `-${ctx.tenantId}`);
+      for (const day of ['2026-11-21', '2026-11-22']) {
+        await rollout.signal(dayVerdictSignal, {
+          tenantId: tenant.id,
+          day,
+          primaryVersion: 'v1',
+          shadowVersion: 'v2',
+          verdict: 'clean',
+        });
+      }
+      await waitFor(async () => (await rollout.query(rolloutStateQuery)).tenants[0].stage === 'eligible', 'eligible');
+      await rollout.executeUpdate(promoteUpdate, {
+        args: [{ tenantId: tenant.id, by: 'recorder', reason: 'two clean days' }],
+      });
+      await rollout.executeUpdate(rollbackUpdate, {
+        args: [{ tenantId: tenant.id, by: 'recorder', reason: 'rollback drill' }],
+      });
+      return rollout;
+    },
+  },
 ];
 
+async function startRollout(ctx: Context, candidate: string) {
+  return ctx.stack.client.workflow.start(rolloutWorkflow, {
+    taskQueue: ctx.base,
+    workflowId: rolloutWorkflowId(candidate) + `-${ctx.tenantId}`,
+    args: [
+      {
+        candidateVersion: candidate,
+        baselineVersion: 'v1',
+        tenants: [{ tenantId: ctx.tenant.id, tenant: settings(ctx.tenant) }],
+        policy: { comparisonPolicy: 'v1-to-v2', cleanDaysToEligible: 2, autoPromote: false },
+      },
+    ],
+  });
+}
+
 async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const stack = await connectStack();
-  const taskQueue = uniqueName('record-histories');
-  const worker = await Worker.create({
-    connection: stack.connection,
-    taskQueue,
-    workflowsPath: WORKFLOWS_PATH,
-    activities: createActivities(stackActivityDeps(stack, { taskQueue, indexPrefix: 'daybreak-replay' })),
+  const base = uniqueName('record');
+  const tenantId = uniqueName('replay');
+  const tenant: TenantConfig = {
+    id: tenantId,
+    displayName: tenantId,
+    timeZone: 'America/New_York',
+    runHour: 0,
+    enabled: true,
+    planTier: 'standard',
+    badDataPolicy: 'quarantine',
+  };
+  const laneDefaults = { taskQueue: base, primaryVersion: 'v1', retryBackoffBaseMs: 500, maxAttempts: 2 };
+  const lanes = createTemporalLaneActivities({
+    temporal: stack.client,
+    laneDefaults,
+    loadTenants: () => Promise.resolve([tenant]),
   });
+  const fake = { ...recordingActivities({ delayMs: 20 }).activities, ...lanes };
+  const flaky = { ...recordingActivities({ delayMs: 20, failFirstAttempt: true }).activities, ...lanes };
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
+  const make = (taskQueue: string, activities: object) =>
+    Worker.create({ connection: stack.connection, taskQueue, workflowBundle, activities });
+  const workers = await Promise.all([
+    make(base, {
+      ...createActivities(stackActivityDeps(stack, { taskQueue: base, indexPrefix: 'daybreak-replay' })),
+      ...fake,
+    }),
+    make(versionTaskQueue(base, 'v1'), fake),
+    make(versionTaskQueue(base, 'v2'), fake),
+    make(versionTaskQueue(base, 'v1', 'backfill'), fake),
+    make(versionTaskQueue(`${base}-flaky`, 'v1'), flaky),
+  ]);
   mkdirSync(OUT_DIR, { recursive: true });
-  await worker.runUntil(async () => {
-    for (const scenario of scenarios) {
-      const handle = await scenario.run(stack, taskQueue);
-      const history = await handle.fetchHistory();
-      writeFileSync(path.join(OUT_DIR, scenario.file), historyToJSON(history) + '\n');
-      console.log(`recorded ${scenario.file} (${history.events?.length ?? 0} events)`);
-    }
-  });
+  const ctx: Context = { stack, base, tenantId, tenant };
+  const runAll = workers.reduce<() => Promise<void>>(
+    (inner, w) => () => w.runUntil(inner()),
+    async () => {
+      for (const scenario of scenarios) {
+        const handle = await scenario.run(ctx);
+        const history = await handle.fetchHistory();
+        writeFileSync(path.join(OUT_DIR, scenario.file), historyToJSON(history) + '\n');
+        console.log(`recorded ${scenario.file} (${history.events?.length ?? 0} events)`);
+      }
+    },
+  );
+  await runAll();
+  await stack.client.workflow
+    .getHandle(laneWorkflowId(tenantId))
+    .terminate('recording done')
+    .catch(() => undefined);
   await stack.close();
 }
 

@@ -16,8 +16,20 @@ function load(file: string) {
 }
 
 describe('replay of recorded histories against the current workflow code', () => {
-  it('has recorded histories to replay', () => {
-    expect(files).toContain('skeleton.v1.json');
+  it('has a recorded history of every workflow shape the issues name', () => {
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'skeleton.v1.json',
+        'daily-trigger.scheduled.v1.json',
+        'tenant-lane.rerun-queued.v1.json',
+        'tenant-day.retried-activity.v1.json',
+        'backfill.v1.json',
+        'tenant-lane.continued-as-new.v1.json',
+        'tenant-day.with-shadow.v1.json',
+        'tenant-day.shadow-compare.v1.json',
+        'rollout.promote-rollback.v1.json',
+      ]),
+    );
   });
 
   it.each(files)('%s replays without a determinism error', async (file) => {

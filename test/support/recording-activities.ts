@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type {
   AggregatePartitionInput,
@@ -26,6 +27,8 @@ export function recordingActivities(options: {
   /** Runs of these versions wait `slowMs` and then fail (a broken candidate). */
   failVersions?: string[];
   slowMs?: number;
+  /** aggregatePartition fails its first attempt with a retryable error (a flaky network). */
+  failFirstAttempt?: boolean;
   onRunEnd?: (run: RunRecord) => void;
 }) {
   const records: RunRecord[] = [];
@@ -52,6 +55,9 @@ export function recordingActivities(options: {
     },
     async aggregatePartition(input: AggregatePartitionInput) {
       await sleep();
+      if (options.failFirstAttempt && Context.current().info.attempt === 1) {
+        throw new Error(`planted transient failure reading ${input.partition.inputKeys.length} objects`);
+      }
       return {
         partialKey: `partials/${input.tenantId}/${input.day}`,
         accounts: 1,
@@ -63,7 +69,24 @@ export function recordingActivities(options: {
       await sleep();
       return { task: input.task, outputKey: `${input.tenantId}/${input.day}/${input.task}`, records: 1 };
     },
-    async ensureServingIndex() {},
+    async ensureServingIndex(input: { tenantId: string; pipelineVersion: string }) {
+      await sleep();
+      return { index: `test-${input.pipelineVersion}.${input.tenantId}`, created: false };
+    },
+    async swapServedAlias(input: { tenantId: string; toPipelineVersion: string }) {
+      await sleep();
+      return { alias: `test-${input.tenantId}`, toIndex: `test-${input.toPipelineVersion}.${input.tenantId}` };
+    },
+    async compareRunOutputs(input: {
+      tenantId: string;
+      day: string;
+      primaryPipelineVersion: string;
+      shadowPipelineVersion: string;
+    }) {
+      await sleep();
+      const csvKey = `reports/compare-${input.primaryPipelineVersion}-vs-${input.shadowPipelineVersion}/tenant=${input.tenantId}/day=${input.day}/differences.csv`;
+      return { verdict: 'expected-differences', csvKey, summaryKey: csvKey.replace('differences.csv', 'summary.json') };
+    },
     async ensureServedAlias() {},
     async indexAccountDocuments(input: { tenantId: string; day: string; pipelineVersion: string; runKind: string }) {
       await sleep();
