@@ -55,7 +55,8 @@ export interface SyncSchedulesResult {
   deleted: string[];
 }
 
-function dailySchedule(tenant: TenantConfig, options: SyncSchedulesOptions): ScheduleOptions {
+/** The daily schedule of one tenant: its run hour, in its own time zone, starting the thin trigger. */
+export function dailySchedule(tenant: TenantConfig, options: SyncSchedulesOptions): ScheduleOptions {
   const prefix = options.prefix ?? 'daybreak';
   return {
     scheduleId: dailyScheduleId(tenant.id, prefix),
