@@ -1,12 +1,15 @@
+import { createElasticsearchServingActivities } from '../../activities/elasticsearch/serving';
 import { syncTenantSchedules } from '../../client/schedules';
+import { createElasticsearchClient, createObjectStore } from '../../workers/clients';
 import type { Command } from '../command';
 import { cliContext } from './context';
 
 export const tenantsCommand: Command = {
   name: 'tenants',
-  usage: `tenants sync [--tenants-file F] | tenants list
+  usage: `tenants sync [--tenants-file F] [--prefix P] | tenants list
       sync: makes the server's schedules match the tenants file (create, update, pause, delete; idempotent),
-      registers the hourly reconciler, and sets up each tenant's Elasticsearch index and alias.`,
+      registers the hourly reconciler, and sets up each tenant's Elasticsearch indices and alias.
+      Sync owns every schedule whose id starts with the prefix (default daybreak).`,
   async run(args, positionals = []) {
     const sub = positionals[0];
     const ctx = await cliContext(args.get('tenants-file'));
@@ -20,7 +23,31 @@ export const tenantsCommand: Command = {
         return;
       }
       if (sub !== 'sync') throw new Error(`unknown tenants subcommand ${JSON.stringify(sub)}`);
-      const result = await syncTenantSchedules(ctx.client, ctx.tenants, { taskQueue: ctx.config.temporal.taskQueue });
+      const result = await syncTenantSchedules(ctx.client, ctx.tenants, {
+        taskQueue: ctx.config.temporal.taskQueue,
+        prefix: args.get('prefix') ?? 'daybreak',
+      });
+      // Indices and aliases come from setup, not from hand: each version's index, and the served alias.
+      const es = createElasticsearchClient(ctx.config.elasticsearch);
+      try {
+        const serving = createElasticsearchServingActivities({
+          es,
+          store: await createObjectStore(ctx.config),
+          indexPrefix: ctx.config.elasticsearch.indexPrefix,
+        });
+        for (const tenant of ctx.tenants.filter((t) => t.enabled)) {
+          const setup = await serving.setupTenantServing({
+            tenantId: tenant.id,
+            pipelineVersions: ctx.config.pipeline.versions,
+            servedVersion: ctx.config.pipeline.defaultPrimaryVersion,
+          });
+          console.log(
+            `serving ${tenant.id}: alias ${setup.alias} -> ${setup.servedIndex}; created ${setup.createdIndices.length} indices`,
+          );
+        }
+      } finally {
+        await es.close();
+      }
       console.log(
         `schedules: created ${result.created.length}, updated ${result.updated.length}, paused ${result.paused.length}, deleted ${result.deleted.length}`,
       );
