@@ -21,7 +21,7 @@ import { backfillWorkflow, rolloutWorkflow, skeletonWorkflow, tenantDayWorkflow 
 import { dayVerdictSignal, promoteUpdate, rollbackUpdate, rolloutStateQuery } from '../src/workflows/rollout-signals';
 import { recordingActivities } from '../test/support/recording-activities';
 import type { Stack } from '../test/support/stack';
-import { WORKFLOWS_PATH, connectStack, stackActivityDeps, uniqueName } from '../test/support/stack';
+import { WORKFLOWS_PATH, connectStack, stackActivityDeps, testTenant, uniqueName } from '../test/support/stack';
 
 /**
  * Re-records the workflow histories the replay suite runs (test/replay/histories). Run it against
@@ -250,15 +250,7 @@ async function main(): Promise<void> {
   const stack = await connectStack();
   const base = uniqueName('record');
   const tenantId = uniqueName('replay');
-  const tenant: TenantConfig = {
-    id: tenantId,
-    displayName: tenantId,
-    timeZone: 'America/New_York',
-    runHour: 0,
-    enabled: true,
-    planTier: 'standard',
-    badDataPolicy: 'quarantine',
-  };
+  const tenant = testTenant(tenantId);
   const laneDefaults = { taskQueue: base, primaryVersion: 'v1', retryBackoffBaseMs: 500, maxAttempts: 2 };
   const lanes = createTemporalLaneActivities({
     temporal: stack.client,

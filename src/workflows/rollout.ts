@@ -123,11 +123,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutState
     }
   });
   setHandler(promoteUpdate, (action) => exclusive(() => promote(action, false)), {
-    validator: (action: OperatorAction) => {
-      if (!action.by || !action.reason) throw new Error('promote needs who (by) and why (reason)');
-      const refusal = promotionRefusal(state, action.tenantId, !!action.force);
-      if (refusal) throw new Error(refusal);
-    },
+    validator: operatorValidator('promote', (action) => promotionRefusal(state, action.tenantId, !!action.force)),
   });
   setHandler(
     rollbackUpdate,
@@ -148,11 +144,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutState
         return { tenantId: tenant.tenantId, stage: tenant.stage, servedIndex: swapped.toIndex };
       }),
     {
-      validator: (action: OperatorAction) => {
-        if (!action.by || !action.reason) throw new Error('rollback needs who (by) and why (reason)');
-        const refusal = rollbackRefusal(state, action.tenantId);
-        if (refusal) throw new Error(refusal);
-      },
+      validator: operatorValidator('rollback', (action) => rollbackRefusal(state, action.tenantId)),
     },
   );
   setHandler(
@@ -170,11 +162,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutState
         return { tenantId: tenant.tenantId, stage: tenant.stage };
       }),
     {
-      validator: (action: OperatorAction) => {
-        if (!action.by || !action.reason) throw new Error('finish needs who (by) and why (reason)');
-        const refusal = finishRefusal(state, action.tenantId);
-        if (refusal) throw new Error(refusal);
-      },
+      validator: operatorValidator('finish', (action) => finishRefusal(state, action.tenantId)),
     },
   );
 
@@ -208,4 +196,19 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutState
       await continueAsNew<typeof rolloutWorkflow>({ ...input, state });
     }
   }
+}
+
+/**
+ * Validators run before an update is accepted, so a refused action leaves no trace in history but
+ * the caller's error: every operator action must say who and why, and pass its stage rule.
+ */
+function operatorValidator(
+  name: string,
+  refusalOf: (action: OperatorAction) => string | undefined,
+): (action: OperatorAction) => void {
+  return (action) => {
+    if (!action.by || !action.reason) throw new Error(`${name} needs who (by) and why (reason)`);
+    const refusal = refusalOf(action);
+    if (refusal) throw new Error(refusal);
+  };
 }

@@ -2,9 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncTenantSchedules } from '../../src/client/schedules';
 import { dailyScheduleId } from '../../src/shared/ids';
 import { dueDays } from '../../src/shared/schedule-math';
-import type { TenantConfig } from '../../src/shared/tenant-config';
 import type { Stack } from '../support/stack';
-import { connectStack, uniqueName } from '../support/stack';
+import { connectStack, testTenant, uniqueName } from '../support/stack';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -14,16 +13,7 @@ afterAll(async () => {
   await stack.close();
 });
 
-const tenant = (id: string, timeZone: string, extra: Partial<TenantConfig> = {}): TenantConfig => ({
-  id,
-  displayName: id,
-  timeZone,
-  runHour: 0,
-  enabled: true,
-  planTier: 'standard',
-  badDataPolicy: 'quarantine',
-  ...extra,
-});
+const tenant = testTenant;
 
 async function nextTimes(prefix: string, tenantId: string, n: number): Promise<string[]> {
   const described = await stack.client.schedule.getHandle(dailyScheduleId(tenantId, prefix)).describe();

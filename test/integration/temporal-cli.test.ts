@@ -8,10 +8,9 @@ import { createTemporalLaneActivities } from '../../src/activities/temporal/lane
 import { laneState } from '../../src/client/lanes';
 import { dailySchedule } from '../../src/client/schedules';
 import { dailyScheduleId, versionTaskQueue } from '../../src/shared/ids';
-import type { TenantConfig } from '../../src/shared/tenant-config';
 import { recordingActivities } from '../support/recording-activities';
 import type { Stack } from '../support/stack';
-import { WORKFLOWS_PATH, connectStack, quietLogger, uniqueName } from '../support/stack';
+import { WORKFLOWS_PATH, connectStack, quietLogger, testTenant, uniqueName } from '../support/stack';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../..');
@@ -43,15 +42,7 @@ describe("the README's temporal CLI recipes", () => {
   it('run against the dev server and do what they say', async () => {
     const queue = uniqueName('cli');
     const tenantId = uniqueName('cli');
-    const tenant: TenantConfig = {
-      id: tenantId,
-      displayName: tenantId,
-      timeZone: 'America/New_York',
-      runHour: 0,
-      enabled: true,
-      planTier: 'standard',
-      badDataPolicy: 'quarantine',
-    };
+    const tenant = testTenant(tenantId);
     const { header, recipes } = readmeRecipes();
     expect(recipes.length).toBe(5);
     // The README's own header, with the test's tenant and queue in place of acme and daybreak.

@@ -65,3 +65,17 @@ export function stackActivityDeps(
 }
 
 export const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
+
+/** A valid tenant for tests: defaults a demanding test rarely cares about, zone and id chosen by the test. */
+export function testTenant(id: string, timeZone = 'America/New_York', extra: Partial<TenantConfig> = {}): TenantConfig {
+  return {
+    id,
+    displayName: id,
+    timeZone,
+    runHour: 0,
+    enabled: true,
+    planTier: 'standard',
+    badDataPolicy: 'quarantine',
+    ...extra,
+  };
+}
