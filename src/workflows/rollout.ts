@@ -10,8 +10,10 @@ import {
 } from '@temporalio/workflow';
 import type { ElasticsearchServingActivities } from '../activities/elasticsearch/serving';
 import type { TemporalLaneActivities } from '../activities/temporal/lanes';
+import type { PipelineVersions } from '../shared/lane-contracts';
 import type {
   AuditEntry,
+  RolloutStage,
   OperatorAction,
   OperatorActionResult,
   RolloutInput,
@@ -75,32 +77,39 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutState
     log.info('rollout action', { ...entry });
   };
 
-  const promote = async (action: OperatorAction, auto: boolean): Promise<OperatorActionResult> => {
+  /** Moves a tenant to a stage: swaps its served alias (when `serve` is given), repoints its lane, records who and why. */
+  const moveTenant = async (
+    action: OperatorAction,
+    move: { serve?: string; versions: PipelineVersions; stage: RolloutStage; audited: AuditEntry['action'] },
+  ): Promise<OperatorActionResult> => {
     const tenant = tenantOf(action.tenantId);
-    const swapped = await serving.swapServedAlias({
+    const swapped = move.serve
+      ? await serving.swapServedAlias({ tenantId: tenant.tenantId, toPipelineVersion: move.serve })
+      : undefined;
+    await lanes.setLaneVersions({ tenantId: tenant.tenantId, tenant: tenant.tenant, versions: move.versions });
+    tenant.stage = move.stage;
+    audit({
       tenantId: tenant.tenantId,
-      toPipelineVersion: state.candidateVersion,
+      action: move.audited,
+      by: action.by,
+      reason: action.reason,
+      forced: !!action.force,
     });
-    await lanes.setLaneVersions({
-      tenantId: tenant.tenantId,
-      tenant: tenant.tenant,
+    return { tenantId: tenant.tenantId, stage: tenant.stage, servedIndex: swapped?.toIndex };
+  };
+  // Promoted: the candidate serves and runs as primary; the old version stays in shadow as the rollback path.
+  const promote = (action: OperatorAction, auto: boolean) =>
+    moveTenant(action, {
+      serve: state.candidateVersion,
       versions: {
         primary: state.candidateVersion,
         shadow: state.baselineVersion,
         rolloutWorkflowId,
         comparisonPolicy: state.policy.comparisonPolicy,
       },
+      stage: 'promoted',
+      audited: auto ? 'auto-promote' : 'promote',
     });
-    tenant.stage = 'promoted';
-    audit({
-      tenantId: tenant.tenantId,
-      action: auto ? 'auto-promote' : 'promote',
-      by: action.by,
-      reason: action.reason,
-      forced: !!action.force,
-    });
-    return { tenantId: tenant.tenantId, stage: tenant.stage, servedIndex: swapped.toIndex };
-  };
 
   setHandler(rolloutStateQuery, () => state);
   setHandler(dayVerdictSignal, (signal) => {
@@ -128,42 +137,23 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutState
   setHandler(
     rollbackUpdate,
     (action) =>
-      exclusive(async () => {
-        const tenant = tenantOf(action.tenantId);
-        const swapped = await serving.swapServedAlias({
-          tenantId: tenant.tenantId,
-          toPipelineVersion: state.baselineVersion,
-        });
-        await lanes.setLaneVersions({
-          tenantId: tenant.tenantId,
-          tenant: tenant.tenant,
+      exclusive(() =>
+        moveTenant(action, {
+          serve: state.baselineVersion,
           versions: { primary: state.baselineVersion },
-        });
-        tenant.stage = 'rolled-back';
-        audit({ tenantId: tenant.tenantId, action: 'rollback', by: action.by, reason: action.reason, forced: false });
-        return { tenantId: tenant.tenantId, stage: tenant.stage, servedIndex: swapped.toIndex };
-      }),
-    {
-      validator: operatorValidator('rollback', (action) => rollbackRefusal(state, action.tenantId)),
-    },
+          stage: 'rolled-back',
+          audited: 'rollback',
+        }),
+      ),
+    { validator: operatorValidator('rollback', (action) => rollbackRefusal(state, action.tenantId)) },
   );
   setHandler(
     finishUpdate,
     (action) =>
-      exclusive(async () => {
-        const tenant = tenantOf(action.tenantId);
-        await lanes.setLaneVersions({
-          tenantId: tenant.tenantId,
-          tenant: tenant.tenant,
-          versions: { primary: state.candidateVersion },
-        });
-        tenant.stage = 'finished';
-        audit({ tenantId: tenant.tenantId, action: 'finish', by: action.by, reason: action.reason, forced: false });
-        return { tenantId: tenant.tenantId, stage: tenant.stage };
-      }),
-    {
-      validator: operatorValidator('finish', (action) => finishRefusal(state, action.tenantId)),
-    },
+      exclusive(() =>
+        moveTenant(action, { versions: { primary: state.candidateVersion }, stage: 'finished', audited: 'finish' }),
+      ),
+    { validator: operatorValidator('finish', (action) => finishRefusal(state, action.tenantId)) },
   );
 
   if (!input.state) {
