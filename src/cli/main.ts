@@ -18,7 +18,14 @@ async function main(argv: string[]): Promise<void> {
   await command.run(parseArgs(rest), positionals);
 }
 
+/** The message and its causes: an update refused by a validator arrives as "Workflow Update failed" caused by the reason. */
+function explain(error: unknown): string {
+  const messages: string[] = [];
+  for (let e: unknown = error; e instanceof Error && messages.length < 5; e = e.cause) messages.push(e.message);
+  return messages.length ? messages.join(': ') : String(error);
+}
+
 main(process.argv.slice(2)).catch((error: unknown) => {
-  console.error(`daybreak: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`daybreak: ${explain(error)}`);
   process.exit(1);
 });

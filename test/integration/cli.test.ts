@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 describe('the daybreak command against the running stack', () => {
-  it('syncs tenants, queues a rerun, shows status and plans a backfill', async () => {
+  it('syncs tenants, queues a rerun, shows status, plans a backfill and drives a rollout', async () => {
     const queue = uniqueName('cli-cmd');
     const tenantId = uniqueName('cmd');
     const prefix = uniqueName('cmdsched');
@@ -100,6 +100,30 @@ describe('the daybreak command against the running stack', () => {
           expect(plan).toContain('dry run: nothing started');
 
           await expect(daybreak('rerun', '--tenant', 'Bad/Id', '--day', '2026-11-20')).rejects.toThrow(/not in/);
+
+          // A rollout driven from the command line: promotion needs evidence or --force, and is audited.
+          const candidate = uniqueName('rc');
+          const rollout = (...args: string[]) => daybreak('rollout', ...args, '--candidate', candidate);
+          expect(await rollout('start', '--baseline', 'v1', '--tenants', tenantId, '--policy', 'identical')).toContain(
+            `started daybreak/rollout/${candidate}`,
+          );
+          let table = '';
+          for (let i = 0; i < 60 && !table.includes(tenantId); i++) table = await rollout('status').catch(() => '');
+          expect(table).toMatch(new RegExp(`${tenantId}\\s+shadow\\s+clean days 0`));
+          await expect(
+            rollout('promote', '--tenant', tenantId, '--reason', 'looks fine', '--by', 'ci'),
+          ).rejects.toThrow(/0 of 2 consecutive clean days/);
+          await expect(rollout('finish', '--tenant', tenantId, '--reason', 'done', '--by', 'ci')).rejects.toThrow(
+            /only a promoted tenant/,
+          );
+          expect(
+            await rollout('promote', '--tenant', tenantId, '--reason', 'drill', '--by', 'ci', '--force'),
+          ).toContain(`${tenantId}: promoted`);
+          expect(await rollout('rollback', '--tenant', tenantId, '--reason', 'drill over', '--by', 'ci')).toContain(
+            `${tenantId}: rolled-back`,
+          );
+          // Every tenant is rolled back or finished, so the rollout completed; its state stays queryable.
+          expect(await rollout('status')).toMatch(new RegExp(`${tenantId}\\s+rolled-back`));
         }),
       );
     } finally {
