@@ -8,7 +8,7 @@ import type {
   RunRequest,
   TenantSettings,
 } from '../shared/lane-contracts';
-import { runSearchAttributes } from '../shared/search-attributes';
+import { TenantIdKey } from '../shared/search-attributes';
 import { assertTenantId } from '../shared/tenant-id';
 import {
   laneStateQuery,
@@ -40,13 +40,8 @@ function startLane(tenantId: string, tenant: TenantSettings, defaults: LaneDefau
         maxAttempts: defaults.maxAttempts,
       },
     ],
-    typedSearchAttributes: runSearchAttributes({
-      tenantId,
-      day: 'lane',
-      pipelineVersion: defaults.primaryVersion,
-      runKind: 'primary',
-      trigger: 'schedule',
-    }).slice(0, 1),
+    // A lane spans days and versions: only the tenant is a fact about it.
+    typedSearchAttributes: [{ key: TenantIdKey, value: tenantId }],
     staticSummary: `Lane (mutex and queue) of tenant ${tenantId}`,
   });
 }
