@@ -22,6 +22,10 @@ import { dayVerdictSignal, promoteUpdate, rollbackUpdate, rolloutStateQuery } fr
 import { recordingActivities } from '../test/support/recording-activities';
 import type { Stack } from '../test/support/stack';
 import { WORKFLOWS_PATH, connectStack, stackActivityDeps, testTenant, uniqueName } from '../test/support/stack';
+import { waitUntil } from '../src/client/wait-until';
+import { runWorkersUntil } from '../src/workers/run-workers';
+
+const waitFor = (predicate: () => Promise<boolean>, what: string) => waitUntil(predicate, { what, timeoutMs: 120_000 });
 
 /**
  * Re-records the workflow histories the replay suite runs (test/replay/histories). Run it against
@@ -50,14 +54,6 @@ const defaults = (ctx: Context) => ({
   retryBackoffBaseMs: 500,
   maxAttempts: 2,
 });
-
-async function waitFor(predicate: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const scenarios: Scenario[] = [
   {
@@ -274,18 +270,14 @@ async function main(): Promise<void> {
   ]);
   mkdirSync(OUT_DIR, { recursive: true });
   const ctx: Context = { stack, base, tenantId, tenant };
-  const runAll = workers.reduce<() => Promise<void>>(
-    (inner, w) => () => w.runUntil(inner()),
-    async () => {
-      for (const scenario of scenarios) {
-        const handle = await scenario.run(ctx);
-        const history = await handle.fetchHistory();
-        writeFileSync(path.join(OUT_DIR, scenario.file), historyToJSON(history) + '\n');
-        console.log(`recorded ${scenario.file} (${history.events?.length ?? 0} events)`);
-      }
-    },
-  );
-  await runAll();
+  await runWorkersUntil(workers, async () => {
+    for (const scenario of scenarios) {
+      const handle = await scenario.run(ctx);
+      const history = await handle.fetchHistory();
+      writeFileSync(path.join(OUT_DIR, scenario.file), historyToJSON(history) + '\n');
+      console.log(`recorded ${scenario.file} (${history.events?.length ?? 0} events)`);
+    }
+  });
   await stack.client.workflow
     .getHandle(laneWorkflowId(tenantId))
     .terminate('recording done')

@@ -3,6 +3,8 @@ import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import type { Client } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/client';
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { waitUntil } from '../client/wait-until';
+import { runWorkersUntil, silentLogger } from '../workers/run-workers';
 import { createActivities } from '../activities';
 import { laneState, requestRun } from '../client/lanes';
 import { generate } from '../generator/generate';
@@ -90,7 +92,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   });
   const workflowBundle = await bundleWorkflowCode({
     workflowsPath: path.join(__dirname, '..', 'workflows'),
-    logger: silent,
+    logger: silentLogger,
   });
   const queues = [
     options.taskQueue,
@@ -106,11 +108,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   );
   const defaults = { taskQueue: options.taskQueue, primaryVersion: 'v1' };
   const settings = (t: TenantConfig) => ({ timeZone: t.timeZone, badDataPolicy: t.badDataPolicy });
+  // Generous: a cold machine runs the first days slowly. The message points at where to look.
+  const waitFor = (what: string, predicate: () => Promise<boolean>) =>
+    waitUntil(predicate, { what: `${what} (see the Web UI)`, timeoutMs: 15 * 60_000, intervalMs: 500 });
 
   const runDay = async (day: string) => {
     for (const t of tenants)
       await requestRun(client, t.id, { day, kind: 'daily', requestedBy: 'demo', tenant: settings(t) }, defaults);
-    await waitUntil(async () => {
+    await waitFor(`every tenant's ${day}`, async () => {
       const states = await Promise.all(tenants.map((t) => laneState(client, t.id)));
       return states.every((s) => s.finished.some((f) => f.day === day && f.kind === 'daily'));
     });
@@ -122,7 +127,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     );
   };
 
-  const result = await runAll(workers, async () => {
+  const result = await runWorkersUntil(workers, async () => {
     log(`\n1. daily v1 runs, each tenant's day in its own time zone`);
     for (let i = 0; i < options.baselineDays; i++) await runDay(addDays(options.startDay, i));
 
@@ -144,7 +149,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       staticSummary: 'Demo rollout of v2',
     });
     // The rollout points every lane at v1 + shadow v2 before the next day is asked for.
-    await waitUntil(async () => {
+    await waitFor('the lanes to run v2 in shadow', async () => {
       const states = await Promise.all(tenants.map((t) => laneState(client, t.id)));
       return states.every((s) => s.versions.shadow === 'v2');
     });
@@ -152,7 +157,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       const day = addDays(options.startDay, options.baselineDays + i);
       await runDay(day);
       // Verdicts arrive when the shadow runs finish their comparisons.
-      await waitUntil(async () => {
+      await waitFor(`the verdicts of ${day}`, async () => {
         const state = await rollout.query(rolloutStateQuery);
         return state.tenants.every((t) => t.verdicts.some((v) => v.day === day));
       });
@@ -161,7 +166,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         `     verdicts: ${state.tenants.map((t) => `${t.tenantId}=${t.verdicts.find((v) => v.day === day)?.verdict}`).join(', ')}`,
       );
     }
-    await waitUntil(async () => !(await rollout.query(rolloutStateQuery)).tenants.some((t) => t.stage === 'eligible'));
+    await waitFor(
+      'the automatic promotions',
+      async () => !(await rollout.query(rolloutStateQuery)).tenants.some((t) => t.stage === 'eligible'),
+    );
 
     let state = await rollout.query(rolloutStateQuery);
     const blocked = state.tenants
@@ -199,19 +207,3 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   await connection.close();
   return result;
 }
-
-async function runAll(workers: Worker[], fn: () => Promise<DemoResult>): Promise<DemoResult> {
-  const [first, ...rest] = workers;
-  const nested = rest.reduce<() => Promise<DemoResult>>((inner, w) => () => w.runUntil(inner()), fn);
-  return first.runUntil(nested());
-}
-
-async function waitUntil(predicate: () => Promise<boolean>, timeoutMs = 15 * 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('the demo timed out waiting for its runs; see the Web UI');
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };

@@ -7,6 +7,9 @@ import { backfillProgressQuery, backfillWorkflow, resumeBackfillSignal } from '.
 import { recordingActivities } from '../support/recording-activities';
 import type { Stack } from '../support/stack';
 import { WORKFLOWS_PATH, connectStack, quietLogger, testTenant, uniqueName } from '../support/stack';
+import { waitUntil } from '../../src/client/wait-until';
+
+const waitFor = (predicate: () => Promise<boolean>) => waitUntil(predicate, { what: 'the backfill' });
 
 let stack: Stack;
 beforeAll(async () => {
@@ -75,11 +78,3 @@ describe('backfills', () => {
     for (let i = 1; i < runs.length; i++) expect(runs[i].start).toBeGreaterThanOrEqual(runs[i - 1].end);
   });
 });
-
-async function waitFor(predicate: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}

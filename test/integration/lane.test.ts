@@ -10,6 +10,10 @@ import type { RunRequest } from '../../src/shared/lane-contracts';
 import type { Stack } from '../support/stack';
 import { WORKFLOWS_PATH, connectStack, quietLogger, uniqueName } from '../support/stack';
 import { recordingActivities } from '../support/recording-activities';
+import { waitUntil } from '../../src/client/wait-until';
+import { runWorkersUntil } from '../../src/workers/run-workers';
+
+const waitFor = (predicate: () => Promise<boolean>, what: string) => waitUntil(predicate, { what });
 
 let stack: Stack;
 beforeAll(async () => {
@@ -39,20 +43,6 @@ async function workersFor(base: string, activities: object, identity = 'w1') {
   return Promise.all([make(base), make(versionTaskQueue(base, 'v1')), make(versionTaskQueue(base, 'v1', 'backfill'))]);
 }
 
-async function runAll(workers: Worker[], fn: () => Promise<void>): Promise<void> {
-  const [first, ...rest] = workers;
-  const nested = rest.reduce<() => Promise<void>>((inner, w) => () => w.runUntil(inner()), fn);
-  await first.runUntil(nested());
-}
-
-async function waitFor(predicate: () => Promise<boolean>, what: string, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
-
 describe('tenant lane: mutex and queue through workflow ids', () => {
   it('runs 20 concurrent requests one at a time, drops duplicates, and never overlaps', async () => {
     const base = uniqueName('lane');
@@ -74,7 +64,7 @@ describe('tenant lane: mutex and queue through workflow ids', () => {
       const results = await Promise.all(requests.map((r) => requestRun(stack.client, tenantId, r, defaults)));
       expect(results.filter((r) => r.status === 'queued')).toHaveLength(8);
       expect(results.filter((r) => r.status === 'duplicate')).toHaveLength(12);
-      await runAll(versionWorkers, () =>
+      await runWorkersUntil(versionWorkers, () =>
         waitFor(async () => {
           const s = await laneState(stack.client, tenantId);
           return s.finished.length === 8 && !s.running && s.queue.length === 0;
@@ -94,7 +84,7 @@ describe('tenant lane: mutex and queue through workflow ids', () => {
     const recorder = recordingActivities({ delayMs: 10, failDays: ['2026-11-02'] });
     const workers = await workersFor(base, recorder.activities);
     const defaults = { taskQueue: base, primaryVersion: 'v1', retryBackoffBaseMs: 200, maxAttempts: 2 };
-    await runAll(workers, async () => {
+    await runWorkersUntil(workers, async () => {
       await requestRun(
         stack.client,
         tenantId,

@@ -5,6 +5,9 @@ import { tenantDayWorkflowId, versionTaskQueue } from '../../src/shared/ids';
 import { recordingActivities } from '../support/recording-activities';
 import type { Stack } from '../support/stack';
 import { WORKFLOWS_PATH, connectStack, quietLogger, uniqueName } from '../support/stack';
+import { waitUntil } from '../../src/client/wait-until';
+
+const waitFor = (predicate: () => Promise<boolean>) => waitUntil(predicate, { what: 'the runs' });
 
 let stack: Stack;
 beforeAll(async () => {
@@ -58,11 +61,3 @@ describe('shadow child workflows', () => {
     );
   });
 });
-
-async function waitFor(predicate: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}

@@ -11,6 +11,9 @@ import { dailyScheduleId, versionTaskQueue } from '../../src/shared/ids';
 import { recordingActivities } from '../support/recording-activities';
 import type { Stack } from '../support/stack';
 import { WORKFLOWS_PATH, connectStack, quietLogger, testTenant, uniqueName } from '../support/stack';
+import { waitUntil } from '../../src/client/wait-until';
+
+const waitFor = (predicate: () => Promise<boolean>) => waitUntil(predicate, { what: "the recipes' runs" });
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../..');
@@ -103,11 +106,3 @@ describe("the README's temporal CLI recipes", () => {
     expect(dailyScheduleId(tenantId)).toBe(`daybreak-daily-${tenantId}`);
   });
 });
-
-async function waitFor(predicate: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}

@@ -64,7 +64,7 @@ export function stackActivityDeps(
   };
 }
 
-export const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
+export { silentLogger as quietLogger } from '../../src/workers/run-workers';
 
 /** A valid tenant for tests: defaults a demanding test rarely cares about, zone and id chosen by the test. */
 export function testTenant(id: string, timeZone = 'America/New_York', extra: Partial<TenantConfig> = {}): TenantConfig {
