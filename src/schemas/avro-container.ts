@@ -2,6 +2,7 @@ import * as avro from 'avsc';
 import { PassThrough, Readable } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { CorruptDataError } from '../shared/errors';
 
 /** Loads a `.avsc` file that sits next to this module. */
 export function loadSchema(fileName: string): avro.Schema {
@@ -32,11 +33,26 @@ export function encodeContainer<T>(
 
 /**
  * Decodes an object container file, resolving the writer's schema (from the file header) to the
- * reader's schema, so files written by older producers read as the current shape.
+ * reader's schema, so files written by older producers read as the current shape. A file cut short
+ * is an error naming `key`: avsc's BlockDecoder would otherwise end quietly with fewer records.
  */
-export async function* decodeContainer<T>(source: Readable, readerType: avro.Type): AsyncIterable<T> {
+export async function* decodeContainer<T>(source: Readable, readerType: avro.Type, key = 'object'): AsyncIterable<T> {
   const decoder = new avro.streams.BlockDecoder({ readerSchema: readerType });
   source.on('error', (error) => decoder.destroy(error));
+  let sawHeader = false;
+  decoder.once('metadata', () => {
+    sawHeader = true;
+  });
+  decoder.on('finish', () => {
+    // The decoder keeps the bytes of an incomplete header or block in its tap (avsc 5.7.9, pinned).
+    const tap = (decoder as unknown as { _tap?: { buf: Buffer; pos: number } })._tap;
+    const left = !tap ? 0 : sawHeader ? tap.buf.length - tap.pos : tap.buf.length;
+    if (left > 0) {
+      decoder.destroy(
+        new CorruptDataError(`${key} is truncated: ${left} trailing bytes are not a whole Avro block`, key),
+      );
+    }
+  });
   source.pipe(decoder);
   for await (const record of decoder) yield record as T;
 }

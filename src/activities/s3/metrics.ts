@@ -114,7 +114,7 @@ function encodeFile(type: avro.Type, records: readonly unknown[], datasetPath: s
 async function readFile<T>(store: ObjectStore, key: string, type: avro.Type, what: string): Promise<T[]> {
   const out: T[] = [];
   try {
-    for await (const r of decodeContainer<T>(await store.get(key), type)) out.push(r);
+    for await (const r of decodeContainer<T>(await store.get(key), type, key)) out.push(r);
   } catch (error) {
     if (error instanceof NotFoundError) throw error;
     throw new CorruptDataError(`${what}: ${key} cannot be decoded: ${(error as Error).message}`, key);

@@ -117,7 +117,11 @@ export function createS3SkeletonActivities({ store }: S3SkeletonDeps) {
     /** Reads an Avro container file back and counts its records, resolving to the current schema. */
     async readSkeletonEvents(input: ReadSkeletonEventsInput): Promise<ReadSkeletonEventsResult> {
       let events = 0;
-      for await (const event of decodeContainer<SkeletonEvent>(await store.get(input.key), skeletonEventType)) {
+      for await (const event of decodeContainer<SkeletonEvent>(
+        await store.get(input.key),
+        skeletonEventType,
+        input.key,
+      )) {
         if (!skeletonEventType.isValid(event)) throw ApplicationFailure.nonRetryable(`invalid record in ${input.key}`);
         events++;
       }

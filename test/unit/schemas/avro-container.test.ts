@@ -38,6 +38,23 @@ describe('Avro container files', () => {
     ]);
   });
 
+  it('refuse a file cut inside a block instead of ending quietly with fewer records', async () => {
+    const bytes = await readAll(
+      encodeContainer(
+        v1,
+        Array.from({ length: 3000 }, (_, n) => ({ n })),
+        'null',
+      ),
+    );
+    const cut = bytes.subarray(0, bytes.length - 7);
+    await expect(collect(decodeContainer(Readable.from([cut]), v1, 'raw/x.avro'))).rejects.toThrow(
+      /raw\/x\.avro is truncated: \d+ trailing bytes/,
+    );
+    await expect(collect(decodeContainer(Readable.from([bytes.subarray(0, 10)]), v1, 'raw/y.avro'))).rejects.toThrow(
+      /raw\/y\.avro is truncated/,
+    );
+  });
+
   it('surface an encoding error to the reader instead of crashing the process', async () => {
     await expect(readAll(encodeContainer(v1, [{ n: 'not a number' }]))).rejects.toThrow(/invalid/);
   });
