@@ -1,6 +1,6 @@
 /**
- * A set of string ids kept as 64-bit hashes in one open-addressing table (two Uint32Arrays): 8 bytes
- * a slot at a load of at most 0.75, so 11-21 bytes per id instead of the ~100 a Set<string> of short
+ * A set of ids kept as 64-bit hashes in one open-addressing table (two Uint32Arrays): 8 bytes a slot
+ * at a load of at most 0.75, so 11-21 bytes per id instead of the ~100 a Set<string> of short
  * strings costs. The price is a false "already seen" when two different ids share all 64 bits:
  * about n²/2^65, i.e. 3·10⁻⁶ for 10 million ids in one set.
  */
@@ -10,7 +10,7 @@ export class CompactIdSet {
   private mask: number;
   private used = 0;
 
-  constructor(initialCapacity = 1 << 16) {
+  constructor(initialCapacity = 1 << 10) {
     let capacity = 1 << 4;
     while (capacity < initialCapacity) capacity <<= 1;
     this.hi = new Uint32Array(capacity);
@@ -29,19 +29,12 @@ export class CompactIdSet {
 
   /** Adds the id; false when it (or an id with the same 64-bit hash) was already there. */
   add(id: string): boolean {
-    // Two independent 32-bit hashes (FNV-1a and a murmur-style multiply) make the 64-bit key.
-    let a = 0x811c9dc5;
-    let b = 0x9747b28c ^ id.length;
-    for (let i = 0; i < id.length; i++) {
-      const c = id.charCodeAt(i);
-      a = Math.imul(a ^ c, 0x01000193);
-      b = Math.imul(b ^ c, 0x5bd1e995);
-      b ^= b >>> 15;
-    }
-    b = Math.imul(b ^ (b >>> 13), 0xc2b2ae35);
-    b ^= b >>> 16;
-    a >>>= 0;
-    b >>>= 0;
+    hashString(id);
+    return this.addHash(HASH[0], HASH[1]);
+  }
+
+  /** Adds a 64-bit hash (from hashString or hashBytes, as HASH[0], HASH[1]); false when present. */
+  addHash(a: number, b: number): boolean {
     if (a === 0 && b === 0) b = 1; // (0, 0) marks an empty slot
     if (!this.insert(a, b)) return false;
     if (++this.used * 4 > (this.mask + 1) * 3) this.grow();
@@ -70,5 +63,90 @@ export class CompactIdSet {
     this.lo = new Uint32Array(lo.length * 2);
     this.mask = this.hi.length - 1;
     for (let i = 0; i < hi.length; i++) if (hi[i] !== 0 || lo[i] !== 0) this.insert(hi[i], lo[i]);
+  }
+}
+
+/** The last 64-bit id hash computed, as two unsigned 32-bit halves (no allocation per id). */
+export const HASH = new Uint32Array(2);
+
+// Two independent 32-bit hashes (FNV-1a and a murmur-style multiply) make the 64-bit key.
+function finish(a: number, b: number): void {
+  b = Math.imul(b ^ (b >>> 13), 0xc2b2ae35);
+  b ^= b >>> 16;
+  HASH[0] = a;
+  HASH[1] = b;
+}
+
+/** Hashes the UTF-16 code units of `id` into HASH. */
+export function hashString(id: string): void {
+  let a = 0x811c9dc5;
+  let b = 0x9747b28c ^ id.length;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  finish(a, b);
+}
+
+/** Hashes bytes[at, at + len) into HASH (a different function from hashString: use one per set). */
+export function hashBytes(bytes: Uint8Array, at: number, len: number): void {
+  let a = 0x811c9dc5;
+  let b = 0x9747b28c ^ len;
+  for (let i = at, end = at + len; i < end; i++) {
+    const c = bytes[i];
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  finish(a, b);
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Duplicate detection with memory bounded by time, not by the whole input (Spark's dropDuplicates
+ * with a watermark): ids are kept in one CompactIdSet per UTC hour of their event time, and an
+ * hour's set is dropped once the newest event time seen is more than `horizonMs` past that hour's
+ * end. Copies of one event share its event time, so a copy is recognized as long as it is read
+ * before the input has moved more than the horizon beyond it, which holds for inputs read in time
+ * order whose lateness is below the horizon. Memory is the ids of (horizon + 1 h) of events.
+ */
+export class WatermarkedIdSet {
+  private readonly hours = new Map<number, CompactIdSet>();
+  private newestHour = Number.NEGATIVE_INFINITY;
+  private lastHour = Number.NaN;
+  private lastSet: CompactIdSet | undefined;
+  private readonly horizonHours: number;
+
+  constructor(horizonMs: number) {
+    this.horizonHours = Math.ceil(horizonMs / HOUR_MS);
+  }
+
+  /** Adds the id hash of an event at `atMs`; false when it was already there. */
+  add(atMs: number, a: number, b: number): boolean {
+    const hour = Math.floor(atMs / HOUR_MS);
+    if (hour !== this.lastHour) {
+      if (hour > this.newestHour) {
+        this.newestHour = hour;
+        for (const h of this.hours.keys()) if (h < hour - this.horizonHours) this.hours.delete(h);
+      }
+      let set = this.hours.get(hour);
+      if (set === undefined) {
+        set = new CompactIdSet();
+        this.hours.set(hour, set);
+      }
+      this.lastHour = hour;
+      this.lastSet = set;
+    }
+    return this.lastSet!.addHash(a, b);
+  }
+
+  /** Ids held now. */
+  get size(): number {
+    let n = 0;
+    for (const set of this.hours.values()) n += set.size;
+    return n;
   }
 }

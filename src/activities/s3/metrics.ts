@@ -5,12 +5,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ObjectStore } from '../../storage/object-store';
 import { NotFoundError, readAll } from '../../storage/object-store';
 import { decodeContainer, loadSchema } from '../../schemas/avro-container';
-import { readRawEvents } from '../../schemas/event-reader';
+import { readRawEventColumns } from '../../schemas/event-reader';
 import type { SchemaRegistry } from '../../schemas/registry';
 import type { AccountDocument } from '../../shared/account-document';
 import { addDays } from '../../shared/days';
 import { CorruptDataError, IncompatibleSchemaError, InvalidInputError } from '../../shared/errors';
-import type { AccountAttributes, RawEvent } from '../../shared/events';
+import type { AccountAttributes } from '../../shared/events';
 import type { OutputLocation } from '../../shared/keys';
 import { attributesKey, outputKey, outputPrefix, rawHourPrefix } from '../../shared/keys';
 import type { UtcHour } from '../../shared/local-day';
@@ -27,7 +27,8 @@ import type {
 } from '../../shared/pipeline-contracts';
 import type { BadDataPolicy } from '../../shared/tenant-config';
 import type { AccountDayState } from '../../metrics/account-state';
-import { ACCOUNT_DAY_STATE_SCHEMA, PartitionAggregator, mergeAccountStates } from '../../metrics/account-state';
+import { ACCOUNT_DAY_STATE_SCHEMA, mergeAccountStates } from '../../metrics/account-state';
+import { ColumnPartitionAggregator } from '../../metrics/column-aggregator';
 import type { RollingState } from '../../metrics/rolling';
 import { HISTORY_DAYS, ROLLING_STATE_SCHEMA, computeRolling } from '../../metrics/rolling';
 import {
@@ -44,16 +45,6 @@ import { runTaskGraph } from '../../metrics/task-graph';
 export const TRAILING_HOURS = 2;
 export const MAX_PARTITIONS_LIMIT = 1024;
 const HOUR = 3_600_000;
-/** The raw-event fields the metric engine reads; `properties` and the rest are projected away. */
-const METRIC_FIELDS: (keyof RawEvent)[] = [
-  'eventId',
-  'accountId',
-  'userId',
-  'type',
-  'occurredAt',
-  'value',
-  'sessionId',
-];
 const HEARTBEAT_EVERY_EVENTS = 100_000;
 
 const dayStateType = avro.Type.forSchema(ACCOUNT_DAY_STATE_SCHEMA as avro.Schema);
@@ -393,7 +384,7 @@ export function createS3MetricActivities({ store, registry }: S3MetricDeps) {
           delete: (key) => store.delete(key),
           exists: (key) => store.exists(key),
         };
-        const reading = readRawEvents({
+        const reading = readRawEventColumns({
           store: observed,
           tenantId: input.tenantId,
           keys: inputKeys,
@@ -401,13 +392,16 @@ export function createS3MetricActivities({ store, registry }: S3MetricDeps) {
           policy: input.badDataPolicy satisfies BadDataPolicy,
           quarantineDate: input.day,
           registry,
-          fields: METRIC_FIELDS,
         });
-        const aggregator = new PartitionAggregator(window.startMs, window.endMs);
+        const aggregator = new ColumnPartitionAggregator();
         let n = 0;
-        for await (const event of reading.events) {
-          aggregator.add(event);
-          if (++n % HEARTBEAT_EVERY_EVENTS === 0) heartbeat({ done: Math.max(0, opened - 1), total });
+        for await (const block of reading.blocks) {
+          aggregator.addBlock(block);
+          n += block.count;
+          if (n >= HEARTBEAT_EVERY_EVENTS) {
+            n = 0;
+            heartbeat({ done: Math.max(0, opened - 1), total });
+          }
         }
         const { counts, quarantineKeys } = reading.result();
         const states = aggregator.states();

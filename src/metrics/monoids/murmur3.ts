@@ -41,13 +41,16 @@ function utf8(text: string): number {
  * `murmur3_32_fixed`, Python's `mmh3.hash(..., signed=False)`), unsigned 32-bit.
  */
 export function murmur3(text: string, seed = 0): number {
-  const len = utf8(text);
-  const b = scratch;
+  return murmur3Bytes(scratch, 0, utf8(text), seed);
+}
+
+/** MurmurHash3_x86_32 of bytes[at, at + len): for valid UTF-8, the same as murmur3 of the decoded string. */
+export function murmur3Bytes(b: Uint8Array, at: number, len: number, seed = 0): number {
   const c1 = 0xcc9e2d51;
   const c2 = 0x1b873593;
   let h = seed >>> 0;
-  const blocks = len & ~3;
-  for (let i = 0; i < blocks; i += 4) {
+  const blocks = at + (len & ~3);
+  for (let i = at; i < blocks; i += 4) {
     let k = b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
     k = Math.imul(k, c1);
     k = (k << 15) | (k >>> 17);
