@@ -22,6 +22,8 @@ export interface ActivityDeps {
   temporal: TemporalClient;
   laneDefaults: LaneDefaults;
   loadTenants: () => Promise<TenantConfig[]>;
+  /** See S3MetricDeps.minPartitionBytes. */
+  minPartitionBytes?: number;
 }
 
 /** Every activity Daybreak registers. */

@@ -1,59 +1,98 @@
 import type { EventColumns } from '../schemas/event-columns';
 import type { AccountDayState } from './account-state';
-import { ByteKeyIndex } from './byte-key-index';
-import { compareStrings } from './monoids/monoid';
+import { ByteKeyIndex, OwnedHashSet } from './byte-key-index';
 import { sortedCounts } from './monoids/basic';
 import type { DistinctState } from './monoids/distinct';
 import { DISTINCT_EXACT_LIMIT } from './monoids/distinct';
 import type { HllState } from './monoids/hyperloglog';
-import { hllAddHash, hllEmpty } from './monoids/hyperloglog';
-import { MomentsAccumulator } from './monoids/moments';
+import { hllAdd, hllAddHash, hllEmpty } from './monoids/hyperloglog';
+import { compareStrings } from './monoids/monoid';
+import type { MomentsState } from './monoids/moments';
+import { quantize } from './monoids/moments';
 import { murmur3Bytes } from './monoids/murmur3';
-import { QuantileSketchAccumulator } from './monoids/quantile-sketch';
+import type { Bucket, QuantileSketchState } from './monoids/quantile-sketch';
+import { MIN_INDEXABLE, bucketIndex } from './monoids/quantile-sketch';
 
-/**
- * The distinct accumulator of the column path: exact while at most DISTINCT_EXACT_LIMIT values
- * (bytes kept in a ByteKeyIndex, compared exactly), then HLL registers fed the same murmur3 hashes
- * the string path computes. toState() equals DistinctAccumulator's for the same values.
- */
-class ByteDistinct {
-  private index: ByteKeyIndex | null = new ByteKeyIndex(4);
-  private registers: HllState | null = null;
+// One row of doubles per account, so an event touches one or two cache lines of its account
+// instead of a chain of objects (with 20k accounts, pointer chasing was most of the cost).
+const EVENTS = 0;
+const FIRST_AT = 1;
+const LAST_AT = 2;
+const SUM_LO = 3; // moments, as in MomentsAccumulator
+const SQ_HH = 4;
+const SQ_HL = 5;
+const SQ_LL = 6;
+const ZEROS = 7; // the quantile sketch's zero bucket
+const USERS_HLL = 8; // 1 once the account's users are an HLL
+const SESSIONS_HLL = 9;
+const TYPES = 10; // event counts by type index from here
 
-  add(bytes: Uint8Array, at: number, len: number, hash: number): void {
-    const index = this.index;
-    if (index === null) {
-      hllAddHash(this.registers!, hash);
-      return;
-    }
-    index.findOrAdd(bytes, at, len, hash);
-    if (index.size > DISTINCT_EXACT_LIMIT) {
-      const registers = hllEmpty();
-      for (let e = 0; e < index.size; e++) hllAddHash(registers, index.hash(e));
-      this.registers = registers;
-      this.index = null;
-    }
-  }
+const SPILL = 2 ** 52;
+const SPLIT = 2 ** 20;
+/** Sketch buckets of the integers 0..INT_BUCKETS-1, precomputed: most values are small counts. */
+const INT_BUCKETS = Int32Array.from({ length: 4096 }, (_, i) => (i === 0 ? 0 : bucketIndex(i)));
 
-  toState(): DistinctState {
-    const index = this.index;
-    if (index === null) return { values: [], hll: Uint8Array.from(this.registers!) };
-    const values = new Array<string>(index.size);
-    for (let e = 0; e < index.size; e++) values[e] = index.key(e);
-    return { values: values.sort(compareStrings), hll: null };
-  }
+/** FNV-1a, the second 32 bits of a member's key (murmur3 is the first). */
+function fnv1a(bytes: Uint8Array, at: number, len: number): number {
+  let h = 0x811c9dc5;
+  for (let i = at, end = at + len; i < end; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  return h;
 }
 
-class ColumnAccount {
-  events = 0;
-  /** By the aggregator's type index. */
-  readonly byType: number[] = [];
-  readonly users = new ByteDistinct();
-  readonly sessions = new ByteDistinct();
-  firstAt = Infinity;
-  lastAt = -Infinity;
-  readonly value = new MomentsAccumulator();
-  readonly valueSketch = new QuantileSketchAccumulator();
+/** Counts keyed (owner, key) in one table: every account's quantile-sketch buckets. */
+class OwnedCounts {
+  private owners: Int32Array;
+  private keys: Int32Array;
+  private counts: Float64Array;
+  private mask: number;
+  size = 0;
+
+  constructor(initialSlots: number) {
+    let capacity = 16;
+    while (capacity < initialSlots) capacity <<= 1;
+    this.owners = new Int32Array(capacity);
+    this.keys = new Int32Array(capacity);
+    this.counts = new Float64Array(capacity);
+    this.mask = capacity - 1;
+  }
+
+  increment(owner: number, key: number, by = 1): void {
+    const { owners, keys, mask } = this;
+    let slot = Math.imul(owner + 1, 0x9e3779b1) ^ Math.imul(key, 0x85ebca6b);
+    slot = (slot ^ (slot >>> 15)) & mask;
+    for (;;) {
+      const o = owners[slot];
+      if (o === 0) {
+        owners[slot] = owner + 1;
+        keys[slot] = key;
+        this.counts[slot] = by;
+        if (++this.size * 2 > mask + 1) this.grow();
+        return;
+      }
+      if (o === owner + 1 && keys[slot] === key) {
+        this.counts[slot] += by;
+        return;
+      }
+      slot = (slot + 1) & mask;
+    }
+  }
+
+  /** Every (owner, key, count). */
+  forEach(visit: (owner: number, key: number, count: number) => void): void {
+    for (let s = 0; s <= this.mask; s++)
+      if (this.owners[s] !== 0) visit(this.owners[s] - 1, this.keys[s], this.counts[s]);
+  }
+
+  private grow(): void {
+    const { owners, keys, counts } = this;
+    const capacity = owners.length * 2;
+    this.owners = new Int32Array(capacity);
+    this.keys = new Int32Array(capacity);
+    this.counts = new Float64Array(capacity);
+    this.mask = capacity - 1;
+    this.size = 0;
+    for (let s = 0; s < owners.length; s++) if (owners[s] !== 0) this.increment(owners[s] - 1, keys[s], counts[s]);
+  }
 }
 
 const USER_PREFIX = Buffer.from('user:', 'utf8');
@@ -61,87 +100,222 @@ const USER_PREFIX = Buffer.from('user:', 'utf8');
 /**
  * Aggregates the accepted events of column blocks (readRawEventColumns) into per-account states:
  * the metric engine's hot path. It works on the UTF-8 bytes in the block: an account, event type,
- * user or session becomes a JS string only the first time it is seen, and distinct sets hash
- * bytes directly. `states()` is exactly what PartitionAggregator gives for the same accepted events
- * (a test holds the two to it), so partials do not depend on which path read them.
+ * user or session becomes a JS string only the first time it is seen, distinct sets hash bytes
+ * directly, and each account's counters live in one row of a Float64Array. `states()` is exactly
+ * what PartitionAggregator gives for the same accepted events (a test holds the two to it), so
+ * partials do not depend on which path read them. Memory grows with accounts: per account a row,
+ * at most DISTINCT_EXACT_LIMIT + 1 exact users and sessions (then 4 KB of HLL registers each), and
+ * its sketch buckets.
  */
 export class ColumnPartitionAggregator {
   private readonly accountIndex = new ByteKeyIndex(1024);
-  private readonly accounts: ColumnAccount[] = [];
   private readonly typeIndex = new ByteKeyIndex(16);
-  private implicitSession = new Uint8Array(256);
+  private stride = TYPES + 16;
+  private rows = new Float64Array(1024 * (TYPES + 16));
+  private accounts = 0;
+  /** Exact distinct values in first-seen order, per account, until the set becomes an HLL. */
+  private readonly users: (string[] | null)[] = [];
+  private readonly sessions: (string[] | null)[] = [];
+  private readonly userHll: (HllState | null)[] = [];
+  private readonly sessionHll: (HllState | null)[] = [];
+  /** Membership of the exact sets, keyed (account * 2 + kind, murmur3, FNV-1a). */
+  private readonly members = new OwnedHashSet(1 << 14);
+  private readonly buckets = new OwnedCounts(1 << 14);
+  /** Sums that outgrew exact doubles, per account (rare). */
+  private readonly bigSums = new Map<number, { sum: bigint; squares: bigint }>();
+  private implicitSession = Buffer.alloc(256);
   accepted = 0;
 
   addBlock(block: EventColumns): void {
     const { bytes, accepted, accountAt, accountLen, typeAt, typeLen, userAt, userLen, sessionAt, sessionLen } = block;
     const { occurredAt, value } = block;
-    const accounts = this.accounts;
     for (let i = 0; i < block.count; i++) {
       if (accepted[i] === 0) continue;
       const aAt = accountAt[i];
       const aLen = accountLen[i];
       const a = this.accountIndex.findOrAdd(bytes, aAt, aLen, murmur3Bytes(bytes, aAt, aLen));
-      if (this.accountIndex.added) accounts.push(new ColumnAccount());
-      const acc = accounts[a];
-      acc.events++;
+      if (this.accountIndex.added) this.addAccount();
       const tAt = typeAt[i];
       const tLen = typeLen[i];
       const t = this.typeIndex.findOrAdd(bytes, tAt, tLen, murmur3Bytes(bytes, tAt, tLen));
-      while (acc.byType.length <= t) acc.byType.push(0);
-      acc.byType[t]++;
+      if (TYPES + t >= this.stride) this.widen();
+      const rows = this.rows;
+      const row = a * this.stride;
+      rows[row + EVENTS]++;
+      rows[row + TYPES + t]++;
+      const at = occurredAt[i];
+      if (at < rows[row + FIRST_AT]) rows[row + FIRST_AT] = at;
+      if (at > rows[row + LAST_AT]) rows[row + LAST_AT] = at;
+      this.addValue(a, row, value[i]);
+
       const uAt = userAt[i];
       const uLen = userLen[i];
-      acc.users.add(bytes, uAt, uLen, murmur3Bytes(bytes, uAt, uLen));
-      const sAt = sessionAt[i];
-      if (sAt >= 0) {
-        const sLen = sessionLen[i];
-        acc.sessions.add(bytes, sAt, sLen, murmur3Bytes(bytes, sAt, sLen));
-      } else {
-        // No session id: one implicit session per user, keyed "user:<userId>" as in PartitionAggregator.
-        const n = USER_PREFIX.length + uLen;
-        if (this.implicitSession.length < n) {
-          this.implicitSession = new Uint8Array(n * 2);
-        }
-        const scratch = this.implicitSession;
-        scratch.set(USER_PREFIX, 0);
-        scratch.set(bytes.subarray(uAt, uAt + uLen), USER_PREFIX.length);
-        acc.sessions.add(scratch, 0, n, murmur3Bytes(scratch, 0, n));
+      const uHash = murmur3Bytes(bytes, uAt, uLen);
+      if (rows[row + USERS_HLL] !== 0) hllAddHash(this.userHll[a]!, uHash);
+      else if (this.members.add(a * 2, uHash, fnv1a(bytes, uAt, uLen))) {
+        this.addExact(this.users, this.userHll, a, row + USERS_HLL, bytes.toString('utf8', uAt, uAt + uLen));
       }
-      const at = occurredAt[i];
-      if (at < acc.firstAt) acc.firstAt = at;
-      if (at > acc.lastAt) acc.lastAt = at;
-      const v = value[i];
-      acc.value.add(v);
-      acc.valueSketch.add(v);
+      let sBytes = bytes;
+      let sAt = sessionAt[i];
+      let sLen = sessionLen[i];
+      if (sAt < 0) {
+        // No session id: one implicit session per user, keyed "user:<userId>" as in PartitionAggregator.
+        sLen = USER_PREFIX.length + uLen;
+        if (this.implicitSession.length < sLen) this.implicitSession = Buffer.alloc(sLen * 2);
+        sBytes = this.implicitSession;
+        for (let k = 0; k < USER_PREFIX.length; k++) sBytes[k] = USER_PREFIX[k];
+        for (let k = 0; k < uLen; k++) sBytes[USER_PREFIX.length + k] = bytes[uAt + k];
+        sAt = 0;
+      }
+      const sHash = murmur3Bytes(sBytes, sAt, sLen);
+      if (rows[row + SESSIONS_HLL] !== 0) hllAddHash(this.sessionHll[a]!, sHash);
+      else if (this.members.add(a * 2 + 1, sHash, fnv1a(sBytes, sAt, sLen))) {
+        this.addExact(this.sessions, this.sessionHll, a, row + SESSIONS_HLL, sBytes.toString('utf8', sAt, sAt + sLen));
+      }
       this.accepted++;
     }
   }
 
+  /** Moments (exactly as MomentsAccumulator.add) and the quantile sketch bucket (as QuantileSketchAccumulator.add). */
+  private addValue(a: number, row: number, x: number): void {
+    const rows = this.rows;
+    const q = quantize(x);
+    rows[row + SUM_LO] += q;
+    if (rows[row + SUM_LO] > SPILL || rows[row + SUM_LO] < -SPILL) {
+      this.big(a).sum += BigInt(rows[row + SUM_LO]);
+      rows[row + SUM_LO] = 0;
+    }
+    const m = q < 0 ? -q : q;
+    if (m >= SPLIT * SPLIT) this.big(a).squares += BigInt(q) * BigInt(q);
+    else {
+      const h = Math.floor(m / SPLIT);
+      const l = m - h * SPLIT;
+      rows[row + SQ_HH] += h * h;
+      rows[row + SQ_HL] += h * l;
+      rows[row + SQ_LL] += l * l;
+      if (rows[row + SQ_HH] > SPILL || rows[row + SQ_HL] > SPILL || rows[row + SQ_LL] > SPILL)
+        this.spillSquares(a, row);
+    }
+    if (x > MIN_INDEXABLE) {
+      this.buckets.increment(a * 2, x < 4096 && x === Math.floor(x) ? INT_BUCKETS[x] : bucketIndex(x));
+    } else if (x < -MIN_INDEXABLE) {
+      this.buckets.increment(a * 2 + 1, x > -4096 && x === Math.floor(x) ? INT_BUCKETS[-x] : bucketIndex(-x));
+    } else rows[row + ZEROS]++;
+  }
+
+  private big(a: number): { sum: bigint; squares: bigint } {
+    let big = this.bigSums.get(a);
+    if (big === undefined) {
+      big = { sum: 0n, squares: 0n };
+      this.bigSums.set(a, big);
+    }
+    return big;
+  }
+
+  private spillSquares(a: number, row: number): void {
+    const rows = this.rows;
+    this.big(a).squares +=
+      (BigInt(rows[row + SQ_HH]) << 40n) + (BigInt(rows[row + SQ_HL]) << 21n) + BigInt(rows[row + SQ_LL]);
+    rows[row + SQ_HH] = 0;
+    rows[row + SQ_HL] = 0;
+    rows[row + SQ_LL] = 0;
+  }
+
+  private addExact(
+    lists: (string[] | null)[],
+    hlls: (HllState | null)[],
+    a: number,
+    flag: number,
+    value: string,
+  ): void {
+    const values = lists[a]!;
+    values.push(value);
+    if (values.length > DISTINCT_EXACT_LIMIT) {
+      const registers = hllEmpty();
+      for (const v of values) hllAdd(registers, v);
+      hlls[a] = registers;
+      lists[a] = null;
+      this.rows[flag] = 1;
+    }
+  }
+
+  private addAccount(): void {
+    const row = this.accounts++ * this.stride;
+    if (row + this.stride > this.rows.length) {
+      const bigger = new Float64Array(this.rows.length * 2);
+      bigger.set(this.rows);
+      this.rows = bigger;
+    }
+    this.rows[row + FIRST_AT] = Infinity;
+    this.rows[row + LAST_AT] = -Infinity;
+    this.users.push([]);
+    this.sessions.push([]);
+    this.userHll.push(null);
+    this.sessionHll.push(null);
+  }
+
+  /** More event types than the row has room for: re-lay the rows with twice the type columns. */
+  private widen(): void {
+    const stride = TYPES + (this.stride - TYPES) * 2;
+    const rows = new Float64Array(Math.max(1024, this.accounts * 2) * stride);
+    for (let a = 0; a < this.accounts; a++) {
+      rows.set(this.rows.subarray(a * this.stride, (a + 1) * this.stride), a * stride);
+    }
+    this.rows = rows;
+    this.stride = stride;
+  }
+
   get accountCount(): number {
-    return this.accounts.length;
+    return this.accounts;
   }
 
   /** The partition's partial states, sorted by accountId. */
   states(): AccountDayState[] {
     const types = Array.from({ length: this.typeIndex.size }, (_, t) => this.typeIndex.key(t));
-    return this.accounts
-      .map((acc, a): AccountDayState => {
-        const byType = new Map<string, number>();
-        acc.byType.forEach((n, t) => {
-          if (n > 0) byType.set(types[t], n);
-        });
-        return {
-          accountId: this.accountIndex.key(a),
-          events: acc.events,
-          eventsByType: sortedCounts(byType),
-          users: acc.users.toState(),
-          sessions: acc.sessions.toState(),
-          firstAt: acc.events ? acc.firstAt : null,
-          lastAt: acc.events ? acc.lastAt : null,
-          value: acc.value.toState(),
-          valueSketch: acc.valueSketch.toState(),
-        };
-      })
-      .sort((x, y) => compareStrings(x.accountId, y.accountId));
+    const positive: Bucket[][] = Array.from({ length: this.accounts }, () => []);
+    const negative: Bucket[][] = Array.from({ length: this.accounts }, () => []);
+    this.buckets.forEach((owner, index, count) => {
+      (owner % 2 === 0 ? positive : negative)[owner >> 1].push({ index, count });
+    });
+    const out: AccountDayState[] = [];
+    for (let a = 0; a < this.accounts; a++) {
+      const row = a * this.stride;
+      const rows = this.rows;
+      const byType = new Map<string, number>();
+      for (let t = 0; t < types.length; t++) if (rows[row + TYPES + t] > 0) byType.set(types[t], rows[row + TYPES + t]);
+      const events = rows[row + EVENTS];
+      const sketch: QuantileSketchState = {
+        zeroCount: rows[row + ZEROS],
+        positive: positive[a].sort((x, y) => x.index - y.index),
+        negative: negative[a].sort((x, y) => x.index - y.index),
+      };
+      out.push({
+        accountId: this.accountIndex.key(a),
+        events,
+        eventsByType: sortedCounts(byType),
+        users: distinctState(this.users[a], this.userHll[a]),
+        sessions: distinctState(this.sessions[a], this.sessionHll[a]),
+        firstAt: events ? rows[row + FIRST_AT] : null,
+        lastAt: events ? rows[row + LAST_AT] : null,
+        value: this.moments(a, row),
+        valueSketch: sketch,
+      });
+    }
+    return out.sort((x, y) => compareStrings(x.accountId, y.accountId));
   }
+
+  private moments(a: number, row: number): MomentsState {
+    this.spillSquares(a, row);
+    const big = this.bigSums.get(a) ?? { sum: 0n, squares: 0n };
+    return {
+      count: this.rows[row + EVENTS],
+      sum: (big.sum + BigInt(this.rows[row + SUM_LO])).toString(),
+      sumSquares: big.squares.toString(),
+    };
+  }
+}
+
+function distinctState(values: string[] | null, hll: HllState | null): DistinctState {
+  if (values === null) return { values: [], hll: Uint8Array.from(hll!) };
+  return { values: [...values].sort(compareStrings), hll: null };
 }

@@ -1,4 +1,4 @@
-import * as avro from 'avsc';
+import type * as avro from 'avsc';
 import type { RawEvent } from '../shared/events';
 
 /**
@@ -258,7 +258,9 @@ function skipperFor(type: avro.Type): Skipper {
     case 'array':
     case 'map': {
       const item = skipperFor(
-        name === 'array' ? (type as avro.types.ArrayType).itemsType : (type as avro.types.MapType).valuesType,
+        name === 'array'
+          ? (type as avro.types.ArrayType).itemsType
+          : ((type as avro.types.MapType).valuesType as avro.Type),
       );
       const isMap = name === 'map';
       return (d) => {
@@ -335,7 +337,8 @@ export function compileColumnPlan(writerType: avro.Type): BlockDecoder | null {
     let arg = 0;
     if (reader === undefined || found.has(reader)) {
       op = base === 'string' ? SKIP_STRING : SKIP;
-      if (base === 'map' && (field.type as avro.types.MapType).valuesType.typeName === 'string') op = SKIP_STRING_MAP;
+      if (base === 'map' && ((field.type as avro.types.MapType).valuesType as avro.Type).typeName === 'string')
+        op = SKIP_STRING_MAP;
     } else if (reader in STRING_COLUMNS) {
       if (base !== 'string') return null;
       op = STRING;

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { DEFAULT_MIN_PARTITION_BYTES } from '../shared/pipeline-contracts';
 
 /**
  * Daybreak's configuration, read from the environment in one place. Every variable is listed in the
@@ -17,6 +18,8 @@ export interface DaybreakConfig {
     maxConcurrentBackfillActivities: number;
     /** Whether this worker also polls the base queue (lanes, triggers, rollouts). */
     coordination: boolean;
+    /** Input bytes below which a tenant-day is not split into more partitions. */
+    minPartitionBytes: number;
   };
   pipeline: {
     /** Pipeline versions this worker serves, each on its own task queue. */
@@ -57,6 +60,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DaybreakConfig
       maxConcurrentWorkflowTasks: positiveInt(env, 'DAYBREAK_MAX_CONCURRENT_WORKFLOW_TASKS', 20),
       maxConcurrentBackfillActivities: positiveInt(env, 'DAYBREAK_MAX_CONCURRENT_BACKFILL_ACTIVITIES', 1),
       coordination: (env.DAYBREAK_WORKER_COORDINATION ?? 'true') !== 'false',
+      minPartitionBytes: nonNegativeInt(env, 'DAYBREAK_MIN_PARTITION_BYTES', DEFAULT_MIN_PARTITION_BYTES),
     },
     pipeline: {
       versions: (env.DAYBREAK_PIPELINE_VERSIONS ?? 'v1,v2')
@@ -73,6 +77,15 @@ function storeKind(raw: string | undefined): 'fs' | 's3' {
   if (raw === undefined || raw === '' || raw === 'fs') return 'fs';
   if (raw === 's3') return 's3';
   throw new Error(`DAYBREAK_STORE=${JSON.stringify(raw)} must be "fs" or "s3"`);
+}
+
+function nonNegativeInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new Error(`${name}=${JSON.stringify(raw)} must be a non-negative integer`);
+  return value;
 }
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

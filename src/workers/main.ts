@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     temporal,
     laneDefaults: { taskQueue: config.temporal.taskQueue, primaryVersion: config.pipeline.defaultPrimaryVersion },
     loadTenants: async () => (await loadTenantsFile(config.pipeline.tenantsFile)).tenants,
+    minPartitionBytes: config.worker.minPartitionBytes,
   });
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') });
   const queues: { taskQueue: string; maxActivities: number }[] = [];

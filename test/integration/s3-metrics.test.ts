@@ -25,7 +25,7 @@ describe('metric activities against S3 (versitygw)', () => {
     const run = { tenantId, day, timeZone: 'America/New_York', pipelineVersion: 'v1', runKind: 'primary' as const };
     const inDay = await writeRawDay(stack.store, tenantId, day, run.timeZone, 1500);
     await writeAttributes(stack.store, tenantId, day);
-    const activities = createS3MetricActivities({ store: stack.store });
+    const activities = createS3MetricActivities({ store: stack.store, minPartitionBytes: 0 });
     const first = await runMetricJobInProcess({ activities, ...run, maxPartitions: 1, badDataPolicy: 'fail' });
     expect(first.partitions.reduce((n, p) => n + p.counts.accepted, 0)).toBe(inDay.length);
     const bytes = await stack.store.getBytes(outputKey(run, 'accounts.avro'));

@@ -98,6 +98,8 @@ describe('tenant-day on the real stack', () => {
       DAYBREAK_ES_INDEX_PREFIX: indexPrefix,
       DAYBREAK_PIPELINE_VERSIONS: 'v1',
       DAYBREAK_WORKER_COORDINATION: 'false',
+      // Small test data would otherwise be one partition, finished before it could be killed.
+      DAYBREAK_MIN_PARTITION_BYTES: '1',
     };
     // detached: its own process group, so a kill reaches the node process tsx starts, not just tsx.
     const startWorker = () =>

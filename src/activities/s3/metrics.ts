@@ -4,7 +4,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ObjectStore } from '../../storage/object-store';
 import { NotFoundError, readAll } from '../../storage/object-store';
-import { decodeContainer, loadSchema } from '../../schemas/avro-container';
+import { decodeContainerBytes, loadSchema } from '../../schemas/avro-container';
+import { SYNC_SIZE, parseOcfHeader, readVarLong } from '../../schemas/ocf';
 import { readRawEventColumns } from '../../schemas/event-reader';
 import type { SchemaRegistry } from '../../schemas/registry';
 import type { AccountDocument } from '../../shared/account-document';
@@ -15,6 +16,7 @@ import type { OutputLocation } from '../../shared/keys';
 import { attributesKey, outputKey, outputPrefix, rawHourPrefix } from '../../shared/keys';
 import type { UtcHour } from '../../shared/local-day';
 import { localDayWindow } from '../../shared/local-day';
+import { DEFAULT_MIN_PARTITION_BYTES } from '../../shared/pipeline-contracts';
 import type {
   AggregatePartitionInput,
   AggregatePartitionResult,
@@ -90,11 +92,11 @@ function dayStateForAvro(s: AccountDayState): unknown {
 }
 
 /**
- * An Avro object container file with a sync marker derived from the dataset path, so the same
- * records always give the same bytes (avsc picks a random marker by default).
+ * An Avro object container file with a sync marker derived from `markerSeed` (the dataset path, or
+ * DAY_STATE_MARKER), so the same records always give the same bytes (avsc picks a random marker).
  */
-function encodeFile(type: avro.Type, records: readonly unknown[], datasetPath: string): Promise<Buffer> {
-  const syncMarker = createHash('md5').update(datasetPath).digest();
+function encodeFile(type: avro.Type, records: readonly unknown[], markerSeed: string): Promise<Buffer> {
+  const syncMarker = createHash('md5').update(markerSeed).digest();
   const encoder = new avro.streams.BlockEncoder(type, { codec: 'deflate', syncMarker, writeHeader: true });
   const done = readAll(encoder);
   for (const r of records) encoder.write(r);
@@ -102,15 +104,46 @@ function encodeFile(type: avro.Type, records: readonly unknown[], datasetPath: s
   return done;
 }
 
+/**
+ * Partials and the daily-usage dataset share one sync marker, so a day aggregated as a single
+ * partition has a partial that already is, byte for byte, its daily usage (merging one sorted
+ * partial is the identity), and daily-usage copies it instead of decoding and encoding it again.
+ */
+const DAY_STATE_MARKER = 'daybreak.metrics.AccountDayState';
+
+/** Records declared by an Avro container file's block headers, without decoding them. */
+function countContainerRecords(bytes: Buffer, key: string): number {
+  const header = parseOcfHeader(bytes);
+  if (header === 'incomplete') throw new CorruptDataError(`${key} is truncated inside its header`, key);
+  let records = 0;
+  let pos = header.size;
+  while (pos < bytes.length) {
+    const count = readVarLong(bytes, pos);
+    const size = count && readVarLong(bytes, count.pos);
+    if (
+      !count ||
+      !size ||
+      !(count.value >= 0) ||
+      !(size.value >= 0) ||
+      size.pos + size.value + SYNC_SIZE > bytes.length
+    )
+      throw new CorruptDataError(`${key} has an unreadable or truncated block at byte ${pos}`, key);
+    const end = size.pos + size.value;
+    if (!bytes.subarray(end, end + SYNC_SIZE).equals(header.sync))
+      throw new CorruptDataError(`${key} has a bad sync marker at byte ${end}`, key);
+    records += count.value;
+    pos = end + SYNC_SIZE;
+  }
+  return records;
+}
+
 async function readFile<T>(store: ObjectStore, key: string, type: avro.Type, what: string): Promise<T[]> {
-  const out: T[] = [];
+  const bytes = await store.getBytes(key);
   try {
-    for await (const r of decodeContainer<T>(await store.get(key), type, key)) out.push(r);
+    return decodeContainerBytes<T>(bytes, type, key);
   } catch (error) {
-    if (error instanceof NotFoundError) throw error;
     throw new CorruptDataError(`${what}: ${key} cannot be decoded: ${(error as Error).message}`, key);
   }
-  return out;
 }
 
 async function readOptional<T>(store: ObjectStore, key: string, type: avro.Type, what: string): Promise<T[] | null> {
@@ -160,10 +193,19 @@ export interface S3MetricDeps {
   store: ObjectStore;
   /** When given, raw files whose writer schema is not registered are bad data. */
   registry?: SchemaRegistry;
+  /** Partitions are made no smaller than this many input bytes (DEFAULT_MIN_PARTITION_BYTES); 0: only maxPartitions counts. */
+  minPartitionBytes?: number;
 }
 
 /** Activities of the metric engine: they read raw events and stored datasets, and write datasets, in the object store. */
-export function createS3MetricActivities({ store, registry }: S3MetricDeps) {
+export function createS3MetricActivities({
+  store,
+  registry,
+  minPartitionBytes = DEFAULT_MIN_PARTITION_BYTES,
+}: S3MetricDeps) {
+  if (!Number.isSafeInteger(minPartitionBytes) || minPartitionBytes < 0) {
+    throw new InvalidInputError(`minPartitionBytes ${minPartitionBytes} must be a non-negative integer`);
+  }
   const validateRun = (run: RunRef) => {
     const pipeline = getPipeline(run.pipelineVersion);
     outputPrefix(loc(run)); // validates tenant, day, version and kind
@@ -234,6 +276,22 @@ export function createS3MetricActivities({ store, registry }: S3MetricDeps) {
       for (const k of keys) {
         if (!k.startsWith(prefix)) throw new InvalidInputError(`partial ${k} is not a partial of ${where(input)}`);
       }
+      const deleteStale = async (keep: Set<string>) => {
+        // Partials of an earlier plan (another partition count) would make a later rerun ambiguous.
+        for (const k of present) if (!keep.has(k)) await store.delete(k);
+      };
+      if (keys.length === 1) {
+        const bytes = await store.getBytes(keys[0]).catch((error: unknown) => {
+          if (error instanceof NotFoundError)
+            throw new InvalidInputError(`partial ${keys[0]} of ${where(input)} does not exist`);
+          throw error;
+        });
+        const records = countContainerRecords(bytes, keys[0]);
+        const key = outputKey(loc(input), MetricDatasets.DailyUsage);
+        await store.put(key, bytes, { contentType: 'avro/binary' });
+        await deleteStale(new Set(keys));
+        return { task: input.task, outputKey: key, records };
+      }
       const lists = await Promise.all(
         keys.map(async (k) => {
           try {
@@ -246,10 +304,12 @@ export function createS3MetricActivities({ store, registry }: S3MetricDeps) {
         }),
       );
       const merged = mergeAccountStates(lists);
-      const written = await writeDataset(input, MetricDatasets.DailyUsage, dayStateType, merged.map(dayStateForAvro));
-      // Partials of an earlier plan (another partition count) would make a later rerun ambiguous.
-      const keep = new Set(keys);
-      for (const k of present) if (!keep.has(k)) await store.delete(k);
+      const key = outputKey(loc(input), MetricDatasets.DailyUsage);
+      await store.put(key, await encodeFile(dayStateType, merged.map(dayStateForAvro), DAY_STATE_MARKER), {
+        contentType: 'avro/binary',
+      });
+      const written = key;
+      await deleteStale(new Set(keys));
       return { task: input.task, outputKey: written, records: merged.length };
     },
 
@@ -324,7 +384,7 @@ export function createS3MetricActivities({ store, registry }: S3MetricDeps) {
     /**
      * Lists the raw-event objects of a tenant's local day (its UTC hour partitions plus
      * TRAILING_HOURS for late arrivals) and groups them into at most maxPartitions partitions of
-     * similar size. Read-only and deterministic: a retry plans the same partitions. A day without
+     * similar size, each of at least minPartitionBytes of input when the day has that much. Read-only and deterministic: a retry plans the same partitions. A day without
      * raw objects gets one empty partition, so its documents are still written.
      */
     async planPartitions(input: PlanPartitionsInput): Promise<PlanPartitionsResult> {
@@ -342,10 +402,12 @@ export function createS3MetricActivities({ store, registry }: S3MetricDeps) {
             if (o.key.endsWith('.avro')) objects.push({ key: o.key, size: o.size });
           }
         }
+        const inputBytes = objects.reduce((n, o) => n + o.size, 0);
+        const bySize = minPartitionBytes > 0 ? Math.max(1, Math.ceil(inputBytes / minPartitionBytes)) : max;
         return {
-          partitions: groupIntoPartitions(objects, max),
+          partitions: groupIntoPartitions(objects, Math.min(max, bySize)),
           inputObjects: objects.length,
-          inputBytes: objects.reduce((n, o) => n + o.size, 0),
+          inputBytes,
         };
       });
     },
@@ -394,6 +456,7 @@ export function createS3MetricActivities({ store, registry }: S3MetricDeps) {
           registry,
         });
         const aggregator = new ColumnPartitionAggregator();
+
         let n = 0;
         for await (const block of reading.blocks) {
           aggregator.addBlock(block);
@@ -407,7 +470,7 @@ export function createS3MetricActivities({ store, registry }: S3MetricDeps) {
         const states = aggregator.states();
         const path = partialPath(index, count);
         const partialKey = outputKey(loc(input), path);
-        await store.put(partialKey, await encodeFile(dayStateType, states.map(dayStateForAvro), path), {
+        await store.put(partialKey, await encodeFile(dayStateType, states.map(dayStateForAvro), DAY_STATE_MARKER), {
           contentType: 'avro/binary',
         });
         heartbeat({ done: total, total });

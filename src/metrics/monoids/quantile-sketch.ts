@@ -13,7 +13,7 @@ import type { Monoid } from './monoid';
 export const SKETCH_RELATIVE_ACCURACY = 0.01;
 const GAMMA = (1 + SKETCH_RELATIVE_ACCURACY) / (1 - SKETCH_RELATIVE_ACCURACY);
 const LN_GAMMA = Math.log(GAMMA);
-const MIN_INDEXABLE = 1e-9;
+export const MIN_INDEXABLE = 1e-9;
 
 export interface Bucket {
   index: number;

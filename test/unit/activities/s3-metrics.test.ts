@@ -40,7 +40,7 @@ async function fixture(tenantId = 'acme') {
   const store = newStore();
   const inDay = await writeRawDay(store, tenantId, day, timeZone);
   await writeAttributes(store, tenantId, day);
-  return { store, activities: createS3MetricActivities({ store }), inDay };
+  return { store, activities: createS3MetricActivities({ store, minPartitionBytes: 0 }), inDay };
 }
 
 async function datasetBytes(store: FsObjectStore, r: RunRef) {
