@@ -93,6 +93,24 @@ describe('metric activities on the filesystem store', () => {
     expect(plan.partitions.map((p) => [p.index, p.count])).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => [i, 7]));
   });
 
+  it('does not split a day into partitions smaller than minPartitionBytes of input', async () => {
+    const { store } = await fixture();
+    const small = await createS3MetricActivities({ store }).planPartitions({ ...run('acme'), maxPartitions: 8 });
+    expect(small.partitions).toHaveLength(1); // far below the 64 MiB default
+    const third = Math.ceil(small.inputBytes / 3);
+    const plan = await createS3MetricActivities({ store, minPartitionBytes: third }).planPartitions({
+      ...run('acme'),
+      maxPartitions: 8,
+    });
+    expect(plan.partitions).toHaveLength(3);
+    const capped = await createS3MetricActivities({ store, minPartitionBytes: 1 }).planPartitions({
+      ...run('acme'),
+      maxPartitions: 5,
+    });
+    expect(capped.partitions).toHaveLength(5);
+    expect(() => createS3MetricActivities({ store, minPartitionBytes: -1 })).toThrow(/minPartitionBytes -1/);
+  });
+
   it('gives byte-identical outputs with 1, 3 and 7 partitions in any order, and on every rerun', async () => {
     const { activities, store, inDay } = await fixture();
     const r = run('acme');

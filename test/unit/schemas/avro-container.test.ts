@@ -1,6 +1,6 @@
 import * as avro from 'avsc';
 import { describe, expect, it } from 'vitest';
-import { decodeContainer, encodeContainer } from '../../../src/schemas/avro-container';
+import { decodeContainer, decodeContainerBytes, encodeContainer } from '../../../src/schemas/avro-container';
 import { readAll } from '../../../src/storage/object-store';
 import { Readable } from 'node:stream';
 
@@ -52,6 +52,24 @@ describe('Avro container files', () => {
     );
     await expect(collect(decodeContainer(Readable.from([bytes.subarray(0, 10)]), v1, 'raw/y.avro'))).rejects.toThrow(
       /raw\/y\.avro is truncated/,
+    );
+  });
+
+  it('decode the same records from bytes in memory, and refuse a cut, corrupted or garbled file naming its key', async () => {
+    const records = Array.from({ length: 5000 }, (_, n) => ({ n }));
+    for (const codec of ['null', 'deflate'] as const) {
+      const bytes = await readAll(encodeContainer(v1, records, codec));
+      expect(decodeContainerBytes(bytes, v2)).toEqual(records.map((r) => ({ ...r, note: '∅' })));
+      expect(() => decodeContainerBytes(bytes.subarray(0, bytes.length - 7), v1, 'out/a.avro')).toThrow(
+        /out\/a\.avro is truncated: the block at byte \d+ is cut short/,
+      );
+      expect(() => decodeContainerBytes(bytes.subarray(0, 10), v1, 'out/b.avro')).toThrow(/out\/b\.avro is truncated/);
+      const badSync = Buffer.from(bytes);
+      badSync[badSync.length - 1] ^= 0xff;
+      expect(() => decodeContainerBytes(badSync, v1, 'out/c.avro')).toThrow(/out\/c\.avro has a bad sync marker/);
+    }
+    expect(() => decodeContainerBytes(Buffer.from('not avro at all'), v1, 'out/d.avro')).toThrow(
+      /out\/d\.avro is not a readable Avro container file/,
     );
   });
 

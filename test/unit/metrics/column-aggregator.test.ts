@@ -1,0 +1,288 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import * as avro from 'avsc';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { PartitionAggregator } from '../../../src/metrics/account-state';
+import { ColumnPartitionAggregator } from '../../../src/metrics/column-aggregator';
+import { DISTINCT_EXACT_LIMIT } from '../../../src/metrics/monoids/distinct';
+import { HASH, WatermarkedIdSet, hashBytes } from '../../../src/schemas/compact-id-set';
+import type { EventColumns } from '../../../src/schemas/event-columns';
+import { allocateColumns, columnsFromRecords, compileColumnPlan } from '../../../src/schemas/event-columns';
+import { readRawEventColumns, readRawEvents } from '../../../src/schemas/event-reader';
+import { encodeOcf } from '../../../src/schemas/ocf';
+import { RAW_EVENT_SCHEMAS } from '../../../src/schemas/raw-event-schemas';
+import type { RawEvent } from '../../../src/shared/events';
+import { FsObjectStore } from '../../../src/storage/fs-object-store';
+import { readAll } from '../../../src/storage/object-store';
+
+const T0 = Date.parse('2026-03-08T05:00:00Z');
+const HOUR = 3_600_000;
+
+function asWriter(e: RawEvent, version: 1 | 2 | 3): object {
+  const v1 = {
+    eventId: e.eventId,
+    tenantId: e.tenantId,
+    accountId: e.accountId,
+    user: e.userId,
+    type: e.type,
+    occurredAt: e.occurredAt,
+    value: e.value,
+    properties: e.properties,
+  };
+  if (version === 1) return v1;
+  if (version === 2) return { ...v1, sessionId: e.sessionId };
+  return e;
+}
+
+/** The events as one block of a writer version, decoded by the compiled column plan. */
+function decodeAs(version: 1 | 2 | 3, events: RawEvent[]): EventColumns {
+  const type = avro.Type.forSchema(RAW_EVENT_SCHEMAS[version]);
+  const bytes = Buffer.concat(events.map((e) => type.toBuffer(asWriter(e, version))));
+  const plan = compileColumnPlan(type);
+  if (!plan) throw new Error(`no column plan for v${version}`);
+  const columns = plan.decode(bytes, events.length, allocateColumns(4));
+  columns.accepted.fill(1, 0, events.length);
+  return columns;
+}
+
+const ids = fc.constantFrom('a', 'b', 'ü', '北京', 'emoji-👋', 'x'.repeat(40), '');
+const eventArb = fc.record({
+  eventId: fc.uuid(),
+  tenantId: fc.constant('acme'),
+  accountId: fc.oneof(ids, fc.string({ maxLength: 6 })),
+  userId: fc.oneof(ids, fc.string({ maxLength: 6 })),
+  type: fc.constantFrom('login', 'page_view', 'invoice_paid', 'ünïcode'),
+  occurredAt: fc.integer({ min: T0, max: T0 + 24 * HOUR }),
+  value: fc.oneof(
+    fc.integer({ min: -5000, max: 5000 }),
+    fc.constantFrom(0, 1, 4095, 4096, 1e-10, -1e-10, 2 ** 45, -(2 ** 45), 0.5),
+    fc.double({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true }),
+  ),
+  properties: fc.constant({ k: 'v' }),
+  sessionId: fc.option(fc.oneof(ids, fc.string({ maxLength: 6 })), { nil: null }),
+});
+
+function viaObjects(events: RawEvent[]) {
+  const agg = new PartitionAggregator(Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
+  for (const e of events) agg.add(e);
+  return agg.states();
+}
+
+function viaColumns(blocks: EventColumns[]) {
+  const agg = new ColumnPartitionAggregator();
+  for (const b of blocks) agg.addBlock(b);
+  return agg.states();
+}
+
+describe('ColumnPartitionAggregator', () => {
+  it('gives exactly the states PartitionAggregator gives, for every writer version (property)', () => {
+    fc.assert(
+      fc.property(fc.array(eventArb, { maxLength: 60 }), (events) => {
+        // v3 keeps doubles; v1 writes floats, so compare it with the float-rounded values.
+        expect(viaColumns([decodeAs(3, events)])).toEqual(viaObjects(events));
+        expect(viaColumns([decodeAs(2, events)])).toEqual(
+          viaObjects(events.map((e) => ({ ...e, value: Math.fround(e.value) }))),
+        );
+        const v1 = events.map((e) => ({ ...e, value: Math.fround(e.value), sessionId: null }));
+        expect(viaColumns([decodeAs(1, events)])).toEqual(viaObjects(v1));
+        const fallback = columnsFromRecords(events, allocateColumns(1));
+        fallback.accepted.fill(1, 0, events.length);
+        expect(viaColumns([fallback])).toEqual(viaObjects(events));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('switches an account to HLL past the exact limit exactly as the object path, across blocks', () => {
+    const events: RawEvent[] = Array.from({ length: DISTINCT_EXACT_LIMIT * 3 }, (_, n) => ({
+      eventId: `e${n}`,
+      tenantId: 'acme',
+      accountId: n % 5 === 0 ? 'small' : 'big',
+      userId: `user-${n % (DISTINCT_EXACT_LIMIT + 40)}`,
+      type: n % 2 ? 'login' : 'page_view',
+      occurredAt: T0 + n,
+      value: n * 1.5,
+      properties: {},
+      sessionId: n % 3 ? `s-${n}` : null,
+    }));
+    const blocks = [events.slice(0, 100), events.slice(100, 500), events.slice(500)].map((b) => {
+      const columns = decodeAs(3, b);
+      // The reader reuses its arrays; the aggregator must not keep references into a block.
+      return { ...columns, bytes: Buffer.from(columns.bytes) };
+    });
+    const states = viaColumns(blocks);
+    expect(states).toEqual(viaObjects(events));
+    expect(states.find((s) => s.accountId === 'big')!.users.hll).not.toBeNull();
+    expect(states.find((s) => s.accountId === 'small')!.users.hll).toBeNull();
+  });
+
+  it('skips records the reader did not accept', () => {
+    const events = Array.from({ length: 10 }, (_, n) => ({
+      eventId: `e${n}`,
+      tenantId: 'acme',
+      accountId: `a${n % 2}`,
+      userId: 'u',
+      type: 'login',
+      occurredAt: T0,
+      value: 1,
+      properties: {},
+      sessionId: null,
+    }));
+    const columns = decodeAs(3, events);
+    for (let i = 0; i < 10; i += 2) columns.accepted[i] = 0;
+    expect(viaColumns([columns])).toEqual(viaObjects(events.filter((_, i) => i % 2 === 1)));
+  });
+});
+
+describe('compileColumnPlan', () => {
+  it('refuses bytes that are not exactly the declared records, naming the problem', () => {
+    const events = [
+      {
+        eventId: 'e1',
+        tenantId: 'acme',
+        accountId: 'a',
+        userId: 'u',
+        type: 'login',
+        occurredAt: T0,
+        value: 1,
+        properties: { a: 'b' },
+        sessionId: 's',
+      },
+    ];
+    const type = avro.Type.forSchema(RAW_EVENT_SCHEMAS[3]);
+    const bytes = type.toBuffer(events[0]);
+    const plan = compileColumnPlan(type)!;
+    expect(() => plan.decode(bytes.subarray(0, bytes.length - 3), 1, allocateColumns(1))).toThrow(/block/);
+    expect(() => plan.decode(bytes, 2, allocateColumns(1))).toThrow(/record 1 of 2|does not fit|past the end/);
+    expect(() => plan.decode(Buffer.concat([bytes, Buffer.from([0])]), 1, allocateColumns(1))).toThrow(
+      /1 bytes left over after 1 records/,
+    );
+  });
+
+  it('has no plan for a writer shape it does not handle, so the reader falls back to avsc', () => {
+    const schema = RAW_EVENT_SCHEMAS[3] as avro.schema.RecordType;
+    const odd = avro.Type.forSchema({
+      ...schema,
+      fields: schema.fields.map((f) => (f.name === 'sessionId' ? { ...f, type: ['null', 'string', 'long'] } : f)),
+    });
+    expect(compileColumnPlan(odd)).toBeNull();
+    // An extra writer field of any shape is skipped.
+    const extra = avro.Type.forSchema({
+      ...schema,
+      fields: [
+        ...schema.fields,
+        {
+          name: 'tags',
+          type: {
+            type: 'array',
+            items: {
+              type: 'record',
+              name: 'Tag',
+              fields: [
+                { name: 'k', type: 'string' },
+                { name: 'n', type: ['null', 'double'] },
+              ],
+            },
+          },
+        },
+      ],
+    });
+    const plan = compileColumnPlan(extra)!;
+    const record = {
+      eventId: 'e1',
+      tenantId: 'acme',
+      accountId: 'acct',
+      userId: 'u',
+      type: 'login',
+      occurredAt: T0,
+      value: 2.5,
+      properties: {},
+      sessionId: null,
+      tags: [
+        { k: 'x', n: 1.5 },
+        { k: 'y', n: null },
+      ],
+    };
+    const columns = plan.decode(Buffer.concat([extra.toBuffer(record), extra.toBuffer(record)]), 2, allocateColumns(1));
+    expect(columns.bytes.toString('utf8', columns.accountAt[1], columns.accountAt[1] + columns.accountLen[1])).toBe(
+      'acct',
+    );
+    expect(columns.value[1]).toBe(2.5);
+    expect(columns.sessionAt[1]).toBe(-1);
+  });
+});
+
+describe('WatermarkedIdSet', () => {
+  const add = (set: WatermarkedIdSet, id: string, at: number) => {
+    const bytes = Buffer.from(id);
+    hashBytes(bytes, 0, bytes.length);
+    return set.add(at, HASH[0], HASH[1]);
+  };
+
+  it('recognizes a copy within the horizon and forgets hours once the input has moved past it', () => {
+    const set = new WatermarkedIdSet(2 * HOUR);
+    expect(add(set, 'x', T0)).toBe(true);
+    expect(add(set, 'x', T0)).toBe(false);
+    for (let h = 1; h <= 2; h++) add(set, `later-${h}`, T0 + h * HOUR);
+    expect(add(set, 'x', T0)).toBe(false); // still within 2 h of the newest event time
+    for (let h = 3; h <= 30; h++) for (let k = 0; k < 100; k++) add(set, `e-${h}-${k}`, T0 + h * HOUR);
+    // Memory follows the horizon (3 hours of 100 ids), not the 2,800 ids added.
+    expect(set.size).toBeLessThanOrEqual(300);
+    expect(add(set, 'x', T0)).toBe(true); // forgotten: documented, beyond the horizon
+  });
+});
+
+describe('readRawEventColumns', () => {
+  it('accepts, drops and counts exactly the records readRawEvents does', async () => {
+    const store = new FsObjectStore(mkdtempSync(path.join(tmpdir(), 'daybreak-columns-')));
+    const events: RawEvent[] = Array.from({ length: 500 }, (_, n) => ({
+      eventId: `e-${n % 450}`, // 50 duplicates
+      tenantId: 'acme',
+      accountId: `a-${n % 9}`,
+      userId: `u-${n % 31}`,
+      type: n % 4 ? 'login' : 'feature_use',
+      // Three minutes apart within the day; the last 30 ids the next day (outside the window).
+      occurredAt: T0 + (n % 450) * 180_000 + (n % 450 >= 420 ? 24 * HOUR : 0),
+      value: n / 4,
+      properties: { note: 'é' },
+      sessionId: n % 3 ? `s-${n % 40}` : null,
+    }));
+    const keys: string[] = [];
+    for (const version of [1, 2, 3] as const) {
+      const key = `raw/tenant=acme/date=2026-03-08/hour=0${4 + version}/events.avro`;
+      const part = events.filter((_, n) => n % 3 === version - 1);
+      await store.put(
+        key,
+        await readAll(
+          encodeOcf<object>({
+            schema: RAW_EVENT_SCHEMAS[version],
+            records: part.map((e) => asWriter(e, version)),
+            sync: Buffer.alloc(16, version),
+            blockRecords: 37,
+          }),
+        ),
+      );
+      keys.push(key);
+    }
+    const options = {
+      store,
+      tenantId: 'acme',
+      keys,
+      window: { startMs: T0, endMs: T0 + 24 * HOUR },
+      policy: 'fail' as const,
+      quarantineDate: '2026-03-08',
+    };
+    const objects = readRawEvents({ ...options, fields: ['accountId', 'userId', 'type', 'value', 'sessionId'] });
+    const byObjects = new PartitionAggregator(T0, T0 + 24 * HOUR);
+    for await (const e of objects.events) byObjects.add(e);
+    const columns = readRawEventColumns(options);
+    const byColumns = new ColumnPartitionAggregator();
+    for await (const block of columns.blocks) byColumns.addBlock(block);
+    expect(columns.result().counts).toEqual(objects.result().counts);
+    expect(columns.result().counts.duplicates).toBeGreaterThan(0);
+    expect(columns.result().counts.outOfWindow).toBeGreaterThan(0);
+    expect(byColumns.states()).toEqual(byObjects.states());
+  });
+});
