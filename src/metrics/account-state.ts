@@ -102,14 +102,29 @@ export const accountDayStateMonoid: Monoid<AccountDayState> = {
  * per account, sorted by accountId. Memory grows with the number of accounts.
  */
 export function mergeAccountStates(lists: Iterable<Iterable<AccountDayState>>): AccountDayState[] {
-  const byAccount = new Map<string, AccountDayState>();
-  for (const list of lists) {
+  const merger = new AccountStatesMerger();
+  for (const list of lists) merger.add(list);
+  return merger.result();
+}
+
+/**
+ * mergeAccountStates one list at a time, so partials can be read and folded in one by one: memory
+ * holds one state per account plus the list being added, whatever the number of partitions.
+ */
+export class AccountStatesMerger {
+  private readonly byAccount = new Map<string, AccountDayState>();
+
+  add(list: Iterable<AccountDayState>): void {
     for (const state of list) {
-      const seen = byAccount.get(state.accountId);
-      byAccount.set(state.accountId, seen ? accountDayStateMonoid.merge(seen, state) : state);
+      const seen = this.byAccount.get(state.accountId);
+      this.byAccount.set(state.accountId, seen ? accountDayStateMonoid.merge(seen, state) : state);
     }
   }
-  return [...byAccount.values()].sort((x, y) => compareStrings(x.accountId, y.accountId));
+
+  /** One state per account, sorted by accountId. */
+  result(): AccountDayState[] {
+    return [...this.byAccount.values()].sort((x, y) => compareStrings(x.accountId, y.accountId));
+  }
 }
 
 class AccountAccumulator {

@@ -29,7 +29,7 @@ import type {
 } from '../../shared/pipeline-contracts';
 import type { BadDataPolicy } from '../../shared/tenant-config';
 import type { AccountDayState } from '../../metrics/account-state';
-import { ACCOUNT_DAY_STATE_SCHEMA, mergeAccountStates } from '../../metrics/account-state';
+import { ACCOUNT_DAY_STATE_SCHEMA, AccountStatesMerger } from '../../metrics/account-state';
 import { ColumnPartitionAggregator } from '../../metrics/column-aggregator';
 import type { RollingState } from '../../metrics/rolling';
 import { HISTORY_DAYS, ROLLING_STATE_SCHEMA, computeRolling } from '../../metrics/rolling';
@@ -292,18 +292,18 @@ export function createS3MetricActivities({
         await deleteStale(new Set(keys));
         return { task: input.task, outputKey: key, records };
       }
-      const lists = await Promise.all(
-        keys.map(async (k) => {
-          try {
-            return await readFile<AccountDayState>(store, k, dayStateType, `partial of ${where(input)}`);
-          } catch (error) {
-            if (error instanceof NotFoundError)
-              throw new InvalidInputError(`partial ${k} of ${where(input)} does not exist`);
-            throw error;
-          }
-        }),
-      );
-      const merged = mergeAccountStates(lists);
+      // One partial at a time: memory follows the accounts, not accounts times partitions.
+      const merger = new AccountStatesMerger();
+      for (const k of keys) {
+        try {
+          merger.add(await readFile<AccountDayState>(store, k, dayStateType, `partial of ${where(input)}`));
+        } catch (error) {
+          if (error instanceof NotFoundError)
+            throw new InvalidInputError(`partial ${k} of ${where(input)} does not exist`);
+          throw error;
+        }
+      }
+      const merged = merger.result();
       const key = outputKey(loc(input), MetricDatasets.DailyUsage);
       await store.put(key, await encodeFile(dayStateType, merged.map(dayStateForAvro), DAY_STATE_MARKER), {
         contentType: 'avro/binary',
