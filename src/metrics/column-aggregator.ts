@@ -5,7 +5,7 @@ import { sortedCounts } from './monoids/basic';
 import type { DistinctState } from './monoids/distinct';
 import { DISTINCT_EXACT_LIMIT } from './monoids/distinct';
 import type { HllState } from './monoids/hyperloglog';
-import { hllAdd, hllAddHash, hllEmpty } from './monoids/hyperloglog';
+import { hllAddHash, hllEmpty } from './monoids/hyperloglog';
 import { compareStrings } from './monoids/monoid';
 import type { MomentsState } from './monoids/moments';
 import { quantize } from './monoids/moments';
@@ -113,9 +113,15 @@ export class ColumnPartitionAggregator {
   private stride = TYPES + 16;
   private rows = new Float64Array(1024 * (TYPES + 16));
   private accounts = 0;
-  /** Exact distinct values in first-seen order, per account, until the set becomes an HLL. */
-  private readonly users: (string[] | null)[] = [];
-  private readonly sessions: (string[] | null)[] = [];
+  /**
+   * Exact distinct values in first-seen order, per account, until the set becomes an HLL: triples
+   * (offset in `arena`, length, murmur3), so no string is made for a value of an account that
+   * later goes past the limit, and the HLL switch needs no re-hashing.
+   */
+  private readonly users: (number[] | null)[] = [];
+  private readonly sessions: (number[] | null)[] = [];
+  private arena = new Uint8Array(1 << 16);
+  private arenaUsed = 0;
   private readonly userHll: (HllState | null)[] = [];
   private readonly sessionHll: (HllState | null)[] = [];
   /** Membership of the exact sets, keyed (account * 2 + kind, murmur3, FNV-1a). */
@@ -153,7 +159,7 @@ export class ColumnPartitionAggregator {
       const uHash = murmur3Bytes(bytes, uAt, uLen);
       if (rows[row + USERS_HLL] !== 0) hllAddHash(this.userHll[a]!, uHash);
       else if (this.members.add(a * 2, uHash, fnv1a(bytes, uAt, uLen))) {
-        this.addExact(this.users, this.userHll, a, row + USERS_HLL, bytes.toString('utf8', uAt, uAt + uLen));
+        this.addExact(this.users, this.userHll, a, row + USERS_HLL, bytes, uAt, uLen, uHash);
       }
       let sBytes = bytes;
       let sAt = sessionAt[i];
@@ -170,7 +176,7 @@ export class ColumnPartitionAggregator {
       const sHash = murmur3Bytes(sBytes, sAt, sLen);
       if (rows[row + SESSIONS_HLL] !== 0) hllAddHash(this.sessionHll[a]!, sHash);
       else if (this.members.add(a * 2 + 1, sHash, fnv1a(sBytes, sAt, sLen))) {
-        this.addExact(this.sessions, this.sessionHll, a, row + SESSIONS_HLL, sBytes.toString('utf8', sAt, sAt + sLen));
+        this.addExact(this.sessions, this.sessionHll, a, row + SESSIONS_HLL, sBytes, sAt, sLen, sHash);
       }
       this.accepted++;
     }
@@ -222,21 +228,44 @@ export class ColumnPartitionAggregator {
   }
 
   private addExact(
-    lists: (string[] | null)[],
+    lists: (number[] | null)[],
     hlls: (HllState | null)[],
     a: number,
     flag: number,
-    value: string,
+    bytes: Uint8Array,
+    at: number,
+    len: number,
+    hash: number,
   ): void {
     const values = lists[a]!;
-    values.push(value);
-    if (values.length > DISTINCT_EXACT_LIMIT) {
+    if (values.length >= DISTINCT_EXACT_LIMIT * 3) {
+      // The value past the limit: the set becomes registers fed the hashes already computed.
       const registers = hllEmpty();
-      for (const v of values) hllAdd(registers, v);
+      for (let k = 2; k < values.length; k += 3) hllAddHash(registers, values[k]);
+      hllAddHash(registers, hash);
       hlls[a] = registers;
       lists[a] = null;
       this.rows[flag] = 1;
+      return;
     }
+    if (this.arenaUsed + len > this.arena.length) {
+      const bigger = new Uint8Array(Math.max(this.arena.length * 2, this.arenaUsed + len));
+      bigger.set(this.arena.subarray(0, this.arenaUsed));
+      this.arena = bigger;
+    }
+    const arena = this.arena;
+    for (let k = 0; k < len; k++) arena[this.arenaUsed + k] = bytes[at + k];
+    values.push(this.arenaUsed, len, hash);
+    this.arenaUsed += len;
+  }
+
+  private distinctState(values: number[] | null, hll: HllState | null): DistinctState {
+    if (values === null) return { values: [], hll: Uint8Array.from(hll!) };
+    const arena = Buffer.from(this.arena.buffer, this.arena.byteOffset, this.arenaUsed);
+    const out = new Array<string>(values.length / 3);
+    for (let k = 0; k < values.length; k += 3)
+      out[k / 3] = arena.toString('utf8', values[k], values[k] + values[k + 1]);
+    return { values: out.sort(compareStrings), hll: null };
   }
 
   private addAccount(): void {
@@ -293,8 +322,8 @@ export class ColumnPartitionAggregator {
         accountId: this.accountIndex.key(a),
         events,
         eventsByType: sortedCounts(byType),
-        users: distinctState(this.users[a], this.userHll[a]),
-        sessions: distinctState(this.sessions[a], this.sessionHll[a]),
+        users: this.distinctState(this.users[a], this.userHll[a]),
+        sessions: this.distinctState(this.sessions[a], this.sessionHll[a]),
         firstAt: events ? rows[row + FIRST_AT] : null,
         lastAt: events ? rows[row + LAST_AT] : null,
         value: this.moments(a, row),
@@ -313,9 +342,4 @@ export class ColumnPartitionAggregator {
       sumSquares: big.squares.toString(),
     };
   }
-}
-
-function distinctState(values: string[] | null, hll: HllState | null): DistinctState {
-  if (values === null) return { values: [], hll: Uint8Array.from(hll!) };
-  return { values: [...values].sort(compareStrings), hll: null };
 }
