@@ -96,7 +96,7 @@ describe('metric activities on the filesystem store', () => {
   it('does not split a day into partitions smaller than minPartitionBytes of input', async () => {
     const { store } = await fixture();
     const small = await createS3MetricActivities({ store }).planPartitions({ ...run('acme'), maxPartitions: 8 });
-    expect(small.partitions).toHaveLength(1); // far below the 64 MiB default
+    expect(small.partitions).toHaveLength(1); // far below the 128 MiB default
     const third = Math.ceil(small.inputBytes / 3);
     const plan = await createS3MetricActivities({ store, minPartitionBytes: third }).planPartitions({
       ...run('acme'),
