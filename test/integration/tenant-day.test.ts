@@ -58,7 +58,12 @@ describe('tenant-day on the real stack', () => {
       connection: stack.connection,
       taskQueue: versionTaskQueue(base, 'v1'),
       workflowBundle,
-      activities: createActivities({ ...stackActivityDeps(stack, { taskQueue: base, indexPrefix }), store }),
+      // Small test data would be one partition by size; this test is about the fan-out.
+      activities: createActivities({
+        ...stackActivityDeps(stack, { taskQueue: base, indexPrefix }),
+        store,
+        minPartitionBytes: 1,
+      }),
     });
     const run = (id: string) =>
       stack.client.workflow.execute(tenantDayWorkflow, {
