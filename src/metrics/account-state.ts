@@ -2,7 +2,14 @@ import type { Monoid } from './monoids/monoid';
 import { compareStrings } from './monoids/monoid';
 import { countByKeyMonoid, maxMonoid, minMonoid, sortedCounts } from './monoids/basic';
 import type { DistinctState } from './monoids/distinct';
-import { DISTINCT_SCHEMA, DistinctAccumulator, distinctMonoid } from './monoids/distinct';
+import type { StoredDistinctState } from './monoids/distinct';
+import {
+  DISTINCT_SCHEMA,
+  DistinctAccumulator,
+  LEGACY_DISTINCT_VALUES_FIELD,
+  distinctMonoid,
+  upgradeDistinct,
+} from './monoids/distinct';
 import type { MomentsState } from './monoids/moments';
 import { MOMENTS_SCHEMA, MomentsAccumulator, momentsMonoid } from './monoids/moments';
 import type { QuantileSketchState } from './monoids/quantile-sketch';
@@ -58,6 +65,31 @@ export const ACCOUNT_DAY_STATE_SCHEMA = {
     { name: 'valueSketch', type: QUANTILE_SKETCH_SCHEMA },
   ],
 };
+
+/**
+ * The schema stored states are read with: ACCOUNT_DAY_STATE_SCHEMA plus the string values of
+ * states written before fingerprints (empty by default), which upgradeAccountDayState converts.
+ * Avro resolution then reads files of either kind.
+ */
+export const ACCOUNT_DAY_STATE_READER_SCHEMA = {
+  ...ACCOUNT_DAY_STATE_SCHEMA,
+  fields: ACCOUNT_DAY_STATE_SCHEMA.fields.map((f) =>
+    f.name === 'users'
+      ? { ...f, type: { ...DISTINCT_SCHEMA, fields: [...DISTINCT_SCHEMA.fields, LEGACY_DISTINCT_VALUES_FIELD] } }
+      : f,
+  ),
+};
+
+/** A state as decoded with ACCOUNT_DAY_STATE_READER_SCHEMA. */
+export type StoredAccountDayState = Omit<AccountDayState, 'users' | 'sessions'> & {
+  users: StoredDistinctState;
+  sessions: StoredDistinctState;
+};
+
+/** A decoded state of any release as the current AccountDayState. */
+export function upgradeAccountDayState(stored: StoredAccountDayState): AccountDayState {
+  return { ...stored, users: upgradeDistinct(stored.users), sessions: upgradeDistinct(stored.sessions) };
+}
 
 export function emptyAccountDayState(accountId: string): AccountDayState {
   return {

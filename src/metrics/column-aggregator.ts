@@ -6,6 +6,7 @@ import type { DistinctState } from './monoids/distinct';
 import { DISTINCT_EXACT_LIMIT } from './monoids/distinct';
 import type { HllState } from './monoids/hyperloglog';
 import { hllAddHash, hllEmpty } from './monoids/hyperloglog';
+import { fingerprintSet, fnv1aBytes } from './monoids/fingerprint';
 import { compareStrings } from './monoids/monoid';
 import type { MomentsState } from './monoids/moments';
 import { quantize } from './monoids/moments';
@@ -31,13 +32,6 @@ const SPILL = 2 ** 52;
 const SPLIT = 2 ** 20;
 /** Sketch buckets of the integers 0..INT_BUCKETS-1, precomputed: most values are small counts. */
 const INT_BUCKETS = Int32Array.from({ length: 4096 }, (_, i) => (i === 0 ? 0 : bucketIndex(i)));
-
-/** FNV-1a, the second 32 bits of a member's key (murmur3 is the first). */
-function fnv1a(bytes: Uint8Array, at: number, len: number): number {
-  let h = 0x811c9dc5;
-  for (let i = at, end = at + len; i < end; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
-  return h;
-}
 
 /** Counts keyed (owner, key) in one table: every account's quantile-sketch buckets. */
 class OwnedCounts {
@@ -114,14 +108,12 @@ export class ColumnPartitionAggregator {
   private rows = new Float64Array(1024 * (TYPES + 16));
   private accounts = 0;
   /**
-   * Exact distinct values in first-seen order, per account, until the set becomes an HLL: triples
-   * (offset in `arena`, length, murmur3), so no string is made for a value of an account that
-   * later goes past the limit, and the HLL switch needs no re-hashing.
+   * Exact distinct sets, per account, until they become HLLs: fingerprint pairs (murmur3, FNV-1a)
+   * in first-seen order, so no string is ever made for a user or session, and the HLL switch
+   * needs no re-hashing (murmur3 is the HLL hash).
    */
   private readonly users: (number[] | null)[] = [];
   private readonly sessions: (number[] | null)[] = [];
-  private arena = new Uint8Array(1 << 16);
-  private arenaUsed = 0;
   private readonly userHll: (HllState | null)[] = [];
   private readonly sessionHll: (HllState | null)[] = [];
   /** Membership of the exact sets, keyed (account * 2 + kind, murmur3, FNV-1a). */
@@ -158,8 +150,10 @@ export class ColumnPartitionAggregator {
       const uLen = userLen[i];
       const uHash = murmur3Bytes(bytes, uAt, uLen);
       if (rows[row + USERS_HLL] !== 0) hllAddHash(this.userHll[a]!, uHash);
-      else if (this.members.add(a * 2, uHash, fnv1a(bytes, uAt, uLen))) {
-        this.addExact(this.users, this.userHll, a, row + USERS_HLL, bytes, uAt, uLen, uHash);
+      else {
+        const uFnv = fnv1aBytes(bytes, uAt, uLen);
+        if (this.members.add(a * 2, uHash, uFnv))
+          this.addExact(this.users, this.userHll, a, row + USERS_HLL, uHash, uFnv);
       }
       let sBytes = bytes;
       let sAt = sessionAt[i];
@@ -175,8 +169,10 @@ export class ColumnPartitionAggregator {
       }
       const sHash = murmur3Bytes(sBytes, sAt, sLen);
       if (rows[row + SESSIONS_HLL] !== 0) hllAddHash(this.sessionHll[a]!, sHash);
-      else if (this.members.add(a * 2 + 1, sHash, fnv1a(sBytes, sAt, sLen))) {
-        this.addExact(this.sessions, this.sessionHll, a, row + SESSIONS_HLL, sBytes, sAt, sLen, sHash);
+      else {
+        const sFnv = fnv1aBytes(sBytes, sAt, sLen);
+        if (this.members.add(a * 2 + 1, sHash, sFnv))
+          this.addExact(this.sessions, this.sessionHll, a, row + SESSIONS_HLL, sHash, sFnv);
       }
       this.accepted++;
     }
@@ -232,40 +228,26 @@ export class ColumnPartitionAggregator {
     hlls: (HllState | null)[],
     a: number,
     flag: number,
-    bytes: Uint8Array,
-    at: number,
-    len: number,
-    hash: number,
+    murmur: number,
+    fnv: number,
   ): void {
-    const values = lists[a]!;
-    if (values.length >= DISTINCT_EXACT_LIMIT * 3) {
+    const pairs = lists[a]!;
+    if (pairs.length >= DISTINCT_EXACT_LIMIT * 2) {
       // The value past the limit: the set becomes registers fed the hashes already computed.
       const registers = hllEmpty();
-      for (let k = 2; k < values.length; k += 3) hllAddHash(registers, values[k]);
-      hllAddHash(registers, hash);
+      for (let k = 0; k < pairs.length; k += 2) hllAddHash(registers, pairs[k]);
+      hllAddHash(registers, murmur);
       hlls[a] = registers;
       lists[a] = null;
       this.rows[flag] = 1;
       return;
     }
-    if (this.arenaUsed + len > this.arena.length) {
-      const bigger = new Uint8Array(Math.max(this.arena.length * 2, this.arenaUsed + len));
-      bigger.set(this.arena.subarray(0, this.arenaUsed));
-      this.arena = bigger;
-    }
-    const arena = this.arena;
-    for (let k = 0; k < len; k++) arena[this.arenaUsed + k] = bytes[at + k];
-    values.push(this.arenaUsed, len, hash);
-    this.arenaUsed += len;
+    pairs.push(murmur, fnv);
   }
 
-  private distinctState(values: number[] | null, hll: HllState | null): DistinctState {
-    if (values === null) return { values: [], hll: Uint8Array.from(hll!) };
-    const arena = Buffer.from(this.arena.buffer, this.arena.byteOffset, this.arenaUsed);
-    const out = new Array<string>(values.length / 3);
-    for (let k = 0; k < values.length; k += 3)
-      out[k / 3] = arena.toString('utf8', values[k], values[k] + values[k + 1]);
-    return { values: out.sort(compareStrings), hll: null };
+  private distinctState(pairs: number[] | null, hll: HllState | null): DistinctState {
+    if (pairs === null) return { fingerprints: new Uint8Array(0), hll: Uint8Array.from(hll!) };
+    return { fingerprints: fingerprintSet(pairs), hll: null };
   }
 
   private addAccount(): void {

@@ -28,8 +28,13 @@ import type {
   RunRef,
 } from '../../shared/pipeline-contracts';
 import type { BadDataPolicy } from '../../shared/tenant-config';
-import type { AccountDayState } from '../../metrics/account-state';
-import { ACCOUNT_DAY_STATE_SCHEMA, AccountStatesMerger } from '../../metrics/account-state';
+import type { AccountDayState, StoredAccountDayState } from '../../metrics/account-state';
+import {
+  ACCOUNT_DAY_STATE_READER_SCHEMA,
+  ACCOUNT_DAY_STATE_SCHEMA,
+  AccountStatesMerger,
+  upgradeAccountDayState,
+} from '../../metrics/account-state';
 import { ColumnPartitionAggregator } from '../../metrics/column-aggregator';
 import type { RollingState } from '../../metrics/rolling';
 import { HISTORY_DAYS, ROLLING_STATE_SCHEMA, computeRolling } from '../../metrics/rolling';
@@ -50,6 +55,8 @@ const HOUR = 3_600_000;
 const HEARTBEAT_EVERY_EVENTS = 100_000;
 
 const dayStateType = avro.Type.forSchema(ACCOUNT_DAY_STATE_SCHEMA as avro.Schema);
+/** Reads states of this release and of releases before fingerprints (see upgradeAccountDayState). */
+const dayStateReaderType = avro.Type.forSchema(ACCOUNT_DAY_STATE_READER_SCHEMA as avro.Schema);
 const rollingType = avro.Type.forSchema(ROLLING_STATE_SCHEMA as avro.Schema);
 const attributesType = avro.Type.forSchema(loadSchema('account-attributes.avsc'));
 const documentType = avro.Type.forSchema(loadSchema('account-document.avsc'));
@@ -85,9 +92,16 @@ function heartbeat(details: unknown): void {
   context?.heartbeat(details);
 }
 
-/** The avsc writer has no "bytes" view of a Uint8Array: HLL registers go out as Buffers. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** The avsc writer has no "bytes" view of a Uint8Array: fingerprints and registers go out as Buffers. */
 function dayStateForAvro(s: AccountDayState): unknown {
-  const buf = (d: AccountDayState['users']) => ({ values: d.values, hll: d.hll && Buffer.from(d.hll) });
+  const buf = (d: AccountDayState['users']) => ({
+    fingerprints: asBuffer(d.fingerprints),
+    hll: d.hll && asBuffer(d.hll),
+  });
   return { ...s, users: buf(s.users), sessions: buf(s.sessions) };
 }
 
@@ -135,6 +149,13 @@ function countContainerRecords(bytes: Buffer, key: string): number {
     pos = end + SYNC_SIZE;
   }
   return records;
+}
+
+function upgradeStates(rows: StoredAccountDayState[]): AccountDayState[];
+function upgradeStates(rows: StoredAccountDayState[] | null): AccountDayState[] | null;
+/** Stored day states (of any release) as the current AccountDayState. */
+function upgradeStates(rows: StoredAccountDayState[] | null): AccountDayState[] | null {
+  return rows && rows.map(upgradeAccountDayState);
 }
 
 async function readFile<T>(store: ObjectStore, key: string, type: avro.Type, what: string): Promise<T[]> {
@@ -296,7 +317,11 @@ export function createS3MetricActivities({
       const merger = new AccountStatesMerger();
       for (const k of keys) {
         try {
-          merger.add(await readFile<AccountDayState>(store, k, dayStateType, `partial of ${where(input)}`));
+          merger.add(
+            upgradeStates(
+              await readFile<StoredAccountDayState>(store, k, dayStateReaderType, `partial of ${where(input)}`),
+            ),
+          );
         } catch (error) {
           if (error instanceof NotFoundError)
             throw new InvalidInputError(`partial ${k} of ${where(input)} does not exist`);
@@ -315,11 +340,13 @@ export function createS3MetricActivities({
 
     async [MetricTasks.RollingWindows](input: RunMetricTaskInput): Promise<RunMetricTaskResult> {
       const todayKey = outputKey(loc(input), MetricDatasets.DailyUsage);
-      const today = await readOptional<AccountDayState>(
-        store,
-        todayKey,
-        dayStateType,
-        `daily usage of ${where(input)}`,
+      const today = upgradeStates(
+        await readOptional<StoredAccountDayState>(
+          store,
+          todayKey,
+          dayStateReaderType,
+          `daily usage of ${where(input)}`,
+        ),
       );
       if (today === null) {
         throw new InvalidInputError(
@@ -330,13 +357,13 @@ export function createS3MetricActivities({
       const [history, previous] = await Promise.all([
         Promise.all(
           Array.from({ length: HISTORY_DAYS }, (_, i) =>
-            readHistory<AccountDayState>(
+            readHistory<StoredAccountDayState>(
               input,
               addDays(input.day, -(i + 1)),
               MetricDatasets.DailyUsage,
-              dayStateType,
+              dayStateReaderType,
               primary,
-            ),
+            ).then(upgradeStates),
           ),
         ),
         readHistory<RollingState>(input, addDays(input.day, -1), MetricDatasets.Rolling, rollingType, primary),
@@ -355,7 +382,9 @@ export function createS3MetricActivities({
       };
       const previousLoc = { ...loc(input), day: addDays(input.day, -1) };
       const [today, rolling, attributes, previous] = await Promise.all([
-        need<AccountDayState>(MetricDatasets.DailyUsage, dayStateType, MetricTasks.DailyUsage),
+        need<StoredAccountDayState>(MetricDatasets.DailyUsage, dayStateReaderType, MetricTasks.DailyUsage).then(
+          (rows) => upgradeStates(rows),
+        ),
         need<RollingState>(MetricDatasets.Rolling, rollingType, MetricTasks.RollingWindows),
         need<AccountAttributes>(MetricDatasets.Attributes, attributesType, MetricTasks.Attributes),
         // healthDelta compares with this run's own previous day only: never another version's score.

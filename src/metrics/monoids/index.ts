@@ -5,3 +5,4 @@ export * from './hyperloglog';
 export * from './distinct';
 export * from './moments';
 export * from './quantile-sketch';
+export * from './fingerprint';

@@ -36,6 +36,11 @@ function utf8(text: string): number {
   return n;
 }
 
+/** The UTF-8 bytes of `text` (lone surrogates become U+FFFD, as in Buffer.from), without Buffer: workflow bundles import this module. */
+export function utf8Bytes(text: string): Uint8Array {
+  return scratch.slice(0, utf8(text));
+}
+
 /**
  * MurmurHash3_x86_32 of the UTF-8 bytes of `text` (Austin Appleby's reference, as in Guava's
  * `murmur3_32_fixed`, Python's `mmh3.hash(..., signed=False)`), unsigned 32-bit.

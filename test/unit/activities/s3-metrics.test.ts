@@ -10,6 +10,8 @@ import { decodeContainer, loadSchema } from '../../../src/schemas/avro-container
 import type { S3MetricActivities } from '../../../src/activities/s3/metrics';
 import { createS3MetricActivities, hoursToRead, runMetricJobInProcess } from '../../../src/activities/s3/metrics';
 import { outputKey, rawHourPrefix } from '../../../src/shared/keys';
+import { readAll } from '../../../src/storage/object-store';
+import { ACCOUNT_DAY_STATE_SCHEMA, emptyAccountDayState } from '../../../src/metrics/account-state';
 import type { AggregatePartitionInput, RunRef } from '../../../src/shared/pipeline-contracts';
 import type { AccountDocument } from '../../../src/shared/account-document';
 import { BILLING_ACCOUNTS, writeAttributes, writeRawDay } from '../../support/metric-fixtures';
@@ -247,6 +249,48 @@ describe('metric activities on the filesystem store', () => {
       acc.firstActivityAt,
     ]);
     expect(warm.healthDelta).toBeNull(); // never compared with another version's score
+  });
+
+  it('reads daily states stored before fingerprints (exact values as strings) in rolling windows', async () => {
+    const store = newStore();
+    const activities = createS3MetricActivities({ store });
+    const previousDay = '2026-03-07';
+    // What a release before fingerprints wrote: Distinct { values: [string], hll }.
+    const legacyDistinct = {
+      type: 'record',
+      name: 'Distinct',
+      namespace: 'daybreak.metrics',
+      fields: [
+        { name: 'values', type: { type: 'array', items: 'string' } },
+        { name: 'hll', type: ['null', 'bytes'], default: null },
+      ],
+    };
+    const legacyType = avro.Type.forSchema({
+      ...ACCOUNT_DAY_STATE_SCHEMA,
+      fields: ACCOUNT_DAY_STATE_SCHEMA.fields.map((f) => (f.name === 'users' ? { ...f, type: legacyDistinct } : f)),
+    } as avro.Schema);
+    const legacy = {
+      ...emptyAccountDayState('acc-01'),
+      events: 5,
+      users: { values: ['legacy-user-1', 'legacy-user-2', 'legacy-user-3'], hll: null },
+      sessions: { values: ['legacy-session'], hll: null },
+      firstAt: Date.parse('2026-03-07T15:00:00Z'),
+      lastAt: Date.parse('2026-03-07T16:00:00Z'),
+    };
+    const encoder = new avro.streams.BlockEncoder(legacyType, { codec: 'deflate' });
+    const done = readAll(encoder);
+    encoder.end(legacy);
+    await store.put(outputKey(run('acme', 'v1', 'primary', previousDay), 'daily-usage.avro'), await done);
+
+    await writeRawDay(store, 'acme', day, timeZone, 600, 1);
+    await writeAttributes(store, 'acme', day);
+    await runMetricJobInProcess({ activities, ...run('acme'), maxPartitions: 1, badDataPolicy: 'fail' });
+    const acc = (await documents(store, run('acme'))).find((d) => d.accountId === 'acc-01')!;
+    // The fixture's user ids never start with "legacy-": the windows are the two disjoint days added up.
+    expect(acc.activeUsers).toBeGreaterThan(0);
+    expect(acc.activeUsers7d).toBe(acc.activeUsers + 3);
+    expect(acc.events7d).toBe(acc.eventsTotal + 5);
+    expect(acc.firstActivityAt).toBe(legacy.firstAt);
   });
 
   it('heartbeats { done, total } input objects while aggregating', async () => {

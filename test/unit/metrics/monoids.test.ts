@@ -12,7 +12,13 @@ import {
   distinctOf,
   DistinctAccumulator,
   exactDistinctMonoid,
+  fingerprintCount,
+  fingerprintOf,
+  fingerprintSetOf,
   firstSeenMonoid,
+  isFingerprintSet,
+  unionFingerprints,
+  upgradeDistinct,
   hllAdd,
   hllEmpty,
   hllEstimate,
@@ -107,7 +113,10 @@ laws(
   }),
   (s) => Buffer.from(s),
 );
-laws(distinctMonoid, userSets.map(distinctOf), (s) => ({ values: s.values, hll: s.hll && Buffer.from(s.hll) }));
+laws(distinctMonoid, userSets.map(distinctOf), (s) => ({
+  fingerprints: Buffer.from(s.fingerprints),
+  hll: s.hll && Buffer.from(s.hll),
+}));
 laws(momentsMonoid, values.map(momentsOf));
 laws(quantileSketchMonoid, values.map(sketchOf));
 
@@ -150,7 +159,7 @@ describe('distinct count (exact up to 256, then HLL)', () => {
     expect(distinctCount(small)).toBe(DISTINCT_EXACT_LIMIT);
     const big = distinctMonoid.merge(small, distinctOf(['extra']));
     expect(big.hll).not.toBeNull();
-    expect(big.values).toEqual([]);
+    expect(big.fingerprints.length).toBe(0);
     expect(Math.abs(distinctCount(big) - 257)).toBeLessThan(5);
   });
   it('the hot-path accumulator gives the same state as the monoid', () => {
@@ -159,6 +168,48 @@ describe('distinct count (exact up to 256, then HLL)', () => {
         const acc = new DistinctAccumulator();
         users.forEach((u) => acc.add(u));
         expect(acc.toState()).toEqual(distinctOf(users));
+      }),
+    );
+  });
+});
+
+describe('fingerprints of distinct values', () => {
+  const words = fc.array(fc.string({ unit: 'grapheme', maxLength: 6 }), { maxLength: 40 });
+  it('are 8 bytes: MurmurHash3_x86_32 then FNV-1a 32 of the UTF-8 bytes, big-endian', () => {
+    expect(fingerprintOf('hello')).toEqual([0x248bfa47, 0x4f9f2cab]);
+    const set = fingerprintSetOf(['hello']);
+    expect(Buffer.from(set).toString('hex')).toBe('248bfa474f9f2cab');
+  });
+  it('make a sorted set without repeats, one fingerprint per distinct value', () => {
+    fc.assert(
+      fc.property(words, (xs) => {
+        const set = fingerprintSetOf(xs);
+        expect(isFingerprintSet(set)).toBe(true);
+        expect(fingerprintCount(set)).toBe(new Set(xs).size);
+      }),
+    );
+  });
+  it('union like the sets of the values', () => {
+    fc.assert(
+      fc.property(words, words, (a, b) => {
+        const union = unionFingerprints(fingerprintSetOf(a), fingerprintSetOf(b));
+        expect(Buffer.from(union)).toEqual(Buffer.from(fingerprintSetOf([...a, ...b])));
+      }),
+    );
+  });
+  it('switch to the HLL registers the values themselves give', () => {
+    const values = Array.from({ length: DISTINCT_EXACT_LIMIT + 40 }, (_, i) => `user-${i}@ü`);
+    const registers = hllEmpty();
+    values.forEach((v) => hllAdd(registers, v));
+    const half = distinctMonoid.merge(distinctOf(values.slice(0, 200)), distinctOf(values.slice(200)));
+    expect(Buffer.from(half.hll!)).toEqual(Buffer.from(registers));
+    expect(half.fingerprints.length).toBe(0);
+  });
+  it('upgrade states stored as string values to the state of the same values', () => {
+    fc.assert(
+      fc.property(words, (xs) => {
+        const stored = { fingerprints: new Uint8Array(0), hll: null, values: [...new Set(xs)].sort() };
+        expect(upgradeDistinct(stored)).toEqual(distinctOf(xs));
       }),
     );
   });

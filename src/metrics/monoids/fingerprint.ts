@@ -1,0 +1,117 @@
+import { murmur3Bytes, utf8Bytes } from './murmur3';
+
+/**
+ * 64-bit fingerprints of distinct values (user ids, session ids), the form in which the exact phase
+ * of a distinct count is stored: 8 bytes per value, big-endian,
+ *
+ * - bytes 0-3: MurmurHash3_x86_32, seed 0, of the value's UTF-8 bytes (the HLL hash, so a set can
+ *   switch to HLL registers from its fingerprints alone);
+ * - bytes 4-7: FNV-1a 32 of the same bytes;
+ *
+ * and a set is its fingerprints sorted as unsigned 64-bit numbers (bytewise), without repeats.
+ * Two different values share a fingerprint with probability 2^-64 per pair: below 2e-15 for a set
+ * of 256 values, many orders of magnitude under the HLL's own 1.6% error above that size. Storing
+ * fingerprints instead of strings keeps a day's states small and lets them be written, read and
+ * merged as bytes, without making a string per value.
+ *
+ * Uint8Array only, no Buffer: workflow bundles import the metric modules.
+ */
+export const FINGERPRINT_BYTES = 8;
+
+/** FNV-1a 32 of bytes[at, at + len), unsigned. */
+export function fnv1aBytes(bytes: Uint8Array, at: number, len: number): number {
+  let h = 0x811c9dc5;
+  for (let i = at, end = at + len; i < end; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  return h >>> 0;
+}
+
+/** The fingerprint halves of a string value, as [murmur3, fnv1a]. */
+export function fingerprintOf(value: string): [number, number] {
+  const bytes = utf8Bytes(value);
+  return [murmur3Bytes(bytes, 0, bytes.length), fnv1aBytes(bytes, 0, bytes.length)];
+}
+
+/** The number of fingerprints in a set's bytes. */
+export function fingerprintCount(set: Uint8Array): number {
+  return set.length / FINGERPRINT_BYTES;
+}
+
+/** The murmur3 half (the HLL hash) of the i-th fingerprint. */
+export function murmurOf(set: Uint8Array, i: number): number {
+  const at = i * FINGERPRINT_BYTES;
+  return ((set[at] << 24) | (set[at + 1] << 16) | (set[at + 2] << 8) | set[at + 3]) >>> 0;
+}
+
+function compareAt(a: Uint8Array, i: number, b: Uint8Array, j: number): number {
+  for (let k = 0; k < FINGERPRINT_BYTES; k++) {
+    const d = a[i + k] - b[j + k];
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/**
+ * A sorted fingerprint set from pairs [murmur, fnv, murmur, fnv, ...] (unsigned 32-bit, in any
+ * order, repeats allowed): the aggregator's exact sets at the end of a partition.
+ */
+export function fingerprintSet(pairs: readonly number[]): Uint8Array {
+  const n = pairs.length / 2;
+  const order = Array.from({ length: n }, (_, i) => i);
+  order.sort((x, y) => pairs[2 * x] - pairs[2 * y] || pairs[2 * x + 1] - pairs[2 * y + 1]);
+  const out = new Uint8Array(n * FINGERPRINT_BYTES);
+  const view = new DataView(out.buffer);
+  let used = 0;
+  for (let k = 0; k < n; k++) {
+    const i = order[k];
+    const m = pairs[2 * i];
+    const f = pairs[2 * i + 1];
+    if (used > 0 && view.getUint32(used - 8) === m && view.getUint32(used - 4) === f) continue;
+    view.setUint32(used, m);
+    view.setUint32(used + 4, f);
+    used += FINGERPRINT_BYTES;
+  }
+  return used === out.length ? out : out.subarray(0, used);
+}
+
+/** The fingerprint set of string values (any order, repeats allowed). */
+export function fingerprintSetOf(values: Iterable<string>): Uint8Array {
+  const pairs: number[] = [];
+  for (const v of values) pairs.push(...fingerprintOf(v));
+  return fingerprintSet(pairs);
+}
+
+/** Union of two sorted fingerprint sets (a linear merge). */
+export function unionFingerprints(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (b.length === 0) return a.slice();
+  if (a.length === 0) return b.slice();
+  const out = new Uint8Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let used = 0;
+  while (i < a.length && j < b.length) {
+    const c = compareAt(a, i, b, j);
+    if (c <= 0) {
+      out.set(a.subarray(i, i + FINGERPRINT_BYTES), used);
+      i += FINGERPRINT_BYTES;
+      if (c === 0) j += FINGERPRINT_BYTES;
+    } else {
+      out.set(b.subarray(j, j + FINGERPRINT_BYTES), used);
+      j += FINGERPRINT_BYTES;
+    }
+    used += FINGERPRINT_BYTES;
+  }
+  out.set(a.subarray(i), used);
+  used += a.length - i;
+  out.set(b.subarray(j), used);
+  used += b.length - j;
+  return out.subarray(0, used);
+}
+
+/** Whether bytes are a well-formed set: whole fingerprints, strictly increasing. */
+export function isFingerprintSet(set: Uint8Array): boolean {
+  if (set.length % FINGERPRINT_BYTES !== 0) return false;
+  for (let at = FINGERPRINT_BYTES; at < set.length; at += FINGERPRINT_BYTES) {
+    if (compareAt(set, at - FINGERPRINT_BYTES, set, at) >= 0) return false;
+  }
+  return true;
+}
