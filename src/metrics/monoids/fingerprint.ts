@@ -88,22 +88,18 @@ export function unionFingerprints(a: Uint8Array, b: Uint8Array): Uint8Array {
   let i = 0;
   let j = 0;
   let used = 0;
+  // Byte loops, not subarray copies: a merge of 30 days of 20k accounts would make millions of views.
   while (i < a.length && j < b.length) {
     const c = compareAt(a, i, b, j);
-    if (c <= 0) {
-      out.set(a.subarray(i, i + FINGERPRINT_BYTES), used);
-      i += FINGERPRINT_BYTES;
-      if (c === 0) j += FINGERPRINT_BYTES;
-    } else {
-      out.set(b.subarray(j, j + FINGERPRINT_BYTES), used);
-      j += FINGERPRINT_BYTES;
-    }
+    const from = c <= 0 ? a : b;
+    const at = c <= 0 ? i : j;
+    for (let k = 0; k < FINGERPRINT_BYTES; k++) out[used + k] = from[at + k];
     used += FINGERPRINT_BYTES;
+    if (c <= 0) i += FINGERPRINT_BYTES;
+    if (c >= 0) j += FINGERPRINT_BYTES;
   }
-  out.set(a.subarray(i), used);
-  used += a.length - i;
-  out.set(b.subarray(j), used);
-  used += b.length - j;
+  for (; i < a.length; i++) out[used++] = a[i];
+  for (; j < b.length; j++) out[used++] = b[j];
   return out.subarray(0, used);
 }
 
