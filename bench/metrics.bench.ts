@@ -5,17 +5,20 @@
  *
  *   npm run bench:metrics                  # 1M and 10M events, each in its own process
  *   npm run bench:metrics -- --events N    # one size
+ *   npm run bench:metrics -- --threads T   # T partition threads (default: one per core; 0: none)
  *
  * The last lines are key=value: events, events_per_s, ratio_vs_decode, peak_rss_mb, accounts.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as avro from 'avsc';
 import { FsObjectStore } from '../src/storage/fs-object-store';
 import { generate } from '../src/generator/generate';
+import type { S3MetricActivities } from '../src/activities/s3/metrics';
 import { createS3MetricActivities, hoursToRead, runMetricJobInProcess } from '../src/activities/s3/metrics';
+import { PartitionThreadPool } from '../src/workers/partition-threads';
 import { rawHourPrefix } from '../src/shared/keys';
 
 const DAY = '2026-03-10';
@@ -70,10 +73,17 @@ async function runSize(events: number): Promise<void> {
       for await (const o of store.list(rawHourPrefix(tenantId, hour))) if (o.key.endsWith('.avro')) keys.push(o.key);
     }
     const baseline = await decodeBaseline(root, keys);
-    const activities = createS3MetricActivities({ store });
+    // As the worker does (DAYBREAK_PARTITION_THREADS): one partition thread per core, started
+    // before the job, the way a worker starts them before it polls.
+    const threads = Number(arg('threads') ?? availableParallelism());
+    const pool = threads > 0 ? new PartitionThreadPool({ threads, store: { kind: 'fs', root } }) : undefined;
+    await pool?.start();
+    const timings: string[] = [];
+    const activities = timed(createS3MetricActivities({ store, partitionRunner: pool?.runner }), timings);
     const started = process.hrtime.bigint();
     const job = await runMetricJobInProcess({
       activities,
+      concurrency: Math.max(1, threads),
       tenantId,
       day: DAY,
       timeZone,
@@ -83,6 +93,7 @@ async function runSize(events: number): Promise<void> {
       badDataPolicy: 'quarantine',
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    await pool?.close();
     const read = job.partitions.reduce((n, p) => n + p.counts.read, 0);
     const accepted = job.partitions.reduce((n, p) => n + p.counts.accepted, 0);
     const accounts = job.tasks.find((t) => t.task === 'account-documents')!.records;
@@ -94,8 +105,9 @@ async function runSize(events: number): Promise<void> {
       `avsc createFileDecoder: ${baseline.records} records in ${baseline.seconds.toFixed(2)} s = ${Math.round(decodeRate)} records/s`,
     );
     console.log(
-      `daily job: ${read} events read (${accepted} accepted) in ${seconds.toFixed(2)} s over ${job.partitions.length} partitions = ${Math.round(jobRate)} events/s`,
+      `daily job: ${read} events read (${accepted} accepted) in ${seconds.toFixed(2)} s over ${job.partitions.length} partitions on ${threads} partition threads = ${Math.round(jobRate)} events/s`,
     );
+    console.log(`activities (s, overlapping where run at once): ${timings.join(', ')}`);
     console.log(
       `peak RSS ${rss.toFixed(1)} MB for ${accounts} accounts = ${((rss * 1024) / accounts).toFixed(1)} KB per account`,
     );
@@ -108,6 +120,29 @@ async function runSize(events: number): Promise<void> {
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+}
+
+/** The activities, each call's duration appended to `timings`. */
+function timed(activities: S3MetricActivities, timings: string[]): S3MetricActivities {
+  const wrap =
+    <I extends object, O>(name: string, f: (input: I) => Promise<O>) =>
+    async (input: I): Promise<O> => {
+      const t = process.hrtime.bigint();
+      const out = await f(input);
+      const { task, partition } = input as { task?: string; partition?: { index: number } };
+      const label = task ?? (partition ? `partition ${partition.index}` : name);
+      timings.push(`${label} ${(Number(process.hrtime.bigint() - t) / 1e9).toFixed(2)}`);
+      return out;
+    };
+  return {
+    planPartitions: wrap('plan', (i: Parameters<S3MetricActivities['planPartitions']>[0]) =>
+      activities.planPartitions(i),
+    ),
+    aggregatePartition: wrap('aggregate', (i: Parameters<S3MetricActivities['aggregatePartition']>[0]) =>
+      activities.aggregatePartition(i),
+    ),
+    runMetricTask: wrap('task', (i: Parameters<S3MetricActivities['runMetricTask']>[0]) => activities.runMetricTask(i)),
+  };
 }
 
 async function generateInto(root: string, events: number): Promise<void> {
@@ -126,7 +161,15 @@ async function main(): Promise<void> {
   if (events) return runSize(Number(events));
   // Each size in its own process, so each peak RSS is its own.
   for (const size of SIZES) {
-    const child = spawnSync(process.execPath, [...process.execArgv, __filename, '--events', String(size)], {
+    const threads = arg('threads');
+    const args = [
+      ...process.execArgv,
+      __filename,
+      '--events',
+      String(size),
+      ...(threads ? ['--threads', threads] : []),
+    ];
+    const child = spawnSync(process.execPath, args, {
       stdio: 'inherit',
     });
     if (child.status !== 0) process.exit(child.status ?? 1);

@@ -9,6 +9,7 @@ import { createS3SkeletonActivities } from './s3/skeleton';
 import { createTemporalLaneActivities } from './temporal/lanes';
 import { createS3CompareActivities } from './s3/compare-outputs';
 import { createS3MetricActivities } from './s3/metrics';
+import type { PartitionRunner } from './s3/metrics';
 
 /**
  * The clients activities are built over. Activities live in one folder per external system they
@@ -24,6 +25,8 @@ export interface ActivityDeps {
   loadTenants: () => Promise<TenantConfig[]>;
   /** See S3MetricDeps.minPartitionBytes. */
   minPartitionBytes?: number;
+  /** See S3MetricDeps.partitionRunner. */
+  partitionRunner?: PartitionRunner;
 }
 
 /** Every activity Daybreak registers. */

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_MIN_PARTITION_BYTES } from '../shared/pipeline-contracts';
 
@@ -20,6 +21,8 @@ export interface DaybreakConfig {
     coordination: boolean;
     /** Input bytes below which a tenant-day is not split into more partitions. */
     minPartitionBytes: number;
+    /** Worker threads that aggregate partitions (one partition each at a time); 0: on the activity's thread. */
+    partitionThreads: number;
   };
   pipeline: {
     /** Pipeline versions this worker serves, each on its own task queue. */
@@ -61,6 +64,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DaybreakConfig
       maxConcurrentBackfillActivities: positiveInt(env, 'DAYBREAK_MAX_CONCURRENT_BACKFILL_ACTIVITIES', 1),
       coordination: (env.DAYBREAK_WORKER_COORDINATION ?? 'true') !== 'false',
       minPartitionBytes: nonNegativeInt(env, 'DAYBREAK_MIN_PARTITION_BYTES', DEFAULT_MIN_PARTITION_BYTES),
+      partitionThreads: nonNegativeInt(env, 'DAYBREAK_PARTITION_THREADS', availableParallelism()),
     },
     pipeline: {
       versions: (env.DAYBREAK_PIPELINE_VERSIONS ?? 'v1,v2')

@@ -3,6 +3,7 @@ import { createActivities } from '../activities';
 import { versionTaskQueue } from '../shared/ids';
 import { createElasticsearchClient, createObjectStore, createTemporalClient } from './clients';
 import { readConfig } from './config';
+import { PartitionThreadPool } from './partition-threads';
 import { loadTenantsFile } from './tenants';
 
 /**
@@ -20,6 +21,16 @@ async function main(): Promise<void> {
   const es = createElasticsearchClient(config.elasticsearch);
   const temporal = await createTemporalClient(config.temporal);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const threads = config.worker.partitionThreads;
+  const partitionThreads =
+    threads > 0
+      ? new PartitionThreadPool({
+          threads,
+          store: config.store.kind === 's3' ? { kind: 's3', s3: config.s3 } : { kind: 'fs', root: config.store.fsRoot },
+        })
+      : undefined;
+  // Started with the worker, so the first tenant-day does not wait for threads to load.
+  await partitionThreads?.start();
   const activities = createActivities({
     store,
     es,
@@ -28,6 +39,7 @@ async function main(): Promise<void> {
     laneDefaults: { taskQueue: config.temporal.taskQueue, primaryVersion: config.pipeline.defaultPrimaryVersion },
     loadTenants: async () => (await loadTenantsFile(config.pipeline.tenantsFile)).tenants,
     minPartitionBytes: config.worker.minPartitionBytes,
+    partitionRunner: partitionThreads?.runner,
   });
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') });
   const queues: { taskQueue: string; maxActivities: number }[] = [];
@@ -59,6 +71,7 @@ async function main(): Promise<void> {
     );
     await Promise.all(workers.map((w) => w.run()));
   } finally {
+    await partitionThreads?.close();
     await connection.close();
     await temporal.connection.close();
     await es.close();

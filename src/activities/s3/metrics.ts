@@ -81,15 +81,17 @@ async function failPermanently<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Heartbeats when running as an activity; in-process runs (tests, the benchmark) have no activity context. */
-function heartbeat(details: unknown): void {
-  let context: Context | undefined;
+/** The current activity's context; in-process runs (tests, the benchmark) have none. */
+function activityContext(): Context | undefined {
   try {
-    context = Context.current();
+    return Context.current();
   } catch {
-    context = undefined;
+    return undefined;
   }
-  context?.heartbeat(details);
+}
+
+function heartbeat(details: unknown): void {
+  activityContext()?.heartbeat(details);
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {
@@ -210,19 +212,110 @@ export function groupIntoPartitions(objects: { key: string; size: number }[], ma
   return loads.map((l, index) => ({ index, count, inputKeys: l.keys.sort() }));
 }
 
+/** Checks a partition input before any work: run, partition index and count, and that every key is this tenant's raw data. */
+function validatePartition(input: AggregatePartitionInput): void {
+  getPipeline(input.pipelineVersion);
+  outputPrefix(loc(input)); // validates tenant, day, version and kind
+  localDayWindow(input.day, input.timeZone); // validates the time zone
+  const { index, count, inputKeys } = input.partition;
+  if (!Number.isInteger(count) || count < 1 || !Number.isInteger(index) || index < 0 || index >= count) {
+    throw new InvalidInputError(`partition ${index} of ${count} of ${where(input)} is invalid`);
+  }
+  const rawPrefix = `raw/tenant=${input.tenantId}/`;
+  const foreign = inputKeys.find((k) => !k.startsWith(rawPrefix));
+  if (foreign) throw new InvalidInputError(`input key ${foreign} is not a raw key of ${where(input)}`);
+}
+
+/**
+ * The work of the aggregatePartition activity, wherever it runs (the activity's thread, or a
+ * partition thread, see src/workers/partition-threads.ts): aggregates one partition's raw events
+ * (filtered to the local day, deduplicated by eventId within the partition, bad data handled by
+ * the tenant's policy) into per-account partial states, written at
+ * outputKey(run, 'partials/part-XXXX-of-YYYY.avro'). Idempotent: a retry overwrites the same key
+ * with the same bytes. Reports { done, total } input objects to `progress`.
+ */
+export async function aggregatePartitionIn(
+  deps: { store: ObjectStore; registry?: SchemaRegistry },
+  input: AggregatePartitionInput,
+  progress: (details: { done: number; total: number }) => void,
+): Promise<AggregatePartitionResult> {
+  const { store, registry } = deps;
+  validatePartition(input);
+  const { index, count, inputKeys } = input.partition;
+  // The version decides which instants belong to the day (v2 carries a planted defect there).
+  const window = getPipeline(input.pipelineVersion).eventWindow(input.day, input.timeZone);
+  const total = inputKeys.length;
+  let opened = 0;
+  // Counts objects as the reader opens them, for progress heartbeats.
+  const observed: ObjectStore = {
+    description: store.description,
+    get: (key) => {
+      opened++;
+      progress({ done: opened - 1, total });
+      return store.get(key);
+    },
+    getBytes: (key) => store.getBytes(key),
+    put: (key, body, options) => store.put(key, body, options),
+    list: (prefix) => store.list(prefix),
+    delete: (key) => store.delete(key),
+    exists: (key) => store.exists(key),
+  };
+  const reading = readRawEventColumns({
+    store: observed,
+    tenantId: input.tenantId,
+    keys: inputKeys,
+    window,
+    policy: input.badDataPolicy satisfies BadDataPolicy,
+    quarantineDate: input.day,
+    registry,
+  });
+  const aggregator = new ColumnPartitionAggregator();
+  let n = 0;
+  for await (const block of reading.blocks) {
+    aggregator.addBlock(block);
+    n += block.count;
+    if (n >= HEARTBEAT_EVERY_EVENTS) {
+      n = 0;
+      progress({ done: Math.max(0, opened - 1), total });
+    }
+  }
+  const { counts, quarantineKeys } = reading.result();
+  const states = aggregator.states();
+  const partialKey = outputKey(loc(input), partialPath(index, count));
+  await store.put(partialKey, await encodeFile(dayStateType, states.map(dayStateForAvro), DAY_STATE_MARKER), {
+    contentType: 'avro/binary',
+  });
+  progress({ done: total, total });
+  return { partialKey, accounts: states.length, counts, quarantineKeys };
+}
+
 export interface S3MetricDeps {
   store: ObjectStore;
   /** When given, raw files whose writer schema is not registered are bad data. */
   registry?: SchemaRegistry;
   /** Partitions are made no smaller than this many input bytes (DEFAULT_MIN_PARTITION_BYTES); 0: only maxPartitions counts. */
   minPartitionBytes?: number;
+  /**
+   * Runs aggregatePartitionIn elsewhere (a PartitionThreadPool: one core per partition); without
+   * it, partitions are aggregated on the activity's thread.
+   */
+  partitionRunner?: PartitionRunner;
 }
+
+/** Aggregates a (validated) partition somewhere, reporting progress; see aggregatePartitionIn. */
+export type PartitionRunner = (
+  input: AggregatePartitionInput,
+  progress: (details: { done: number; total: number }) => void,
+  /** Aborted when the activity is cancelled (or its heartbeat times out): the work stops. */
+  signal?: AbortSignal,
+) => Promise<AggregatePartitionResult>;
 
 /** Activities of the metric engine: they read raw events and stored datasets, and write datasets, in the object store. */
 export function createS3MetricActivities({
   store,
   registry,
   minPartitionBytes = DEFAULT_MIN_PARTITION_BYTES,
+  partitionRunner,
 }: S3MetricDeps) {
   if (!Number.isSafeInteger(minPartitionBytes) || minPartitionBytes < 0) {
     throw new InvalidInputError(`minPartitionBytes ${minPartitionBytes} must be a non-negative integer`);
@@ -449,61 +542,11 @@ export function createS3MetricActivities({
      */
     async aggregatePartition(input: AggregatePartitionInput): Promise<AggregatePartitionResult> {
       return failPermanently(async () => {
-        validateRun(input);
-        const { index, count, inputKeys } = input.partition;
-        if (!Number.isInteger(count) || count < 1 || !Number.isInteger(index) || index < 0 || index >= count) {
-          throw new InvalidInputError(`partition ${index} of ${count} of ${where(input)} is invalid`);
-        }
-        const rawPrefix = `raw/tenant=${input.tenantId}/`;
-        const foreign = inputKeys.find((k) => !k.startsWith(rawPrefix));
-        if (foreign) throw new InvalidInputError(`input key ${foreign} is not a raw key of ${where(input)}`);
-        // The version decides which instants belong to the day (v2 carries a planted defect there).
-        const window = getPipeline(input.pipelineVersion).eventWindow(input.day, input.timeZone);
-        const total = inputKeys.length;
-        let opened = 0;
-        // Counts objects as the reader opens them, for progress heartbeats.
-        const observed: ObjectStore = {
-          description: store.description,
-          get: (key) => {
-            opened++;
-            heartbeat({ done: opened - 1, total });
-            return store.get(key);
-          },
-          getBytes: (key) => store.getBytes(key),
-          put: (key, body, options) => store.put(key, body, options),
-          list: (prefix) => store.list(prefix),
-          delete: (key) => store.delete(key),
-          exists: (key) => store.exists(key),
-        };
-        const reading = readRawEventColumns({
-          store: observed,
-          tenantId: input.tenantId,
-          keys: inputKeys,
-          window,
-          policy: input.badDataPolicy satisfies BadDataPolicy,
-          quarantineDate: input.day,
-          registry,
-        });
-        const aggregator = new ColumnPartitionAggregator();
-
-        let n = 0;
-        for await (const block of reading.blocks) {
-          aggregator.addBlock(block);
-          n += block.count;
-          if (n >= HEARTBEAT_EVERY_EVENTS) {
-            n = 0;
-            heartbeat({ done: Math.max(0, opened - 1), total });
-          }
-        }
-        const { counts, quarantineKeys } = reading.result();
-        const states = aggregator.states();
-        const path = partialPath(index, count);
-        const partialKey = outputKey(loc(input), path);
-        await store.put(partialKey, await encodeFile(dayStateType, states.map(dayStateForAvro), DAY_STATE_MARKER), {
-          contentType: 'avro/binary',
-        });
-        heartbeat({ done: total, total });
-        return { partialKey, accounts: states.length, counts, quarantineKeys };
+        validatePartition(input);
+        if (!partitionRunner) return aggregatePartitionIn({ store, registry }, input, heartbeat);
+        // The activity context is not current in the thread's message callbacks: capture it here.
+        const context = activityContext();
+        return partitionRunner(input, (progress) => context?.heartbeat(progress), context?.cancellationSignal);
       });
     },
 

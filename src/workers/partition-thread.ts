@@ -1,0 +1,41 @@
+/**
+ * Entry of a partition thread (see PartitionThreadPool): opens its own store client from the
+ * settings it was given, then aggregates one partition per message with the activity's own code.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { aggregatePartitionIn } from '../activities/s3/metrics';
+import { SchemaRegistry } from '../schemas/registry';
+import { FsObjectStore } from '../storage/fs-object-store';
+import type { ObjectStore } from '../storage/object-store';
+import type * as S3Store from '../storage/s3-object-store';
+import type * as Clients from './clients';
+import type { FromThread, PartitionThreadData, StoreSpec, ToThread } from './partition-threads';
+
+function openStore(spec: StoreSpec): ObjectStore {
+  if (spec.kind === 'fs') return new FsObjectStore(spec.root);
+  // Loaded only for S3: the AWS SDK takes a while to load, and fs threads should start fast.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { S3ObjectStore } = require('../storage/s3-object-store') as typeof S3Store;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createS3Client } = require('./clients') as typeof Clients;
+  return new S3ObjectStore(createS3Client(spec.s3), spec.s3.bucket);
+}
+
+const port = parentPort!;
+const data = workerData as PartitionThreadData;
+const store = openStore(data.store);
+const registry = data.registryPrefix === undefined ? undefined : new SchemaRegistry(store, data.registryPrefix);
+const send = (message: FromThread) => port.postMessage(message);
+
+send({ type: 'ready' });
+
+port.on('message', (message: ToThread) => {
+  aggregatePartitionIn({ store, registry }, message.input, (progress) => send({ type: 'progress', progress })).then(
+    (result) => send({ type: 'result', result }),
+    (error: unknown) => {
+      const e = error instanceof Error ? error : new Error(String(error));
+      const { key, offset } = e as { key?: string; offset?: number };
+      send({ type: 'error', error: { name: e.name, message: e.message, stack: e.stack, key, offset } });
+    },
+  );
+});

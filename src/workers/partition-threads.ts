@@ -1,0 +1,197 @@
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { PartitionRunner } from '../activities/s3/metrics';
+import type { AggregatePartitionInput, AggregatePartitionResult } from '../shared/pipeline-contracts';
+import { CorruptDataError, ErrorTypes, IncompatibleSchemaError, InvalidInputError } from '../shared/errors';
+import type { DaybreakConfig } from './config';
+
+/** How a partition thread opens the object store (clients cannot cross threads, their settings can). */
+export type StoreSpec = { kind: 'fs'; root: string } | { kind: 's3'; s3: DaybreakConfig['s3'] };
+
+export interface PartitionThreadsOptions {
+  /** Threads at most, each aggregating one partition at a time; default os.availableParallelism(). */
+  threads?: number;
+  store: StoreSpec;
+  /** When given, the threads check writer schemas against the registry under this prefix. */
+  registryPrefix?: string;
+}
+
+/** What a partition thread receives once, as workerData. */
+export interface PartitionThreadData {
+  store: StoreSpec;
+  registryPrefix?: string;
+}
+
+export type ToThread = { type: 'aggregate'; input: AggregatePartitionInput };
+export type FromThread =
+  | { type: 'ready' }
+  | { type: 'progress'; progress: { done: number; total: number } }
+  | { type: 'result'; result: AggregatePartitionResult }
+  | { type: 'error'; error: { name: string; message: string; stack?: string; key?: string; offset?: number } };
+
+/** An error from a thread as the class the activity's failure handling recognizes. */
+function revive(e: Extract<FromThread, { type: 'error' }>['error']): Error {
+  let error: Error;
+  if (e.name === ErrorTypes.CorruptData) error = new CorruptDataError(e.message, e.key ?? '', e.offset);
+  else if (e.name === ErrorTypes.InvalidInput) error = new InvalidInputError(e.message);
+  else if (e.name === ErrorTypes.IncompatibleSchema) error = new IncompatibleSchemaError(e.message);
+  else {
+    error = new Error(e.message);
+    error.name = e.name;
+  }
+  if (e.stack) error.stack = e.stack;
+  return error;
+}
+
+/** The thread's code: the compiled module, or from TypeScript sources (tsx, vitest) through tsx's require hook. */
+function threadEntry(): { code: string; eval: boolean } {
+  const file = path.join(__dirname, `partition-thread${path.extname(__filename)}`);
+  if (!file.endsWith('.ts')) return { code: file, eval: false };
+  const tsx = createRequire(__filename).resolve('tsx/cjs');
+  return { code: `require(${JSON.stringify(tsx)}); require(${JSON.stringify(file)});`, eval: true };
+}
+
+/**
+ * A pool of worker threads that aggregate partitions: each partition's reading, decoding and
+ * aggregation is CPU-bound, and a Node process otherwise runs it all on one core, so a worker
+ * with several partitions in flight used one core whatever the machine. Threads are started on
+ * first use and kept; one that dies is replaced by the next partition. A partition's result is
+ * byte-for-byte what the activity's own thread would write: the thread runs the same
+ * aggregatePartitionIn on its own store client.
+ */
+export class PartitionThreadPool {
+  readonly threads: number;
+  private readonly idle: Worker[] = [];
+  private readonly live = new Set<Worker>();
+  private readonly waiting: ((worker: Worker) => void)[] = [];
+  private closed = false;
+
+  constructor(private readonly options: PartitionThreadsOptions) {
+    this.threads = options.threads ?? availableParallelism();
+    if (!Number.isSafeInteger(this.threads) || this.threads < 1) {
+      throw new InvalidInputError(`partition threads ${this.threads} must be a positive integer`);
+    }
+  }
+
+  /** The pool as the metric activities' partitionRunner. */
+  readonly runner: PartitionRunner = (input, progress, signal) => this.aggregate(input, progress, signal);
+
+  /** Aggregates a partition on a free thread; an abort stops that thread (the pool starts another). */
+  async aggregate(
+    input: AggregatePartitionInput,
+    progress: (details: { done: number; total: number }) => void,
+    signal?: AbortSignal,
+  ): Promise<AggregatePartitionResult> {
+    signal?.throwIfAborted();
+    const worker = await this.acquire();
+    return new Promise<AggregatePartitionResult>((resolve, reject) => {
+      const done = () => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = () => {
+        done();
+        this.discard(worker);
+        const reason: unknown = signal!.reason;
+        reject(
+          reason instanceof Error ? reason : new Error(`partition ${input.partition.index} aborted: ${String(reason)}`),
+        );
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort);
+      const onMessage = (message: FromThread) => {
+        if (message.type === 'ready') return;
+        if (message.type === 'progress') return progress(message.progress);
+        done();
+        this.release(worker);
+        if (message.type === 'result') resolve(message.result);
+        else reject(revive(message.error));
+      };
+      const onError = (error: Error) => {
+        done();
+        this.discard(worker);
+        reject(error);
+      };
+      const onExit = (code: number) => {
+        done();
+        this.discard(worker);
+        reject(new Error(`partition thread exited with code ${code} while aggregating ${input.partition.index}`));
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      worker.postMessage({ type: 'aggregate', input } satisfies ToThread);
+    });
+  }
+
+  /** Starts every thread and waits until each has loaded its code (worker start-up, benchmarks). */
+  async start(): Promise<void> {
+    const started: Worker[] = [];
+    while (this.live.size < this.threads) started.push(this.spawn());
+    await Promise.all(
+      started.map(
+        (worker) =>
+          new Promise<void>((resolve, reject) => {
+            const onMessage = (m: FromThread) => {
+              if (m.type !== 'ready') return;
+              worker.off('message', onMessage);
+              worker.off('error', reject);
+              resolve();
+            };
+            worker.on('message', onMessage);
+            worker.once('error', reject);
+          }),
+      ),
+    );
+    for (const worker of started) this.release(worker);
+  }
+
+  /** Stops every thread; partitions in flight fail. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.live].map((w) => w.terminate()));
+    this.live.clear();
+    this.idle.length = 0;
+  }
+
+  private acquire(): Promise<Worker> {
+    if (this.closed) return Promise.reject(new Error('the partition thread pool is closed'));
+    const worker = this.idle.pop() ?? (this.live.size < this.threads ? this.spawn() : undefined);
+    if (worker) {
+      worker.ref();
+      return Promise.resolve(worker);
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(worker: Worker): void {
+    const next = this.waiting.shift();
+    if (next) return next(worker);
+    // An idle thread does not keep the process alive.
+    worker.unref();
+    this.idle.push(worker);
+  }
+
+  private discard(worker: Worker): void {
+    this.live.delete(worker);
+    void worker.terminate();
+    const next = this.waiting.shift();
+    if (next && !this.closed) {
+      const fresh = this.spawn();
+      fresh.ref();
+      next(fresh);
+    }
+  }
+
+  private spawn(): Worker {
+    const entry = threadEntry();
+    const data: PartitionThreadData = { store: this.options.store, registryPrefix: this.options.registryPrefix };
+    const worker = new Worker(entry.code, { eval: entry.eval, workerData: data });
+    this.live.add(worker);
+    return worker;
+  }
+}
