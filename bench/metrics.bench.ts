@@ -6,6 +6,7 @@
  *   npm run bench:metrics                  # 1M and 10M events, each in its own process
  *   npm run bench:metrics -- --events N    # one size
  *   npm run bench:metrics -- --threads T   # T partition threads (default: one per core; 0: none)
+ *   npm run bench:metrics -- --min-partition-mb M   # partitions of at least M MiB of input (default 128)
  *
  * The last lines are key=value: events, events_per_s, ratio_vs_decode, peak_rss_mb, accounts.
  */
@@ -79,7 +80,12 @@ async function runSize(events: number): Promise<void> {
     const pool = threads > 0 ? new PartitionThreadPool({ threads, store: { kind: 'fs', root } }) : undefined;
     await pool?.start();
     const timings: string[] = [];
-    const activities = timed(createS3MetricActivities({ store, partitionRunner: pool?.runner }), timings);
+    const minMb = arg('min-partition-mb');
+    const minPartitionBytes = minMb === undefined ? undefined : Math.round(Number(minMb) * 1024 * 1024);
+    const activities = timed(
+      createS3MetricActivities({ store, partitionRunner: pool?.runner, minPartitionBytes }),
+      timings,
+    );
     const started = process.hrtime.bigint();
     const job = await runMetricJobInProcess({
       activities,
@@ -161,14 +167,11 @@ async function main(): Promise<void> {
   if (events) return runSize(Number(events));
   // Each size in its own process, so each peak RSS is its own.
   for (const size of SIZES) {
-    const threads = arg('threads');
-    const args = [
-      ...process.execArgv,
-      __filename,
-      '--events',
-      String(size),
-      ...(threads ? ['--threads', threads] : []),
-    ];
+    const forwarded = ['threads', 'min-partition-mb'].flatMap((name) => {
+      const value = arg(name);
+      return value === undefined ? [] : [`--${name}`, value];
+    });
+    const args = [...process.execArgv, __filename, '--events', String(size), ...forwarded];
     const child = spawnSync(process.execPath, args, {
       stdio: 'inherit',
     });

@@ -3,7 +3,11 @@ import { PassThrough, Readable } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CorruptDataError } from '../shared/errors';
-import { SYNC_SIZE, decompressBlock, parseOcfHeader, readVarLong } from './ocf';
+import { deflateRaw as deflateRawCallback } from 'node:zlib';
+import { promisify } from 'node:util';
+import { SYNC_SIZE, decompressBlock, encodeOcfHeader, parseOcfHeader, readVarLong, writeVarLong } from './ocf';
+
+const deflateRaw = promisify(deflateRawCallback);
 
 /** Loads a `.avsc` file that sits next to this module. */
 export function loadSchema(fileName: string): avro.Schema {
@@ -30,6 +34,68 @@ export function encodeContainer<T>(
     .on('error', (error) => out.destroy(error))
     .pipe(encoder);
   return out;
+}
+
+export interface EncodeContainerBytesOptions {
+  /** 16 bytes; the same marker gives the same bytes for the same records. */
+  sync: Buffer;
+  codec?: Codec;
+  /**
+   * zlib level of deflate blocks; 1 by default: the day states are mostly hashes and registers,
+   * which level 6 shrinks by 3% more (documents by 11%) at two to three times the time.
+   */
+  level?: number;
+  /** A block is closed after the record that takes it to at least this many bytes. */
+  blockBytes?: number;
+}
+
+/**
+ * Encodes records as a whole object container file in memory: the writer for the datasets the
+ * pipeline writes (a few MB each). Records are serialized in one pass into one buffer, then the
+ * blocks are compressed at once on libuv's thread pool, so a core the caller is not using does the
+ * deflating. Deterministic: same records, type, sync and options give the same bytes. The header
+ * carries the schema the way avsc's BlockEncoder writes it, so avsc and every other Avro reader
+ * read the file.
+ */
+export async function encodeContainerBytes(
+  type: avro.Type,
+  records: readonly unknown[],
+  options: EncodeContainerBytesOptions,
+): Promise<Buffer> {
+  const { sync, codec = 'deflate', level = 1, blockBytes = 256 * 1024 } = options;
+  let buf = Buffer.allocUnsafe(Math.max(1024, blockBytes));
+  let pos = 0;
+  const blocks: { start: number; end: number; count: number }[] = [];
+  let blockStart = 0;
+  let blockCount = 0;
+  for (const record of records) {
+    let next = type.encode(record, buf, pos);
+    while (next < 0) {
+      // encode() returns minus the missing byte count when the buffer is too small.
+      const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, pos - next + 1024));
+      buf.copy(bigger, 0, 0, pos);
+      buf = bigger;
+      next = type.encode(record, buf, pos);
+    }
+    pos = next;
+    blockCount++;
+    if (pos - blockStart >= blockBytes) {
+      blocks.push({ start: blockStart, end: pos, count: blockCount });
+      blockStart = pos;
+      blockCount = 0;
+    }
+  }
+  if (blockCount > 0) blocks.push({ start: blockStart, end: pos, count: blockCount });
+  const schemaJson = JSON.stringify(type.schema({ exportAttrs: true }));
+  const datas = await Promise.all(
+    blocks.map(({ start, end }) => {
+      const raw = buf.subarray(start, end);
+      return codec === 'deflate' ? deflateRaw(raw, { level }) : Promise.resolve(raw);
+    }),
+  );
+  const parts: Buffer[] = [encodeOcfHeader(schemaJson, codec, sync)];
+  blocks.forEach((block, i) => parts.push(writeVarLong(block.count), writeVarLong(datas[i].length), datas[i], sync));
+  return Buffer.concat(parts);
 }
 
 /**

@@ -3,8 +3,8 @@ import * as avro from 'avsc';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ObjectStore } from '../../storage/object-store';
-import { NotFoundError, readAll } from '../../storage/object-store';
-import { decodeContainerBytes, loadSchema } from '../../schemas/avro-container';
+import { NotFoundError } from '../../storage/object-store';
+import { decodeContainerBytes, encodeContainerBytes, loadSchema } from '../../schemas/avro-container';
 import { SYNC_SIZE, parseOcfHeader, readVarLong } from '../../schemas/ocf';
 import { readRawEventColumns } from '../../schemas/event-reader';
 import type { SchemaRegistry } from '../../schemas/registry';
@@ -112,12 +112,7 @@ function dayStateForAvro(s: AccountDayState): unknown {
  * DAY_STATE_MARKER), so the same records always give the same bytes (avsc picks a random marker).
  */
 function encodeFile(type: avro.Type, records: readonly unknown[], markerSeed: string): Promise<Buffer> {
-  const syncMarker = createHash('md5').update(markerSeed).digest();
-  const encoder = new avro.streams.BlockEncoder(type, { codec: 'deflate', syncMarker, writeHeader: true });
-  const done = readAll(encoder);
-  for (const r of records) encoder.write(r);
-  encoder.end();
-  return done;
+  return encodeContainerBytes(type, records, { sync: createHash('md5').update(markerSeed).digest() });
 }
 
 /**

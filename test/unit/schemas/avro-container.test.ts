@@ -1,6 +1,15 @@
 import * as avro from 'avsc';
 import { describe, expect, it } from 'vitest';
-import { decodeContainer, decodeContainerBytes, encodeContainer } from '../../../src/schemas/avro-container';
+import {
+  decodeContainer,
+  decodeContainerBytes,
+  encodeContainer,
+  encodeContainerBytes,
+} from '../../../src/schemas/avro-container';
+import { parseOcfHeader } from '../../../src/schemas/ocf';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { readAll } from '../../../src/storage/object-store';
 import { Readable } from 'node:stream';
 
@@ -75,5 +84,54 @@ describe('Avro container files', () => {
 
   it('surface an encoding error to the reader instead of crashing the process', async () => {
     await expect(readAll(encodeContainer(v1, [{ n: 'not a number' }]))).rejects.toThrow(/invalid/);
+  });
+
+  describe('written whole in memory (encodeContainerBytes)', () => {
+    const sync = Buffer.alloc(16, 7);
+    const records = Array.from({ length: 5000 }, (_, n) => ({ n: n * 7919 - 20000 }));
+
+    it('is read back by avsc stock createFileDecoder, across several blocks and both codecs', async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'daybreak-ocf-'));
+      try {
+        for (const codec of ['deflate', 'null'] as const) {
+          const bytes = await encodeContainerBytes(v1, records, { sync, codec, blockBytes: 1000 });
+          const header = parseOcfHeader(bytes);
+          expect(header).not.toBe('incomplete');
+          expect(header !== 'incomplete' && header.codec).toBe(codec);
+          const file = path.join(dir, `${codec}.avro`);
+          writeFileSync(file, bytes);
+          const back: unknown[] = [];
+          let blocks = 0;
+          await new Promise<void>((resolve, reject) =>
+            avro
+              .createFileDecoder(file)
+              .on('data', (r: unknown) => back.push(r))
+              .on('error', reject)
+              .on('end', resolve),
+          );
+          expect(back).toEqual(records);
+          // Blocks close at 1000 bytes or just past it: at least 5000 records * ~3 bytes / 1000.
+          for (let i = bytes.indexOf(sync, 4); i >= 0; i = bytes.indexOf(sync, i + 16)) blocks++;
+          expect(blocks).toBeGreaterThan(10);
+          expect(decodeContainerBytes(bytes, v1)).toEqual(records);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('gives the same bytes for the same records, and a file of no records is a header only', async () => {
+      const a = await encodeContainerBytes(v1, records, { sync });
+      const b = await encodeContainerBytes(v1, [...records], { sync });
+      expect(a.equals(b)).toBe(true);
+      const empty = await encodeContainerBytes(v1, [], { sync });
+      const header = parseOcfHeader(empty);
+      expect(header !== 'incomplete' && header.size).toBe(empty.length);
+      expect(decodeContainerBytes(empty, v1)).toEqual([]);
+    });
+
+    it('refuses a record that does not fit the type', async () => {
+      await expect(encodeContainerBytes(v1, [{ n: 1 }, { n: 'x' }], { sync })).rejects.toThrow(/invalid|"x"/);
+    });
   });
 });
