@@ -1,7 +1,6 @@
 import type { EventColumns } from '../schemas/event-columns';
 import type { AccountDayState } from './account-state';
 import { ByteKeyIndex, OwnedHashSet } from './byte-key-index';
-import { sortedCounts } from './monoids/basic';
 import type { DistinctState } from './monoids/distinct';
 import { DISTINCT_EXACT_LIMIT } from './monoids/distinct';
 import type { HllState } from './monoids/hyperloglog';
@@ -11,7 +10,7 @@ import { compareStrings } from './monoids/monoid';
 import type { MomentsState } from './monoids/moments';
 import { quantize } from './monoids/moments';
 import { murmur3Bytes } from './monoids/murmur3';
-import type { Bucket, QuantileSketchState } from './monoids/quantile-sketch';
+import type { Bucket } from './monoids/quantile-sketch';
 import { MIN_INDEXABLE, bucketIndex } from './monoids/quantile-sketch';
 
 // One row of doubles per account, so an event touches one or two cache lines of its account
@@ -71,10 +70,34 @@ class OwnedCounts {
     }
   }
 
-  /** Every (owner, key, count). */
-  forEach(visit: (owner: number, key: number, count: number) => void): void {
-    for (let s = 0; s <= this.mask; s++)
-      if (this.owners[s] !== 0) visit(this.owners[s] - 1, this.keys[s], this.counts[s]);
+  /**
+   * Every owner's (key, count) pairs, keys ascending: owner o's are at [start[o], start[o + 1]).
+   * Typed arrays and a counting pass instead of an array and a sort per owner: this runs once per
+   * partition over every account's sketch buckets.
+   */
+  byOwner(ownerCount: number): { start: Int32Array; keys: Int32Array; counts: Float64Array } {
+    const { owners } = this;
+    const start = new Int32Array(ownerCount + 1);
+    for (let s = 0; s <= this.mask; s++) if (owners[s] !== 0) start[owners[s]]++; // owners are stored + 1
+    for (let o = 0; o < ownerCount; o++) start[o + 1] += start[o];
+    const fill = start.slice(0, ownerCount);
+    const keys = new Int32Array(this.size);
+    const counts = new Float64Array(this.size);
+    for (let s = 0; s <= this.mask; s++) {
+      if (owners[s] === 0) continue;
+      const o = owners[s] - 1;
+      const key = this.keys[s];
+      // Insertion into the owner's segment, kept sorted: segments are a few dozen buckets.
+      let at = fill[o]++;
+      while (at > start[o] && keys[at - 1] > key) {
+        keys[at] = keys[at - 1];
+        counts[at] = counts[at - 1];
+        at--;
+      }
+      keys[at] = key;
+      counts[at] = this.counts[s];
+    }
+    return { start, keys, counts };
   }
 
   private grow(): void {
@@ -280,48 +303,62 @@ export class ColumnPartitionAggregator {
     return this.accounts;
   }
 
-  /** The partition's partial states, sorted by accountId. */
+  /** The partition's partial states, sorted by accountId. Does not change the aggregator. */
   states(): AccountDayState[] {
     const types = Array.from({ length: this.typeIndex.size }, (_, t) => this.typeIndex.key(t));
-    const positive: Bucket[][] = Array.from({ length: this.accounts }, () => []);
-    const negative: Bucket[][] = Array.from({ length: this.accounts }, () => []);
-    this.buckets.forEach((owner, index, count) => {
-      (owner % 2 === 0 ? positive : negative)[owner >> 1].push({ index, count });
-    });
+    // Types in key order once, so each account's counts come out sorted without a sort per account.
+    const typeOrder = types.map((_, t) => t).sort((x, y) => compareStrings(types[x], types[y]));
+    const sketch = this.buckets.byOwner(this.accounts * 2);
+    const bucketsOf = (owner: number): Bucket[] => {
+      const out: Bucket[] = [];
+      for (let i = sketch.start[owner]; i < sketch.start[owner + 1]; i++) {
+        out.push({ index: sketch.keys[i], count: sketch.counts[i] });
+      }
+      return out;
+    };
     const out: AccountDayState[] = [];
+    const rows = this.rows;
     for (let a = 0; a < this.accounts; a++) {
       const row = a * this.stride;
-      const rows = this.rows;
-      const byType = new Map<string, number>();
-      for (let t = 0; t < types.length; t++) if (rows[row + TYPES + t] > 0) byType.set(types[t], rows[row + TYPES + t]);
+      const eventsByType: Record<string, number> = {};
+      for (const t of typeOrder) if (rows[row + TYPES + t] > 0) eventsByType[types[t]] = rows[row + TYPES + t];
       const events = rows[row + EVENTS];
-      const sketch: QuantileSketchState = {
-        zeroCount: rows[row + ZEROS],
-        positive: positive[a].sort((x, y) => x.index - y.index),
-        negative: negative[a].sort((x, y) => x.index - y.index),
-      };
       out.push({
         accountId: this.accountIndex.key(a),
         events,
-        eventsByType: sortedCounts(byType),
+        eventsByType,
         users: this.distinctState(this.users[a], this.userHll[a]),
         sessions: this.distinctState(this.sessions[a], this.sessionHll[a]),
         firstAt: events ? rows[row + FIRST_AT] : null,
         lastAt: events ? rows[row + LAST_AT] : null,
         value: this.moments(a, row),
-        valueSketch: sketch,
+        valueSketch: { zeroCount: rows[row + ZEROS], positive: bucketsOf(a * 2), negative: bucketsOf(a * 2 + 1) },
       });
     }
     return out.sort((x, y) => compareStrings(x.accountId, y.accountId));
   }
 
   private moments(a: number, row: number): MomentsState {
-    this.spillSquares(a, row);
-    const big = this.bigSums.get(a) ?? { sum: 0n, squares: 0n };
+    const rows = this.rows;
+    const big = this.bigSums.get(a);
+    const hh = rows[row + SQ_HH];
+    const hl = rows[row + SQ_HL];
+    const ll = rows[row + SQ_LL];
+    // The terms are non-negative integers and each product by a power of two is exact, so a sum
+    // within 2^53 is exact as a double: no BigInt for the usual account.
+    const squares = hh * 2 ** 40 + hl * 2 ** 21 + ll;
+    if (big === undefined && squares <= Number.MAX_SAFE_INTEGER) {
+      return { count: rows[row + EVENTS], sum: integerString(rows[row + SUM_LO]), sumSquares: integerString(squares) };
+    }
     return {
-      count: this.rows[row + EVENTS],
-      sum: (big.sum + BigInt(this.rows[row + SUM_LO])).toString(),
-      sumSquares: big.squares.toString(),
+      count: rows[row + EVENTS],
+      sum: ((big?.sum ?? 0n) + BigInt(rows[row + SUM_LO])).toString(),
+      sumSquares: ((big?.squares ?? 0n) + (BigInt(hh) << 40n) + (BigInt(hl) << 21n) + BigInt(ll)).toString(),
     };
   }
+}
+
+/** An integer held exactly in a double (|x| <= 2^53), as BigInt(x).toString() writes it. */
+function integerString(x: number): string {
+  return x === 0 ? '0' : String(x);
 }

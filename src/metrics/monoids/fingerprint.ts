@@ -56,18 +56,45 @@ function compareAt(a: Uint8Array, i: number, b: Uint8Array, j: number): number {
  */
 export function fingerprintSet(pairs: readonly number[]): Uint8Array {
   const n = pairs.length / 2;
-  const order = Array.from({ length: n }, (_, i) => i);
-  order.sort((x, y) => pairs[2 * x] - pairs[2 * y] || pairs[2 * x + 1] - pairs[2 * y + 1]);
+  // Sorted as (murmur, fnv) in two typed arrays: an insertion sort for the usual handful of
+  // values, an index sort above that (a set holds at most a few hundred before it is an HLL).
+  const murmurs = new Uint32Array(n);
+  const fnvs = new Uint32Array(n);
+  if (n <= 32) {
+    for (let k = 0; k < n; k++) {
+      const m = pairs[2 * k];
+      const f = pairs[2 * k + 1];
+      let at = k;
+      while (at > 0 && (murmurs[at - 1] > m || (murmurs[at - 1] === m && fnvs[at - 1] > f))) {
+        murmurs[at] = murmurs[at - 1];
+        fnvs[at] = fnvs[at - 1];
+        at--;
+      }
+      murmurs[at] = m;
+      fnvs[at] = f;
+    }
+  } else {
+    const order = Array.from({ length: n }, (_, i) => i);
+    order.sort((x, y) => pairs[2 * x] - pairs[2 * y] || pairs[2 * x + 1] - pairs[2 * y + 1]);
+    for (let k = 0; k < n; k++) {
+      murmurs[k] = pairs[2 * order[k]];
+      fnvs[k] = pairs[2 * order[k] + 1];
+    }
+  }
   const out = new Uint8Array(n * FINGERPRINT_BYTES);
-  const view = new DataView(out.buffer);
   let used = 0;
   for (let k = 0; k < n; k++) {
-    const i = order[k];
-    const m = pairs[2 * i];
-    const f = pairs[2 * i + 1];
-    if (used > 0 && view.getUint32(used - 8) === m && view.getUint32(used - 4) === f) continue;
-    view.setUint32(used, m);
-    view.setUint32(used + 4, f);
+    const m = murmurs[k];
+    const f = fnvs[k];
+    if (k > 0 && murmurs[k - 1] === m && fnvs[k - 1] === f) continue;
+    out[used] = m >>> 24;
+    out[used + 1] = m >>> 16;
+    out[used + 2] = m >>> 8;
+    out[used + 3] = m;
+    out[used + 4] = f >>> 24;
+    out[used + 5] = f >>> 16;
+    out[used + 6] = f >>> 8;
+    out[used + 7] = f;
     used += FINGERPRINT_BYTES;
   }
   return used === out.length ? out : out.subarray(0, used);

@@ -14,6 +14,7 @@ import {
   exactDistinctMonoid,
   fingerprintCount,
   fingerprintOf,
+  fingerprintSet,
   fingerprintSetOf,
   firstSeenMonoid,
   isFingerprintSet,
@@ -186,6 +187,22 @@ describe('fingerprints of distinct values', () => {
         const set = fingerprintSetOf(xs);
         expect(isFingerprintSet(set)).toBe(true);
         expect(fingerprintCount(set)).toBe(new Set(xs).size);
+      }),
+    );
+  });
+  it('sort and dedupe hash pairs in any order, small sets and large ones alike (property)', () => {
+    const u32 = fc.integer({ min: 0, max: 0xffffffff });
+    // Few distinct murmur halves, so equal first halves are ordered by the second.
+    const pair = fc.tuple(fc.oneof(u32, fc.constantFrom(0, 7, 0xffffffff)), u32);
+    fc.assert(
+      fc.property(fc.array(pair, { maxLength: 120 }), (list) => {
+        const withRepeats = [...list, ...list.slice(0, 5)];
+        const expected = [...new Set(withRepeats.map(([m, f]) => (BigInt(m) << 32n) | BigInt(f)))]
+          .sort((x, y) => (x < y ? -1 : x > y ? 1 : 0))
+          .map((x) => x.toString(16).padStart(16, '0'))
+          .join('');
+        const set = fingerprintSet(withRepeats.flat());
+        expect(Buffer.from(set).toString('hex')).toBe(expected);
       }),
     );
   });
