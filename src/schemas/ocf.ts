@@ -90,10 +90,19 @@ export function encodeOcfHeader(schemaJson: string, codec: Codec, sync: Buffer):
   return Buffer.concat([OCF_MAGIC, meta, sync]);
 }
 
+/**
+ * The output chunk size to inflate a block with: zlib's default of 16 KB makes a block of Avro
+ * records (about 4 times its deflated size) take many chunks and a concatenation, which made
+ * inflating raw events take 1.3 times as long synchronously and twice as long on the thread pool.
+ */
+export function inflateChunkSize(deflated: Buffer): number {
+  return Math.min(8 << 20, Math.max(64 << 10, deflated.length * 4));
+}
+
 /** Decompresses a block's data; throws on a codec it does not know or bytes that do not inflate. */
 export function decompressBlock(codec: string, data: Buffer): Buffer {
   if (codec === 'null') return data;
-  if (codec === 'deflate') return inflateRawSync(data);
+  if (codec === 'deflate') return inflateRawSync(data, { chunkSize: inflateChunkSize(data) });
   throw new OcfFormatError(`unsupported codec ${JSON.stringify(codec)}`);
 }
 
