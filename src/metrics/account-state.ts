@@ -86,10 +86,25 @@ export type StoredAccountDayState = Omit<AccountDayState, 'users' | 'sessions'> 
   sessions: StoredDistinctState;
 };
 
-/** A decoded state of any release as the current AccountDayState. */
-export function upgradeAccountDayState(stored: StoredAccountDayState): AccountDayState {
+/** A decoded state of any release (or the usage part of one) with current distinct states. */
+export function upgradeAccountDayState(stored: StoredAccountDayState): AccountDayState;
+export function upgradeAccountDayState(stored: StoredAccountDayUsage): AccountDayUsage;
+export function upgradeAccountDayState(stored: StoredAccountDayUsage): AccountDayUsage {
   return { ...stored, users: upgradeDistinct(stored.users), sessions: upgradeDistinct(stored.sessions) };
 }
+
+/**
+ * What rolling windows and account documents use of a day state: all but the value moments and
+ * sketch. They read stored states with ACCOUNT_DAY_USAGE_READER_SCHEMA, so Avro resolution skips
+ * those bytes instead of building a few dozen sketch buckets per account they would not look at.
+ */
+export type AccountDayUsage = Omit<AccountDayState, 'value' | 'valueSketch'>;
+export type StoredAccountDayUsage = Omit<StoredAccountDayState, 'value' | 'valueSketch'>;
+
+export const ACCOUNT_DAY_USAGE_READER_SCHEMA = {
+  ...ACCOUNT_DAY_STATE_READER_SCHEMA,
+  fields: ACCOUNT_DAY_STATE_READER_SCHEMA.fields.filter((f) => f.name !== 'value' && f.name !== 'valueSketch'),
+};
 
 export function emptyAccountDayState(accountId: string): AccountDayState {
   return {

@@ -3,7 +3,7 @@ import { InvalidInputError } from '../shared/errors';
 import { localDayWindow } from '../shared/local-day';
 import type { AccountAttributes } from '../shared/events';
 import { BILLING_EVENT_TYPES } from '../shared/events';
-import type { AccountDayState } from './account-state';
+import type { AccountDayUsage } from './account-state';
 import { emptyAccountDayState } from './account-state';
 import { distinctCount } from './monoids/distinct';
 import { compareStrings } from './monoids/monoid';
@@ -217,7 +217,7 @@ export interface BuildDocumentsInput {
   tenantId: string;
   day: string;
   pipeline: MetricPipeline;
-  today: readonly AccountDayState[];
+  today: readonly AccountDayUsage[];
   rolling: readonly RollingState[];
   attributes: readonly AccountAttributes[];
   /** This run's documents of the previous day, for healthDelta; null when that day is missing. */

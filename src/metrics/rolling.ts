@@ -1,7 +1,7 @@
 import { compareStrings } from './monoids/monoid';
 import { distinctCount, distinctMonoid } from './monoids/distinct';
 import type { DistinctState } from './monoids/distinct';
-import type { AccountDayState } from './account-state';
+import type { AccountDayUsage } from './account-state';
 
 /**
  * Per-account rolling windows for local day D, merged from stored daily states (never re-read from
@@ -50,12 +50,12 @@ export const HISTORY_DAYS = 29;
 
 export interface RollingInput {
   /** Day D's merged states. */
-  today: readonly AccountDayState[];
+  today: readonly AccountDayUsage[];
   /**
    * Earlier days' stored daily states: history[k - 1] is day D-k for k = 1..29; null where that
    * day's state is missing (not run yet, or lost), which counts as a day without events.
    */
-  history: readonly (readonly AccountDayState[] | null)[];
+  history: readonly (readonly AccountDayUsage[] | null)[];
   /** D-1's rolling states, for the first/last-seen carry; null when missing. */
   previous: readonly RollingState[] | null;
 }
@@ -108,7 +108,7 @@ export function computeRolling(input: RollingInput): RollingState[] {
     }
     return w;
   };
-  const addDay = (daysAgo: number, states: readonly AccountDayState[]) => {
+  const addDay = (daysAgo: number, states: readonly AccountDayUsage[]) => {
     for (const s of states) {
       const w = windowOf(s.accountId);
       if (daysAgo <= 6) {

@@ -28,9 +28,15 @@ import type {
   RunRef,
 } from '../../shared/pipeline-contracts';
 import type { BadDataPolicy } from '../../shared/tenant-config';
-import type { AccountDayState, StoredAccountDayState } from '../../metrics/account-state';
+import type {
+  AccountDayState,
+  AccountDayUsage,
+  StoredAccountDayState,
+  StoredAccountDayUsage,
+} from '../../metrics/account-state';
 import {
   ACCOUNT_DAY_STATE_READER_SCHEMA,
+  ACCOUNT_DAY_USAGE_READER_SCHEMA,
   ACCOUNT_DAY_STATE_SCHEMA,
   AccountStatesMerger,
   upgradeAccountDayState,
@@ -57,6 +63,8 @@ const HEARTBEAT_EVERY_EVENTS = 100_000;
 const dayStateType = avro.Type.forSchema(ACCOUNT_DAY_STATE_SCHEMA as avro.Schema);
 /** Reads states of this release and of releases before fingerprints (see upgradeAccountDayState). */
 const dayStateReaderType = avro.Type.forSchema(ACCOUNT_DAY_STATE_READER_SCHEMA as avro.Schema);
+/** The same, without the value moments and sketch, which rolling windows and documents do not use. */
+const dayUsageReaderType = avro.Type.forSchema(ACCOUNT_DAY_USAGE_READER_SCHEMA as avro.Schema);
 const rollingType = avro.Type.forSchema(ROLLING_STATE_SCHEMA as avro.Schema);
 const attributesType = avro.Type.forSchema(loadSchema('account-attributes.avsc'));
 const documentType = avro.Type.forSchema(loadSchema('account-document.avsc'));
@@ -152,7 +160,14 @@ function upgradeStates(rows: StoredAccountDayState[]): AccountDayState[];
 function upgradeStates(rows: StoredAccountDayState[] | null): AccountDayState[] | null;
 /** Stored day states (of any release) as the current AccountDayState. */
 function upgradeStates(rows: StoredAccountDayState[] | null): AccountDayState[] | null {
-  return rows && rows.map(upgradeAccountDayState);
+  return rows && rows.map((row) => upgradeAccountDayState(row));
+}
+
+function upgradeUsage(rows: StoredAccountDayUsage[]): AccountDayUsage[];
+function upgradeUsage(rows: StoredAccountDayUsage[] | null): AccountDayUsage[] | null;
+/** Stored day usage (of any release) with current distinct states. */
+function upgradeUsage(rows: StoredAccountDayUsage[] | null): AccountDayUsage[] | null {
+  return rows && rows.map((row) => upgradeAccountDayState(row));
 }
 
 async function readFile<T>(store: ObjectStore, key: string, type: avro.Type, what: string): Promise<T[]> {
@@ -428,11 +443,11 @@ export function createS3MetricActivities({
 
     async [MetricTasks.RollingWindows](input: RunMetricTaskInput): Promise<RunMetricTaskResult> {
       const todayKey = outputKey(loc(input), MetricDatasets.DailyUsage);
-      const today = upgradeStates(
-        await readOptional<StoredAccountDayState>(
+      const today = upgradeUsage(
+        await readOptional<StoredAccountDayUsage>(
           store,
           todayKey,
-          dayStateReaderType,
+          dayUsageReaderType,
           `daily usage of ${where(input)}`,
         ),
       );
@@ -445,13 +460,13 @@ export function createS3MetricActivities({
       const [history, previous] = await Promise.all([
         Promise.all(
           Array.from({ length: HISTORY_DAYS }, (_, i) =>
-            readHistory<StoredAccountDayState>(
+            readHistory<StoredAccountDayUsage>(
               input,
               addDays(input.day, -(i + 1)),
               MetricDatasets.DailyUsage,
-              dayStateReaderType,
+              dayUsageReaderType,
               primary,
-            ).then(upgradeStates),
+            ).then(upgradeUsage),
           ),
         ),
         readHistory<RollingState>(input, addDays(input.day, -1), MetricDatasets.Rolling, rollingType, primary),
@@ -470,8 +485,8 @@ export function createS3MetricActivities({
       };
       const previousLoc = { ...loc(input), day: addDays(input.day, -1) };
       const [today, rolling, attributes, previous] = await Promise.all([
-        need<StoredAccountDayState>(MetricDatasets.DailyUsage, dayStateReaderType, MetricTasks.DailyUsage).then(
-          (rows) => upgradeStates(rows),
+        need<StoredAccountDayUsage>(MetricDatasets.DailyUsage, dayUsageReaderType, MetricTasks.DailyUsage).then(
+          (rows) => upgradeUsage(rows),
         ),
         need<RollingState>(MetricDatasets.Rolling, rollingType, MetricTasks.RollingWindows),
         need<AccountAttributes>(MetricDatasets.Attributes, attributesType, MetricTasks.Attributes),
