@@ -1,4 +1,5 @@
 import type { Monoid } from './monoids/monoid';
+import { AccountStatesMerger } from './states-merger';
 import { compareStrings } from './monoids/monoid';
 import { countByKeyMonoid, maxMonoid, minMonoid, sortedCounts } from './monoids/basic';
 import type { DistinctState } from './monoids/distinct';
@@ -152,26 +153,6 @@ export function mergeAccountStates(lists: Iterable<Iterable<AccountDayState>>): 
   const merger = new AccountStatesMerger();
   for (const list of lists) merger.add(list);
   return merger.result();
-}
-
-/**
- * mergeAccountStates one list at a time, so partials can be read and folded in one by one: memory
- * holds one state per account plus the list being added, whatever the number of partitions.
- */
-export class AccountStatesMerger {
-  private readonly byAccount = new Map<string, AccountDayState>();
-
-  add(list: Iterable<AccountDayState>): void {
-    for (const state of list) {
-      const seen = this.byAccount.get(state.accountId);
-      this.byAccount.set(state.accountId, seen ? accountDayStateMonoid.merge(seen, state) : state);
-    }
-  }
-
-  /** One state per account, sorted by accountId. */
-  result(): AccountDayState[] {
-    return [...this.byAccount.values()].sort((x, y) => compareStrings(x.accountId, y.accountId));
-  }
 }
 
 class AccountAccumulator {

@@ -4,3 +4,4 @@ export * from './rolling';
 export * from './formulas';
 export * from './task-graph';
 export * from './pipelines';
+export * from './states-merger';

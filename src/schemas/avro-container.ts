@@ -148,6 +148,16 @@ function resolverFor(readerType: avro.Type, schemaJson: string): avro.Resolver {
  * marker or undecodable block is a CorruptDataError naming `key`.
  */
 export function decodeContainerBytes<T>(bytes: Buffer, readerType: avro.Type, key = 'object'): T[] {
+  return [...containerRecords<T>(bytes, readerType, key)];
+}
+
+/**
+ * The records of decodeContainerBytes one at a time, decoded as they are taken: a consumer that
+ * folds them (the daily-usage merge) keeps one record alive at a time instead of a whole file's
+ * objects, which the garbage collector would otherwise move to the old generation first. The
+ * checks are the same, made as the iteration reaches each block.
+ */
+export function* containerRecords<T>(bytes: Buffer, readerType: avro.Type, key = 'object'): Generator<T> {
   const fail = (what: string) => new CorruptDataError(`${key} ${what}`, key);
   let header: ReturnType<typeof parseOcfHeader>;
   try {
@@ -157,7 +167,6 @@ export function decodeContainerBytes<T>(bytes: Buffer, readerType: avro.Type, ke
   }
   if (header === 'incomplete') throw fail('is truncated inside its header');
   const resolver = resolverFor(readerType, header.schemaJson);
-  const out: T[] = [];
   let pos = header.size;
   while (pos < bytes.length) {
     const count = readVarLong(bytes, pos);
@@ -177,11 +186,10 @@ export function decodeContainerBytes<T>(bytes: Buffer, readerType: avro.Type, ke
     for (let i = 0; i < count.value; i++) {
       const decoded: { value: T; offset: number } = readerType.decode(data, p, resolver);
       if (decoded.offset < 0) throw fail(`has a block at byte ${pos} whose record ${i} runs past its end`);
-      out.push(decoded.value);
       p = decoded.offset;
+      yield decoded.value;
     }
     if (p !== data.length) throw fail(`has ${data.length - p} bytes left over in the block at byte ${pos}`);
     pos = end + SYNC_SIZE;
   }
-  return out;
 }

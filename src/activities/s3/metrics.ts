@@ -4,7 +4,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ObjectStore } from '../../storage/object-store';
 import { NotFoundError } from '../../storage/object-store';
-import { decodeContainerBytes, encodeContainerBytes, loadSchema } from '../../schemas/avro-container';
+import { containerRecords, decodeContainerBytes, encodeContainerBytes, loadSchema } from '../../schemas/avro-container';
 import { SYNC_SIZE, parseOcfHeader, readVarLong } from '../../schemas/ocf';
 import { readRawEventColumns } from '../../schemas/event-reader';
 import type { SchemaRegistry } from '../../schemas/registry';
@@ -38,10 +38,10 @@ import {
   ACCOUNT_DAY_STATE_READER_SCHEMA,
   ACCOUNT_DAY_USAGE_READER_SCHEMA,
   ACCOUNT_DAY_STATE_SCHEMA,
-  AccountStatesMerger,
   upgradeAccountDayState,
 } from '../../metrics/account-state';
 import { ColumnPartitionAggregator } from '../../metrics/column-aggregator';
+import { AccountStatesMerger } from '../../metrics/states-merger';
 import type { RollingState } from '../../metrics/rolling';
 import { HISTORY_DAYS, ROLLING_STATE_SCHEMA, computeRolling } from '../../metrics/rolling';
 import {
@@ -156,11 +156,9 @@ function countContainerRecords(bytes: Buffer, key: string): number {
   return records;
 }
 
-function upgradeStates(rows: StoredAccountDayState[]): AccountDayState[];
-function upgradeStates(rows: StoredAccountDayState[] | null): AccountDayState[] | null;
-/** Stored day states (of any release) as the current AccountDayState. */
-function upgradeStates(rows: StoredAccountDayState[] | null): AccountDayState[] | null {
-  return rows && rows.map((row) => upgradeAccountDayState(row));
+/** Stored day states as current ones, one at a time. */
+function* upgradeEach(rows: Iterable<StoredAccountDayState>): Generator<AccountDayState> {
+  for (const row of rows) yield upgradeAccountDayState(row);
 }
 
 function upgradeUsage(rows: StoredAccountDayUsage[]): AccountDayUsage[];
@@ -177,6 +175,29 @@ async function readFile<T>(store: ObjectStore, key: string, type: avro.Type, wha
   } catch (error) {
     throw new CorruptDataError(`${what}: ${key} cannot be decoded: ${(error as Error).message}`, key);
   }
+}
+
+/**
+ * A stored dataset's records one at a time, decoded as they are taken (containerRecords), with
+ * the errors readFile gives; for folds that should not hold a whole file's objects.
+ */
+async function readEach<T>(store: ObjectStore, key: string, type: avro.Type, what: string): Promise<Iterable<T>> {
+  const bytes = await store.getBytes(key);
+  const records = containerRecords<T>(bytes, type, key);
+  return {
+    *[Symbol.iterator]() {
+      for (;;) {
+        let next: IteratorResult<T>;
+        try {
+          next = records.next();
+        } catch (error) {
+          throw new CorruptDataError(`${what}: ${key} cannot be decoded: ${(error as Error).message}`, key);
+        }
+        if (next.done) return;
+        yield next.value;
+      }
+    },
+  };
 }
 
 async function readOptional<T>(store: ObjectStore, key: string, type: avro.Type, what: string): Promise<T[] | null> {
@@ -420,11 +441,13 @@ export function createS3MetricActivities({
       const merger = new AccountStatesMerger();
       for (const k of keys) {
         try {
-          merger.add(
-            upgradeStates(
-              await readFile<StoredAccountDayState>(store, k, dayStateReaderType, `partial of ${where(input)}`),
-            ),
+          const partial = await readEach<StoredAccountDayState>(
+            store,
+            k,
+            dayStateReaderType,
+            `partial of ${where(input)}`,
           );
+          merger.add(upgradeEach(partial));
         } catch (error) {
           if (error instanceof NotFoundError)
             throw new InvalidInputError(`partial ${k} of ${where(input)} does not exist`);

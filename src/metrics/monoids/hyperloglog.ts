@@ -46,12 +46,15 @@ export function hllMergeInto(target: HllState, source: HllState): void {
   for (let i = 0; i < HLL_REGISTERS; i++) if (target[i] < source[i]) target[i] = source[i]!;
 }
 
+/** 2^-r for every register value: a table, not a pow per register (the values are exact either way). */
+const INVERSE_POWERS = Float64Array.from({ length: 256 }, (_, r) => 2 ** -r);
+
 export function hllEstimate(registers: HllState): number {
   let sum = 0;
   let zeros = 0;
   for (let i = 0; i < HLL_REGISTERS; i++) {
     const r = registers[i];
-    sum += 2 ** -r;
+    sum += INVERSE_POWERS[r];
     if (r === 0) zeros++;
   }
   let estimate = (ALPHA * HLL_REGISTERS * HLL_REGISTERS) / sum;
