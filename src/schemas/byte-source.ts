@@ -27,7 +27,10 @@ export class ByteSource {
     return this.buf.length - this.pos;
   }
 
-  /** The buffered bytes from the cursor on (valid until the next fill). */
+  /**
+   * The buffered bytes from the cursor on. A fill replaces the buffer instead of writing into it,
+   * so a view taken earlier keeps its bytes (the event reader relies on that to read ahead).
+   */
   view(): Buffer {
     return this.buf.subarray(this.pos);
   }

@@ -350,20 +350,20 @@ function readBlocks<B, Out>(
         const block = source.view().subarray(0, dataStart + size.value + SYNC_SIZE);
         source.skip(block.length);
         if (!block.subarray(dataStart + size.value).equals(header.sync)) {
-          const copy = Buffer.from(block);
           yield* settle();
           await bad(
             key,
             blockStart,
-            `bad sync marker after a block of ${declared} records (expected ${header.sync.toString('hex')}, found ${copy.subarray(dataStart + size.value).toString('hex')})`,
-            copy,
+            `bad sync marker after a block of ${declared} records (expected ${header.sync.toString('hex')}, found ${block.subarray(dataStart + size.value).toString('hex')})`,
+            Buffer.from(block),
             declared,
             `bad-sync-at-${blockStart}.bin`,
           );
           continue;
         }
-        // A copy: the source reuses its buffer, and this block is decoded after the next is read.
-        const whole = Buffer.from(block);
+        // No copy: the source never writes into bytes it has handed out (a fill makes a new buffer),
+        // so this view stays valid while the next block is read.
+        const whole = block;
         const data = inflateBlock(reader.codec, whole.subarray(dataStart, dataStart + size.value));
         // Rejections are handled where the block is settled; never report one as unhandled first.
         data.catch(() => undefined);
