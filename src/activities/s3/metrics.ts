@@ -551,12 +551,17 @@ export function createS3MetricActivities({
             `maxPartitions ${max} of ${where(input)} must be an integer 1-${MAX_PARTITIONS_LIMIT}`,
           );
         }
-        const objects: { key: string; size: number }[] = [];
-        for (const hour of hoursToRead(input.day, input.timeZone)) {
-          for await (const o of store.list(rawHourPrefix(input.tenantId, hour))) {
-            if (o.key.endsWith('.avro')) objects.push({ key: o.key, size: o.size });
-          }
-        }
+        // The 23-25 hour prefixes are listed at once (one round trip each to S3), in hour order.
+        const byHour = await Promise.all(
+          hoursToRead(input.day, input.timeZone).map(async (hour) => {
+            const found: { key: string; size: number }[] = [];
+            for await (const o of store.list(rawHourPrefix(input.tenantId, hour))) {
+              if (o.key.endsWith('.avro')) found.push({ key: o.key, size: o.size });
+            }
+            return found;
+          }),
+        );
+        const objects = byHour.flat();
         const inputBytes = objects.reduce((n, o) => n + o.size, 0);
         const bySize = minPartitionBytes > 0 ? Math.max(1, Math.ceil(inputBytes / minPartitionBytes)) : max;
         return {
