@@ -135,8 +135,6 @@ export class ColumnPartitionAggregator {
    * in first-seen order, so no string is ever made for a user or session, and the HLL switch
    * needs no re-hashing (murmur3 is the HLL hash).
    */
-  private readonly users: (number[] | null)[] = [];
-  private readonly sessions: (number[] | null)[] = [];
   private readonly userHll: (HllState | null)[] = [];
   private readonly sessionHll: (HllState | null)[] = [];
   /** Membership of the exact sets, keyed (account * 2 + kind, murmur3, FNV-1a). */
@@ -175,8 +173,7 @@ export class ColumnPartitionAggregator {
       if (rows[row + USERS_HLL] !== 0) hllAddHash(this.userHll[a]!, uHash);
       else {
         const uFnv = fnv1aBytes(bytes, uAt, uLen);
-        if (this.members.add(a * 2, uHash, uFnv))
-          this.addExact(this.users, this.userHll, a, row + USERS_HLL, uHash, uFnv);
+        if (this.members.add(a * 2, uHash, uFnv)) this.addedExact(this.userHll, a, a * 2, row + USERS_HLL);
       }
       let sBytes = bytes;
       let sAt = sessionAt[i];
@@ -195,7 +192,7 @@ export class ColumnPartitionAggregator {
       else {
         const sFnv = fnv1aBytes(sBytes, sAt, sLen);
         if (this.members.add(a * 2 + 1, sHash, sFnv))
-          this.addExact(this.sessions, this.sessionHll, a, row + SESSIONS_HLL, sHash, sFnv);
+          this.addedExact(this.sessionHll, a, a * 2 + 1, row + SESSIONS_HLL);
       }
       this.accepted++;
     }
@@ -246,31 +243,16 @@ export class ColumnPartitionAggregator {
     rows[row + SQ_LL] = 0;
   }
 
-  private addExact(
-    lists: (number[] | null)[],
-    hlls: (HllState | null)[],
-    a: number,
-    flag: number,
-    murmur: number,
-    fnv: number,
-  ): void {
-    const pairs = lists[a]!;
-    if (pairs.length >= DISTINCT_EXACT_LIMIT * 2) {
-      // The value past the limit: the set becomes registers fed the hashes already computed.
-      const registers = hllEmpty();
-      for (let k = 0; k < pairs.length; k += 2) hllAddHash(registers, pairs[k]);
-      hllAddHash(registers, murmur);
-      hlls[a] = registers;
-      lists[a] = null;
-      this.rows[flag] = 1;
-      return;
-    }
-    pairs.push(murmur, fnv);
-  }
-
-  private distinctState(pairs: number[] | null, hll: HllState | null): DistinctState {
-    if (pairs === null) return { fingerprints: new Uint8Array(0), hll: Uint8Array.from(hll!) };
-    return { fingerprints: fingerprintSet(pairs), hll: null };
+  /**
+   * After a new value joined an exact set: past DISTINCT_EXACT_LIMIT values the set becomes HLL
+   * registers fed the hashes already computed (its members stay in the table, unused).
+   */
+  private addedExact(hlls: (HllState | null)[], a: number, owner: number, flag: number): void {
+    if (this.members.countOf(owner) <= DISTINCT_EXACT_LIMIT) return;
+    const registers = hllEmpty();
+    this.members.forEachHashOf(owner, (hash) => hllAddHash(registers, hash));
+    hlls[a] = registers;
+    this.rows[flag] = 1;
   }
 
   private addAccount(): void {
@@ -282,8 +264,6 @@ export class ColumnPartitionAggregator {
     }
     this.rows[row + FIRST_AT] = Infinity;
     this.rows[row + LAST_AT] = -Infinity;
-    this.users.push([]);
-    this.sessions.push([]);
     this.userHll.push(null);
     this.sessionHll.push(null);
   }
@@ -309,6 +289,7 @@ export class ColumnPartitionAggregator {
     // Types in key order once, so each account's counts come out sorted without a sort per account.
     const typeOrder = types.map((_, t) => t).sort((x, y) => compareStrings(types[x], types[y]));
     const sketch = this.buckets.byOwner(this.accounts * 2);
+    const exact = this.members.byOwner(this.accounts * 2);
     const bucketsOf = (owner: number): Bucket[] => {
       const out: Bucket[] = [];
       for (let i = sketch.start[owner]; i < sketch.start[owner + 1]; i++) {
@@ -327,8 +308,8 @@ export class ColumnPartitionAggregator {
         accountId: this.accountIndex.key(a),
         events,
         eventsByType,
-        users: this.distinctState(this.users[a], this.userHll[a]),
-        sessions: this.distinctState(this.sessions[a], this.sessionHll[a]),
+        users: distinctState(exact, a * 2, this.userHll[a]),
+        sessions: distinctState(exact, a * 2 + 1, this.sessionHll[a]),
         firstAt: events ? rows[row + FIRST_AT] : null,
         lastAt: events ? rows[row + LAST_AT] : null,
         value: this.moments(a, row),
@@ -361,4 +342,17 @@ export class ColumnPartitionAggregator {
 /** An integer held exactly in a double (|x| <= 2^53), as BigInt(x).toString() writes it. */
 function integerString(x: number): string {
   return x === 0 ? '0' : String(x);
+}
+
+/** An account's distinct state at the end of a partition: its registers, or its exact members. */
+function distinctState(
+  exact: { start: Int32Array; pairs: Uint32Array },
+  owner: number,
+  hll: HllState | null,
+): DistinctState {
+  if (hll !== null) return { fingerprints: new Uint8Array(0), hll: Uint8Array.from(hll) };
+  return {
+    fingerprints: fingerprintSet(exact.pairs.subarray(2 * exact.start[owner], 2 * exact.start[owner + 1])),
+    hll: null,
+  };
 }

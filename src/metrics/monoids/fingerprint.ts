@@ -54,7 +54,7 @@ function compareAt(a: Uint8Array, i: number, b: Uint8Array, j: number): number {
  * A sorted fingerprint set from pairs [murmur, fnv, murmur, fnv, ...] (unsigned 32-bit, in any
  * order, repeats allowed): the aggregator's exact sets at the end of a partition.
  */
-export function fingerprintSet(pairs: readonly number[]): Uint8Array {
+export function fingerprintSet(pairs: ArrayLike<number>): Uint8Array {
   const n = pairs.length / 2;
   // Sorted as (murmur, fnv) in two typed arrays: an insertion sort for the usual handful of
   // values, an index sort above that (a set holds at most a few hundred before it is an HLL).
