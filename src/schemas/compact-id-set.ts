@@ -134,7 +134,9 @@ export class WatermarkedIdSet {
       }
       let set = this.hours.get(hour);
       if (set === undefined) {
-        set = new CompactIdSet();
+        // Sized for as many ids as the hour before held, so a busy hour does not grow its table
+        // through every power of two (each growth re-inserts everything).
+        set = new CompactIdSet(this.lastSet ? this.lastSet.size * 1.4 : undefined);
         this.hours.set(hour, set);
       }
       this.lastHour = hour;
