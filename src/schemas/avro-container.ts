@@ -5,7 +5,15 @@ import * as path from 'node:path';
 import { CorruptDataError } from '../shared/errors';
 import { deflateRaw as deflateRawCallback } from 'node:zlib';
 import { promisify } from 'node:util';
-import { SYNC_SIZE, decompressBlock, encodeOcfHeader, parseOcfHeader, readVarLong, writeVarLong } from './ocf';
+import {
+  RecordBuffer,
+  SYNC_SIZE,
+  decompressBlock,
+  encodeOcfHeader,
+  parseOcfHeader,
+  readVarLong,
+  writeVarLong,
+} from './ocf';
 
 const deflateRaw = promisify(deflateRawCallback);
 
@@ -63,33 +71,24 @@ export async function encodeContainerBytes(
   options: EncodeContainerBytesOptions,
 ): Promise<Buffer> {
   const { sync, codec = 'deflate', level = 1, blockBytes = 256 * 1024 } = options;
-  let buf = Buffer.allocUnsafe(Math.max(1024, blockBytes));
-  let pos = 0;
+  const out = new RecordBuffer(Math.max(1024, blockBytes));
   const blocks: { start: number; end: number; count: number }[] = [];
   let blockStart = 0;
   let blockCount = 0;
   for (const record of records) {
-    let next = type.encode(record, buf, pos);
-    while (next < 0) {
-      // encode() returns minus the missing byte count when the buffer is too small.
-      const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, pos - next + 1024));
-      buf.copy(bigger, 0, 0, pos);
-      buf = bigger;
-      next = type.encode(record, buf, pos);
-    }
-    pos = next;
+    out.append(type, record);
     blockCount++;
-    if (pos - blockStart >= blockBytes) {
-      blocks.push({ start: blockStart, end: pos, count: blockCount });
-      blockStart = pos;
+    if (out.pos - blockStart >= blockBytes) {
+      blocks.push({ start: blockStart, end: out.pos, count: blockCount });
+      blockStart = out.pos;
       blockCount = 0;
     }
   }
-  if (blockCount > 0) blocks.push({ start: blockStart, end: pos, count: blockCount });
+  if (blockCount > 0) blocks.push({ start: blockStart, end: out.pos, count: blockCount });
   const schemaJson = JSON.stringify(type.schema({ exportAttrs: true }));
   const datas = await Promise.all(
     blocks.map(({ start, end }) => {
-      const raw = buf.subarray(start, end);
+      const raw = out.buf.subarray(start, end);
       return codec === 'deflate' ? deflateRaw(raw, { level }) : Promise.resolve(raw);
     }),
   );

@@ -140,21 +140,43 @@ function typeOf(schema: avro.Schema): avro.Type {
   return type;
 }
 
+/** Records encoded one after another into one buffer, which grows (by a copy) as needed. */
+export class RecordBuffer {
+  buf: Buffer;
+  /** Where the next record goes: the bytes before it are the records so far. */
+  pos = 0;
+
+  constructor(initialBytes: number) {
+    this.buf = Buffer.allocUnsafe(initialBytes);
+  }
+
+  append(type: avro.Type, record: unknown): void {
+    let next = type.encode(record, this.buf, this.pos);
+    while (next < 0) {
+      // encode() returns minus the missing byte count when the buffer is too small.
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos - next + 1024));
+      this.buf.copy(bigger, 0, 0, this.pos);
+      this.buf = bigger;
+      next = type.encode(record, this.buf, this.pos);
+    }
+    this.pos = next;
+  }
+}
+
 /** The same as encodeOcf, as the chunks themselves (header first, then one buffer per block). */
 export async function* ocfChunks<T>(options: EncodeOcfOptions<T>): AsyncGenerator<Buffer> {
   const { schema, records, sync, codec = 'deflate', blockRecords = 4096, level = 6 } = options;
   const type = typeOf(schema);
   yield encodeOcfHeader(JSON.stringify(schema), codec, sync);
-  let buf = Buffer.alloc(1 << 20);
-  let pos = 0;
+  const out = new RecordBuffer(1 << 20);
   let count = 0;
   // Blocks are compressed on libuv's thread pool while the next block is encoded here; at most one
   // block is in flight, and blocks are yielded in order, so output stays deterministic.
   let inFlight: Promise<Buffer> | undefined;
   const flush = (): Promise<Buffer> | undefined => {
-    const raw = Buffer.from(buf.subarray(0, pos));
+    const raw = Buffer.from(out.buf.subarray(0, out.pos));
     const records = count;
-    pos = 0;
+    out.pos = 0;
     count = 0;
     const previous = inFlight;
     inFlight = (codec === 'deflate' ? deflateRaw(raw, { level }) : Promise.resolve(raw)).then((data) =>
@@ -165,15 +187,7 @@ export async function* ocfChunks<T>(options: EncodeOcfOptions<T>): AsyncGenerato
     return previous;
   };
   const add = (record: T): Promise<Buffer> | undefined => {
-    let next = type.encode(record, buf, pos);
-    while (next < 0) {
-      // encode() returns minus the missing byte count when the buffer is too small.
-      const bigger = Buffer.alloc(Math.max(buf.length * 2, pos - next + 1024));
-      buf.copy(bigger, 0, 0, pos);
-      buf = bigger;
-      next = type.encode(record, buf, pos);
-    }
-    pos = next;
+    out.append(type, record);
     count++;
     return count >= blockRecords ? flush() : undefined;
   };
