@@ -1,16 +1,14 @@
+import { AvroByteWriter } from '../schemas/avro-bytes';
 import type { EventColumns } from '../schemas/event-columns';
-import type { AccountDayState } from './account-state';
 import { ByteKeyIndex, OwnedHashSet } from './byte-key-index';
-import type { DistinctState } from './monoids/distinct';
 import { DISTINCT_EXACT_LIMIT } from './monoids/distinct';
 import type { HllState } from './monoids/hyperloglog';
 import { hllAddHash, hllEmpty } from './monoids/hyperloglog';
-import { fingerprintSet, fnv1aBytes } from './monoids/fingerprint';
+import { fnv1aBytes, writeFingerprintPairs } from './monoids/fingerprint';
 import { compareStrings } from './monoids/monoid';
 import type { MomentsState } from './monoids/moments';
 import { quantize } from './monoids/moments';
 import { murmur3Bytes } from './monoids/murmur3';
-import type { Bucket } from './monoids/quantile-sketch';
 import { MIN_INDEXABLE, bucketIndex } from './monoids/quantile-sketch';
 
 // One row of doubles per account, so an event touches one or two cache lines of its account
@@ -118,9 +116,10 @@ const USER_PREFIX = Buffer.from('user:', 'utf8');
  * Aggregates the accepted events of column blocks (readRawEventColumns) into per-account states:
  * the metric engine's hot path. It works on the UTF-8 bytes in the block: an account, event type,
  * user or session becomes a JS string only the first time it is seen, distinct sets hash bytes
- * directly, and each account's counters live in one row of a Float64Array. `states()` is exactly
- * what PartitionAggregator gives for the same accepted events (a test holds the two to it), so
- * partials do not depend on which path read them. Memory grows with accounts: per account a row,
+ * directly, and each account's counters live in one row of a Float64Array. `encodedStates()` is
+ * exactly the Avro encoding of the states PartitionAggregator gives for the same accepted events
+ * (tests hold the two to it), so partials do not depend on which path read them, and are written
+ * without an object per account. Memory grows with accounts: per account a row,
  * at most DISTINCT_EXACT_LIMIT + 1 exact users and sessions (then 4 KB of HLL registers each), and
  * its sketch buckets.
  */
@@ -283,40 +282,67 @@ export class ColumnPartitionAggregator {
     return this.accounts;
   }
 
-  /** The partition's partial states, sorted by accountId. Does not change the aggregator. */
-  states(): AccountDayState[] {
+  /**
+   * The partition's partial states, sorted by accountId, Avro-encoded with
+   * ACCOUNT_DAY_STATE_SCHEMA one after another (record i ends at ends[i]): exactly the bytes avsc
+   * writes for those states, without making an object per account, bucket and set. Does not
+   * change the aggregator.
+   */
+  encodedStates(): { buf: Buffer; ends: Int32Array } {
     const types = Array.from({ length: this.typeIndex.size }, (_, t) => this.typeIndex.key(t));
-    // Types in key order once, so each account's counts come out sorted without a sort per account.
-    const typeOrder = types.map((_, t) => t).sort((x, y) => compareStrings(types[x], types[y]));
+    // A count map is written in the key order of the object the states hold: keys in string order,
+    // except that JavaScript puts integer-like keys first. Found once, through such an object.
+    const keyed: Record<string, number> = {};
+    for (const t of types.map((_, t) => t).sort((x, y) => compareStrings(types[x], types[y]))) keyed[types[t]] = t;
+    const typeOrder = Object.keys(keyed).map((name) => keyed[name]);
+    const typeNames = types.map((name) => {
+      const w = new AvroByteWriter(64);
+      w.string(name);
+      return w.buf.subarray(0, w.pos);
+    });
     const sketch = this.buckets.byOwner(this.accounts * 2);
     const exact = this.members.byOwner(this.accounts * 2);
-    const bucketsOf = (owner: number): Bucket[] => {
-      const out: Bucket[] = [];
-      for (let i = sketch.start[owner]; i < sketch.start[owner + 1]; i++) {
-        out.push({ index: sketch.keys[i], count: sketch.counts[i] });
-      }
-      return out;
-    };
-    const out: AccountDayState[] = [];
+    const ids = Array.from({ length: this.accounts }, (_, a) => this.accountIndex.key(a));
+    const order = ids.map((_, a) => a).sort((x, y) => compareStrings(ids[x], ids[y]));
+    const w = new AvroByteWriter(Math.max(1024, this.accounts * 256));
+    const ends = new Int32Array(this.accounts);
     const rows = this.rows;
-    for (let a = 0; a < this.accounts; a++) {
+    for (let i = 0; i < order.length; i++) {
+      const a = order[i];
       const row = a * this.stride;
-      const eventsByType: Record<string, number> = {};
-      for (const t of typeOrder) if (rows[row + TYPES + t] > 0) eventsByType[types[t]] = rows[row + TYPES + t];
+      w.string(ids[a]);
       const events = rows[row + EVENTS];
-      out.push({
-        accountId: this.accountIndex.key(a),
-        events,
-        eventsByType,
-        users: distinctState(exact, a * 2, this.userHll[a]),
-        sessions: distinctState(exact, a * 2 + 1, this.sessionHll[a]),
-        firstAt: events ? rows[row + FIRST_AT] : null,
-        lastAt: events ? rows[row + LAST_AT] : null,
-        value: this.moments(a, row),
-        valueSketch: { zeroCount: rows[row + ZEROS], positive: bucketsOf(a * 2), negative: bucketsOf(a * 2 + 1) },
-      });
+      w.long(events);
+      let types = 0;
+      for (const t of typeOrder) if (rows[row + TYPES + t] > 0) types++;
+      if (types > 0) {
+        w.long(types);
+        for (const t of typeOrder) {
+          if (rows[row + TYPES + t] === 0) continue;
+          w.raw(typeNames[t]);
+          w.long(rows[row + TYPES + t]);
+        }
+      }
+      w.long(0);
+      writeDistinct(w, exact, a * 2, this.userHll[a]);
+      writeDistinct(w, exact, a * 2 + 1, this.sessionHll[a]);
+      for (const instant of [rows[row + FIRST_AT], rows[row + LAST_AT]]) {
+        if (events === 0) w.long(0);
+        else {
+          w.long(1);
+          w.long(instant);
+        }
+      }
+      const m = this.moments(a, row);
+      w.long(m.count);
+      w.string(m.sum);
+      w.string(m.sumSquares);
+      w.long(rows[row + ZEROS]);
+      writeBuckets(w, sketch, a * 2);
+      writeBuckets(w, sketch, a * 2 + 1);
+      ends[i] = w.pos;
     }
-    return out.sort((x, y) => compareStrings(x.accountId, y.accountId));
+    return { buf: w.buf.subarray(0, w.pos), ends };
   }
 
   private moments(a: number, row: number): MomentsState {
@@ -344,15 +370,42 @@ function integerString(x: number): string {
   return x === 0 ? '0' : String(x);
 }
 
-/** An account's distinct state at the end of a partition: its registers, or its exact members. */
-function distinctState(
+/** An account's distinct state (Distinct record): its exact members' fingerprints, or its registers. */
+function writeDistinct(
+  w: AvroByteWriter,
   exact: { start: Int32Array; pairs: Uint32Array },
   owner: number,
   hll: HllState | null,
-): DistinctState {
-  if (hll !== null) return { fingerprints: new Uint8Array(0), hll: Uint8Array.from(hll) };
-  return {
-    fingerprints: fingerprintSet(exact.pairs.subarray(2 * exact.start[owner], 2 * exact.start[owner + 1])),
-    hll: null,
-  };
+): void {
+  if (hll !== null) {
+    w.long(0); // no fingerprints
+    w.long(1); // the union's bytes branch
+    w.bytes(hll);
+    return;
+  }
+  // The table holds each member once, so the set's size is known before it is sorted.
+  const from = 2 * exact.start[owner];
+  const to = 2 * exact.start[owner + 1];
+  w.long((to - from) * 4);
+  const at = w.reserve((to - from) * 4); // before reading w.buf: reserving may replace it
+  writeFingerprintPairs(exact.pairs, from, to, w.buf, at);
+  w.long(0); // null registers
+}
+
+/** An array of Bucket records, sorted by index. */
+function writeBuckets(
+  w: AvroByteWriter,
+  sketch: { start: Int32Array; keys: Int32Array; counts: Float64Array },
+  owner: number,
+): void {
+  const from = sketch.start[owner];
+  const to = sketch.start[owner + 1];
+  if (to > from) {
+    w.long(to - from);
+    for (let i = from; i < to; i++) {
+      w.long(sketch.keys[i]);
+      w.long(sketch.counts[i]);
+    }
+  }
+  w.long(0);
 }

@@ -70,25 +70,46 @@ export async function encodeContainerBytes(
   records: readonly unknown[],
   options: EncodeContainerBytesOptions,
 ): Promise<Buffer> {
-  const { sync, codec = 'deflate', level = 1, blockBytes = 256 * 1024 } = options;
-  const out = new RecordBuffer(Math.max(1024, blockBytes));
+  const out = new RecordBuffer(Math.max(1024, options.blockBytes ?? DEFAULT_BLOCK_BYTES));
+  const ends = new Int32Array(records.length);
+  records.forEach((record, i) => {
+    out.append(type, record);
+    ends[i] = out.pos;
+  });
+  return containerOfEncoded(type, { buf: out.buf.subarray(0, out.pos), ends }, options);
+}
+
+/** Records already Avro-encoded one after another with some type: record i ends at ends[i]. */
+export interface EncodedRecords {
+  buf: Buffer;
+  ends: ArrayLike<number>;
+}
+
+const DEFAULT_BLOCK_BYTES = 256 * 1024;
+
+/** encodeContainerBytes for records encoded already (the partials, written from columns). */
+export async function containerOfEncoded(
+  type: avro.Type,
+  encoded: EncodedRecords,
+  options: EncodeContainerBytesOptions,
+): Promise<Buffer> {
+  const { sync, codec = 'deflate', level = 1, blockBytes = DEFAULT_BLOCK_BYTES } = options;
+  const { buf, ends } = encoded;
   const blocks: { start: number; end: number; count: number }[] = [];
   let blockStart = 0;
   let blockCount = 0;
-  for (const record of records) {
-    out.append(type, record);
+  for (let i = 0; i < ends.length; i++) {
     blockCount++;
-    if (out.pos - blockStart >= blockBytes) {
-      blocks.push({ start: blockStart, end: out.pos, count: blockCount });
-      blockStart = out.pos;
+    if (ends[i] - blockStart >= blockBytes || i === ends.length - 1) {
+      blocks.push({ start: blockStart, end: ends[i], count: blockCount });
+      blockStart = ends[i];
       blockCount = 0;
     }
   }
-  if (blockCount > 0) blocks.push({ start: blockStart, end: out.pos, count: blockCount });
   const schemaJson = JSON.stringify(type.schema({ exportAttrs: true }));
   const datas = await Promise.all(
     blocks.map(({ start, end }) => {
-      const raw = out.buf.subarray(start, end);
+      const raw = buf.subarray(start, end);
       return codec === 'deflate' ? deflateRaw(raw, { level }) : Promise.resolve(raw);
     }),
   );

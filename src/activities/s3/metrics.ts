@@ -4,7 +4,13 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ObjectStore } from '../../storage/object-store';
 import { NotFoundError } from '../../storage/object-store';
-import { containerRecords, decodeContainerBytes, encodeContainerBytes, loadSchema } from '../../schemas/avro-container';
+import {
+  containerOfEncoded,
+  containerRecords,
+  decodeContainerBytes,
+  encodeContainerBytes,
+  loadSchema,
+} from '../../schemas/avro-container';
 import { SYNC_SIZE, parseOcfHeader, readVarLong } from '../../schemas/ocf';
 import { readRawEventColumns } from '../../schemas/event-reader';
 import type { SchemaRegistry } from '../../schemas/registry';
@@ -120,7 +126,11 @@ function dayStateForAvro(s: AccountDayState): unknown {
  * DAY_STATE_MARKER), so the same records always give the same bytes (avsc picks a random marker).
  */
 function encodeFile(type: avro.Type, records: readonly unknown[], markerSeed: string): Promise<Buffer> {
-  return encodeContainerBytes(type, records, { sync: createHash('md5').update(markerSeed).digest() });
+  return encodeContainerBytes(type, records, { sync: syncMarker(markerSeed) });
+}
+
+function syncMarker(seed: string): Buffer {
+  return createHash('md5').update(seed).digest();
 }
 
 /**
@@ -129,6 +139,7 @@ function encodeFile(type: avro.Type, records: readonly unknown[], markerSeed: st
  * partial is the identity), and daily-usage copies it instead of decoding and encoding it again.
  */
 const DAY_STATE_MARKER = 'daybreak.metrics.AccountDayState';
+const DAY_STATE_SYNC = syncMarker(DAY_STATE_MARKER);
 
 /** Records declared by an Avro container file's block headers, without decoding them. */
 function countContainerRecords(bytes: Buffer, key: string): number {
@@ -311,13 +322,14 @@ export async function aggregatePartitionIn(
     }
   }
   const { counts, quarantineKeys } = reading.result();
-  const states = aggregator.states();
+  // Written from the columns as Avro bytes: what encoding the states as objects would give.
+  const states = aggregator.encodedStates();
   const partialKey = outputKey(loc(input), partialPath(index, count));
-  await store.put(partialKey, await encodeFile(dayStateType, states.map(dayStateForAvro), DAY_STATE_MARKER), {
+  await store.put(partialKey, await containerOfEncoded(dayStateType, states, { sync: DAY_STATE_SYNC }), {
     contentType: 'avro/binary',
   });
   progress({ done: total, total });
-  return { partialKey, accounts: states.length, counts, quarantineKeys };
+  return { partialKey, accounts: states.ends.length, counts, quarantineKeys };
 }
 
 export interface S3MetricDeps {

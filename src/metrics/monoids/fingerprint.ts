@@ -100,6 +100,53 @@ export function fingerprintSet(pairs: ArrayLike<number>): Uint8Array {
   return used === out.length ? out : out.subarray(0, used);
 }
 
+/**
+ * Sorts pairs[from, to) = [murmur, fnv, murmur, fnv, ...] (unsigned 32-bit, no pair twice) in
+ * place as fingerprints sort, and writes them as a fingerprint set into out[at, at + 4 * (to - from)):
+ * fingerprintSet without an allocation for the usual small set, for the partition's writer.
+ */
+export function writeFingerprintPairs(pairs: Uint32Array, from: number, to: number, out: Uint8Array, at: number): void {
+  const n = (to - from) / 2;
+  if (n <= 32) {
+    for (let k = 1; k < n; k++) {
+      const m = pairs[from + 2 * k];
+      const f = pairs[from + 2 * k + 1];
+      let j = k;
+      while (j > 0) {
+        const pm = pairs[from + 2 * (j - 1)];
+        const pf = pairs[from + 2 * (j - 1) + 1];
+        if (pm < m || (pm === m && pf <= f)) break;
+        pairs[from + 2 * j] = pm;
+        pairs[from + 2 * j + 1] = pf;
+        j--;
+      }
+      pairs[from + 2 * j] = m;
+      pairs[from + 2 * j + 1] = f;
+    }
+  } else {
+    const keys = new BigUint64Array(n);
+    for (let k = 0; k < n; k++) keys[k] = (BigInt(pairs[from + 2 * k]) << 32n) | BigInt(pairs[from + 2 * k + 1]);
+    keys.sort();
+    for (let k = 0; k < n; k++) {
+      pairs[from + 2 * k] = Number(keys[k] >> 32n);
+      pairs[from + 2 * k + 1] = Number(keys[k] & 0xffffffffn);
+    }
+  }
+  for (let k = 0; k < n; k++) {
+    const m = pairs[from + 2 * k];
+    const f = pairs[from + 2 * k + 1];
+    const o = at + k * FINGERPRINT_BYTES;
+    out[o] = m >>> 24;
+    out[o + 1] = m >>> 16;
+    out[o + 2] = m >>> 8;
+    out[o + 3] = m;
+    out[o + 4] = f >>> 24;
+    out[o + 5] = f >>> 16;
+    out[o + 6] = f >>> 8;
+    out[o + 7] = f;
+  }
+}
+
 /** The fingerprint set of string values (any order, repeats allowed). */
 export function fingerprintSetOf(values: Iterable<string>): Uint8Array {
   const pairs: number[] = [];

@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import * as avro from 'avsc';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PartitionAggregator } from '../../../src/metrics/account-state';
+import type { AccountDayState } from '../../../src/metrics/account-state';
+import { ACCOUNT_DAY_STATE_SCHEMA, PartitionAggregator } from '../../../src/metrics/account-state';
 import { ColumnPartitionAggregator } from '../../../src/metrics/column-aggregator';
 import { DISTINCT_EXACT_LIMIT } from '../../../src/metrics/monoids/distinct';
 import { HASH, WatermarkedIdSet, hashBytes } from '../../../src/schemas/compact-id-set';
@@ -70,10 +71,29 @@ function viaObjects(events: RawEvent[]) {
   return agg.states();
 }
 
+const dayStateType = avro.Type.forSchema(ACCOUNT_DAY_STATE_SCHEMA as avro.Schema);
+
+/** The aggregator's encoded states, decoded as the daily-usage task reads them. */
+function columnStates(agg: ColumnPartitionAggregator): AccountDayState[] {
+  const { buf, ends } = agg.encodedStates();
+  const out: AccountDayState[] = [];
+  let at = 0;
+  for (const end of ends) {
+    const s = dayStateType.fromBuffer(buf.subarray(at, end)) as AccountDayState;
+    const plain = (d: AccountDayState['users']) => ({
+      fingerprints: new Uint8Array(d.fingerprints),
+      hll: d.hll && new Uint8Array(d.hll),
+    });
+    out.push({ ...s, users: plain(s.users), sessions: plain(s.sessions) });
+    at = end;
+  }
+  return out;
+}
+
 function viaColumns(blocks: EventColumns[]) {
   const agg = new ColumnPartitionAggregator();
   for (const b of blocks) agg.addBlock(b);
-  return agg.states();
+  return columnStates(agg);
 }
 
 describe('ColumnPartitionAggregator', () => {
@@ -92,6 +112,41 @@ describe('ColumnPartitionAggregator', () => {
         expect(viaColumns([fallback])).toEqual(viaObjects(events));
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it('writes its states as exactly the Avro bytes avsc writes for the object path states (property)', () => {
+    const avscBytes = (s: AccountDayState) => {
+      const buf = (d: AccountDayState['users']) => ({
+        fingerprints: Buffer.from(d.fingerprints),
+        hll: d.hll && Buffer.from(d.hll),
+      });
+      return dayStateType.toBuffer({ ...s, users: buf(s.users), sessions: buf(s.sessions) });
+    };
+    // Integer-like type names: JavaScript orders them first in a count map, and so must the bytes.
+    const typed = fc.record({
+      event: eventArb,
+      type: fc.constantFrom('login', '10', '7', 'ünïcode', 'invoice_paid'),
+      user: fc.integer({ min: 0, max: DISTINCT_EXACT_LIMIT + 20 }),
+    });
+    fc.assert(
+      fc.property(fc.array(typed, { maxLength: 900 }), (rows) => {
+        const events = rows.map(({ event, type, user }) => ({
+          ...event,
+          type,
+          // Most events on one account, so its users pass the exact limit and become an HLL.
+          accountId: user % 3 === 0 ? event.accountId : 'big',
+          userId: `u${user}`,
+        }));
+        const agg = new ColumnPartitionAggregator();
+        agg.addBlock(decodeAs(3, events));
+        const { buf, ends } = agg.encodedStates();
+        const expected = viaObjects(events);
+        expect(ends.length).toBe(expected.length);
+        expect(buf.equals(Buffer.concat(expected.map(avscBytes)))).toBe(true);
+        expect(ends[ends.length - 1] ?? 0).toBe(buf.length);
+      }),
+      { numRuns: 80 },
     );
   });
 
@@ -283,6 +338,6 @@ describe('readRawEventColumns', () => {
     expect(columns.result().counts).toEqual(objects.result().counts);
     expect(columns.result().counts.duplicates).toBeGreaterThan(0);
     expect(columns.result().counts.outOfWindow).toBeGreaterThan(0);
-    expect(byColumns.states()).toEqual(byObjects.states());
+    expect(columnStates(byColumns)).toEqual(byObjects.states());
   });
 });

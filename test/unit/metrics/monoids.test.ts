@@ -16,6 +16,7 @@ import {
   fingerprintOf,
   fingerprintSet,
   fingerprintSetOf,
+  writeFingerprintPairs,
   firstSeenMonoid,
   isFingerprintSet,
   unionFingerprints,
@@ -203,6 +204,23 @@ describe('fingerprints of distinct values', () => {
           .join('');
         const set = fingerprintSet(withRepeats.flat());
         expect(Buffer.from(set).toString('hex')).toBe(expected);
+      }),
+    );
+  });
+  it('are written from distinct hash pairs in place exactly as fingerprintSet makes them (property)', () => {
+    const u32 = fc.integer({ min: 0, max: 0xffffffff });
+    const pairs = fc.uniqueArray(fc.tuple(fc.oneof(u32, fc.constantFrom(0, 9)), u32), {
+      maxLength: 120,
+      selector: ([m, f]) => `${m}:${f}`,
+    });
+    fc.assert(
+      fc.property(pairs, fc.nat(5), (list, pad) => {
+        const flat = Uint32Array.from([...new Array<number>(2 * pad).fill(1), ...list.flat(), 5, 5]);
+        const out = new Uint8Array(3 + list.length * 8);
+        writeFingerprintPairs(flat, 2 * pad, 2 * pad + 2 * list.length, out, 3);
+        expect(Buffer.from(out.subarray(3)).toString('hex')).toBe(
+          Buffer.from(fingerprintSet(list.flat())).toString('hex'),
+        );
       }),
     );
   });
