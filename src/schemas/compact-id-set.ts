@@ -90,17 +90,43 @@ export function hashString(id: string): void {
   finish(a, b);
 }
 
-/** Hashes bytes[at, at + len) into HASH (a different function from hashString: use one per set). */
+/**
+ * Hashes bytes[at, at + len) into HASH (a different function from hashString: use one per set).
+ * Four bytes a step, as MurmurHash3 does (every event id of a day goes through here; a byte at a
+ * time took three times as long). Each word is mixed by a bijection, then fed to two lanes with
+ * different mixing (MurmurHash3's and MurmurHash2's), each finished with an avalanche, so two ids
+ * share the 64 bits only by chance.
+ */
 export function hashBytes(bytes: Uint8Array, at: number, len: number): void {
-  let a = 0x811c9dc5;
+  let a = 0x811c9dc5 ^ len;
   let b = 0x9747b28c ^ len;
-  for (let i = at, end = at + len; i < end; i++) {
-    const c = bytes[i];
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
+  const end = at + len;
+  const words = at + (len & ~3);
+  let i = at;
+  for (; i < words; i += 4) {
+    let k = bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    a ^= k;
+    a = (a << 13) | (a >>> 19);
+    a = (Math.imul(a, 5) + 0xe6546b64) | 0;
+    b = Math.imul(b ^ k, 0x5bd1e995);
     b ^= b >>> 15;
   }
-  finish(a, b);
+  if (i < end) {
+    let k = 0;
+    for (let shift = 0; i < end; i++, shift += 8) k |= bytes[i] << shift;
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    a ^= k;
+    b = Math.imul(b ^ k, 0x5bd1e995);
+  }
+  a = Math.imul(a ^ (a >>> 16), 0x85ebca6b);
+  a = Math.imul(a ^ (a >>> 13), 0xc2b2ae35);
+  a ^= a >>> 16;
+  finish(a >>> 0, b);
 }
 
 const HOUR_MS = 3_600_000;

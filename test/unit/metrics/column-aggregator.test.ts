@@ -269,6 +269,40 @@ describe('compileColumnPlan', () => {
   });
 });
 
+describe('hashBytes (event id hash of the duplicate check)', () => {
+  const hash = (bytes: Uint8Array, at = 0, len = bytes.length) => {
+    hashBytes(bytes, at, len);
+    return `${HASH[0]}:${HASH[1]}`;
+  };
+
+  it('gives 200,000 distinct ids of every length 200,000 distinct 64-bit hashes', () => {
+    const seen = new Set<string>();
+    for (let n = 0; n < 200_000; n++) {
+      // UUID-like ids, ids differing only in their last byte, and short ids of lengths 0 to 7.
+      const id =
+        n % 3 === 0
+          ? `${n.toString(16).padStart(8, '0')}-4f1c-4a9b-9e2d-00000000${(n % 9973).toString(16).padStart(4, '0')}`
+          : n % 3 === 1
+            ? `event-${n}`
+            : String.fromCharCode(...Array.from({ length: n % 8 }, (_, k) => 32 + ((n >> (3 * k)) % 90)));
+      seen.add(`${hash(Buffer.from(`${id}#${n}`))}`);
+    }
+    expect(seen.size).toBe(200_000);
+  });
+
+  it('depends on every byte and on the length, and reads only its range', () => {
+    const base = Buffer.from('0f6d2c9e-3b1a-4c5d-8e7f-123456789abc');
+    const h = hash(base);
+    for (let i = 0; i < base.length; i++) {
+      const flipped = Buffer.from(base);
+      flipped[i] ^= 1;
+      expect(hash(flipped)).not.toBe(h);
+    }
+    expect(hash(Buffer.concat([base, Buffer.from([0])]))).not.toBe(h);
+    expect(hash(Buffer.concat([Buffer.from('xyz'), base, Buffer.from('!')]), 3, base.length)).toBe(h);
+  });
+});
+
 describe('WatermarkedIdSet', () => {
   const add = (set: WatermarkedIdSet, id: string, at: number) => {
     const bytes = Buffer.from(id);
