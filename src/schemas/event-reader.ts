@@ -38,6 +38,12 @@ export interface ReadRawEventsOptions {
   fields?: (keyof RawEvent)[];
   /** Copies of an event are recognized while the input is at most this far past its event time (default 6 h). */
   dedupeHorizonMs?: number;
+  /**
+   * Objects read before `keys` only to remember their event ids (another partition's objects just
+   * before this one's): a copy of one of their events in `keys` is a duplicate, as it would be if
+   * one reader read both. Nothing of theirs is counted, yielded or quarantined.
+   */
+  dedupeKeys?: string[];
 }
 
 /** One bad region of an input object, as found (and, under 'quarantine', where its bytes went). */
@@ -191,8 +197,18 @@ function readBlocks<B, Out>(
       return false;
     },
   };
+  // For dedupeKeys: the ids an accepting read would have remembered, and nothing else.
+  const remember: Gate = {
+    admit(t, a, b) {
+      if (t >= startMs && t < endMs) seen.add(t, a, b);
+      return false;
+    },
+  };
 
+  let priming = false;
   const bad = async (key: string, offset: number, reason: string, bytes: Buffer, records: number, name: string) => {
+    // Bad data in another partition's objects is that partition's to report.
+    if (priming) return;
     const error = new CorruptDataError(`tenant ${tenantId}: object ${key} at byte ${offset}: ${reason}`, key, offset);
     if (policy === 'fail') throw error;
     const target = quarantineKey(tenantId, quarantineDate, key, name);
@@ -291,6 +307,10 @@ function readBlocks<B, Out>(
           );
           return;
         }
+        if (priming) {
+          format.screen(decoded, remember);
+          return;
+        }
         counts.read += block.declared;
         const out = format.screen(decoded, gate);
         if (out !== undefined) yield out;
@@ -377,6 +397,9 @@ function readBlocks<B, Out>(
   }
 
   async function* all(): AsyncGenerator<Out> {
+    priming = true;
+    for (const key of options.dedupeKeys ?? []) yield* readFile(key);
+    priming = false;
     for (const key of keys) yield* readFile(key);
   }
 

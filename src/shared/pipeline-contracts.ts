@@ -44,6 +44,12 @@ export interface PartitionPlan {
   count: number;
   /** Raw event object keys this partition reads. */
   inputKeys: string[];
+  /**
+   * Raw objects just before inputKeys (within the duplicate horizon), read only to recognize
+   * copies of their events, so a copy is dropped whichever partition its original fell in. Absent
+   * in plans made before it existed: no such objects.
+   */
+  dedupeKeys?: string[];
 }
 
 export interface PlanPartitionsResult {

@@ -12,7 +12,7 @@ import {
   loadSchema,
 } from '../../schemas/avro-container';
 import { SYNC_SIZE, parseOcfHeader, readVarLong } from '../../schemas/ocf';
-import { readRawEventColumns } from '../../schemas/event-reader';
+import { DEFAULT_DEDUPE_HORIZON_MS, readRawEventColumns } from '../../schemas/event-reader';
 import type { SchemaRegistry } from '../../schemas/registry';
 import type { AccountDocument } from '../../shared/account-document';
 import { addDays } from '../../shared/days';
@@ -238,20 +238,48 @@ export function hoursToRead(day: string, timeZone: string): UtcHour[] {
 }
 
 /**
- * Groups objects into at most `max` partitions of similar byte size: largest first onto the
- * lightest partition (ties to the lower index), keys sorted within each. Deterministic.
+ * Groups objects into at most `max` partitions of contiguous keys (hour order) and similar byte
+ * size, none empty. Contiguous, so that each partition has one boundary before it: the objects
+ * within the duplicate horizon before that boundary are its dedupeKeys, read only to recognize
+ * copies, which makes the accepted events the same whatever the number of partitions.
+ * Deterministic.
  */
-export function groupIntoPartitions(objects: { key: string; size: number }[], max: number): PartitionPlan[] {
-  const count = Math.max(1, Math.min(max, objects.length));
-  const loads = Array.from({ length: count }, () => ({ bytes: 0, keys: [] as string[] }));
-  const bySize = [...objects].sort((a, b) => b.size - a.size || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  for (const o of bySize) {
-    let target = loads[0];
-    for (const l of loads) if (l.bytes < target.bytes) target = l;
-    target.bytes += o.size;
-    target.keys.push(o.key);
-  }
-  return loads.map((l, index) => ({ index, count, inputKeys: l.keys.sort() }));
+export function groupIntoPartitions(
+  objects: { key: string; size: number }[],
+  max: number,
+  horizonMs = DEFAULT_DEDUPE_HORIZON_MS,
+): PartitionPlan[] {
+  const sorted = [...objects].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const count = Math.max(1, Math.min(max, sorted.length));
+  const total = sorted.reduce((n, o) => n + o.size, 0);
+  const groups: string[][] = Array.from({ length: count }, () => []);
+  let bytes = 0;
+  let g = 0;
+  sorted.forEach((o, i) => {
+    const groupsAfter = count - 1 - g;
+    // Next group once this one has its share, or when each later group needs one of those left.
+    if (
+      groups[g].length > 0 &&
+      groupsAfter > 0 &&
+      (bytes >= (total * (g + 1)) / count || sorted.length - i <= groupsAfter)
+    )
+      g++;
+    groups[g].push(o.key);
+    bytes += o.size;
+  });
+  return groups.map((inputKeys, index) => {
+    const from = rawKeyHourMs(inputKeys[0]) - horizonMs - HOUR;
+    const before = groups.slice(0, index).flat();
+    const dedupeKeys = before.filter((k) => rawKeyHourMs(k) >= from);
+    return { index, count, inputKeys, ...(dedupeKeys.length > 0 ? { dedupeKeys } : {}) };
+  });
+}
+
+/** The UTC hour a raw key is filed under (raw/tenant=…/date=YYYY-MM-DD/hour=HH/…), as epoch ms. */
+function rawKeyHourMs(key: string): number {
+  const m = /\/date=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\//.exec(key);
+  if (!m) throw new InvalidInputError(`raw key ${key} has no date=/hour= prefix`);
+  return Date.parse(`${m[1]}T${m[2]}:00:00Z`);
 }
 
 /** Checks a partition input before any work: run, partition index and count, and that every key is this tenant's raw data. */
@@ -264,7 +292,7 @@ function validatePartition(input: AggregatePartitionInput): void {
     throw new InvalidInputError(`partition ${index} of ${count} of ${where(input)} is invalid`);
   }
   const rawPrefix = `raw/tenant=${input.tenantId}/`;
-  const foreign = inputKeys.find((k) => !k.startsWith(rawPrefix));
+  const foreign = [...inputKeys, ...(input.partition.dedupeKeys ?? [])].find((k) => !k.startsWith(rawPrefix));
   if (foreign) throw new InvalidInputError(`input key ${foreign} is not a raw key of ${where(input)}`);
 }
 
@@ -288,12 +316,12 @@ export async function aggregatePartitionIn(
   const window = getPipeline(input.pipelineVersion).eventWindow(input.day, input.timeZone);
   const total = inputKeys.length;
   let opened = 0;
-  // Counts objects as the reader opens them, for progress heartbeats.
+  const counted = new Set(inputKeys);
+  // Counts the partition's own objects as the reader opens them, for progress heartbeats.
   const observed: ObjectStore = {
     description: store.description,
     get: (key) => {
-      opened++;
-      progress({ done: opened - 1, total });
+      if (counted.has(key)) progress({ done: opened++, total });
       return store.get(key);
     },
     getBytes: (key) => store.getBytes(key),
@@ -306,6 +334,7 @@ export async function aggregatePartitionIn(
     store: observed,
     tenantId: input.tenantId,
     keys: inputKeys,
+    dedupeKeys: input.partition.dedupeKeys ?? [],
     window,
     policy: input.badDataPolicy satisfies BadDataPolicy,
     quarantineDate: input.day,

@@ -8,7 +8,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FsObjectStore } from '../../../src/storage/fs-object-store';
 import { decodeContainer, loadSchema } from '../../../src/schemas/avro-container';
 import type { S3MetricActivities } from '../../../src/activities/s3/metrics';
-import { createS3MetricActivities, hoursToRead, runMetricJobInProcess } from '../../../src/activities/s3/metrics';
+import {
+  createS3MetricActivities,
+  groupIntoPartitions,
+  hoursToRead,
+  runMetricJobInProcess,
+} from '../../../src/activities/s3/metrics';
+import { generate } from '../../../src/generator/generate';
 import { outputKey, rawHourPrefix } from '../../../src/shared/keys';
 import { readAll } from '../../../src/storage/object-store';
 import { ACCOUNT_DAY_STATE_SCHEMA, emptyAccountDayState } from '../../../src/metrics/account-state';
@@ -93,6 +99,56 @@ describe('metric activities on the filesystem store', () => {
     expect(new Set(keys).size).toBe(plan.inputObjects);
     expect(keys.some((k) => k.includes('date=2026-03-09/hour=06/'))).toBe(false);
     expect(plan.partitions.map((p) => [p.index, p.count])).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => [i, 7]));
+  });
+
+  it('plans contiguous partitions, each with the objects of the duplicate horizon before it to check copies against', () => {
+    const objects = Array.from({ length: 25 }, (_, h) => ({
+      key: `${rawHourPrefix('acme', { date: h < 19 ? '2026-03-08' : '2026-03-09', hour: (5 + h) % 24 })}f.avro`,
+      size: 100 + ((h * 37) % 50),
+    }));
+    const plan = groupIntoPartitions([...objects].reverse(), 5);
+    expect(plan.map((p) => p.inputKeys.length).every((n) => n > 0)).toBe(true);
+    // Contiguous: concatenated in partition order, the keys are the sorted keys.
+    expect(plan.flatMap((p) => p.inputKeys)).toEqual(objects.map((o) => o.key));
+    expect(plan[0].dedupeKeys).toBeUndefined();
+    for (const p of plan.slice(1)) {
+      const first = objects.findIndex((o) => o.key === p.inputKeys[0]);
+      // One object an hour: the horizon (6 h) and one more hour before the partition's first object.
+      expect(p.dedupeKeys).toEqual(objects.slice(Math.max(0, first - 7), first).map((o) => o.key));
+    }
+    // Never an empty partition, even when one object outweighs the rest.
+    const skewed = groupIntoPartitions([{ key: objects[0].key, size: 1e9 }, ...objects.slice(1, 4)], 4);
+    expect(skewed.map((p) => p.inputKeys.length)).toEqual([1, 1, 1, 1]);
+  });
+
+  it('accepts the same events, and writes the same bytes, with 1, 3 or 7 partitions when copies fall in other partitions', async () => {
+    const store = newStore();
+    // The generator's producer retries put a copy of an event in the next hour's object, and late
+    // events arrive up to two hours on: with contiguous partitions some copies cross a boundary.
+    const summary = await generate(
+      { tenants: 1, days: 1, eventsPerDay: 30_000, seed: 'cross-partition', startDay: day },
+      store,
+    );
+    const { id: tenantId, timeZone: zone } = summary.tenants[0];
+    expect(summary.duplicates).toBeGreaterThan(20);
+    const r: RunRef = { tenantId, day, timeZone: zone, pipelineVersion: 'v1', runKind: 'primary' };
+    const activities = createS3MetricActivities({ store, minPartitionBytes: 0 });
+    let reference: { accepted: number; duplicates: number; bytes: Record<string, string> } | undefined;
+    for (const maxPartitions of [1, 3, 7]) {
+      const job = await runMetricJobInProcess({
+        ...r,
+        activities,
+        concurrency: 2,
+        maxPartitions,
+        badDataPolicy: 'quarantine',
+      });
+      expect(job.partitions).toHaveLength(maxPartitions);
+      const accepted = job.partitions.reduce((n, p) => n + p.counts.accepted, 0);
+      const duplicates = job.partitions.reduce((n, p) => n + p.counts.duplicates, 0);
+      const got = { accepted, duplicates, bytes: await datasetBytes(store, r) };
+      if (reference === undefined) reference = got;
+      else expect(got, `${maxPartitions} partitions`).toEqual(reference);
+    }
   });
 
   it('does not split a day into partitions smaller than minPartitionBytes of input', async () => {

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CorruptDataError } from '../../../src/shared/errors';
 import type { RawEvent } from '../../../src/shared/events';
-import { readRawEvents } from '../../../src/schemas/event-reader';
+import { readRawEventColumns, readRawEvents } from '../../../src/schemas/event-reader';
 import { encodeOcf } from '../../../src/schemas/ocf';
 import type { RawEventV1, RawEventV2 } from '../../../src/schemas/raw-event-schemas';
 import { RAW_EVENT_SCHEMAS, RAW_EVENT_SUBJECT } from '../../../src/schemas/raw-event-schemas';
@@ -136,6 +136,60 @@ describe('readRawEvents', () => {
     expect(read.map((e) => e.eventId)).toEqual(range(2, 25).map((n) => `e-${n}`));
     // 37 read: 23 accepted, 2 (5, 6) + 5 (15-19) duplicates, 2 (0, 1) + 5 (25-29) out of window.
     expect(result().counts).toEqual({ read: 37, accepted: 23, quarantined: 0, duplicates: 7, outOfWindow: 7 });
+  });
+
+  it('reads dedupeKeys only to recognize copies: nothing of theirs is counted, yielded or quarantined', async () => {
+    const s = store();
+    await s.put(
+      'raw/a.avro',
+      await file(
+        3,
+        range(0, 20).map((n) => v3(n)),
+      ),
+    );
+    // Another partition's object with a corrupt tail: not this reader's to report, even under 'fail'.
+    const bad = await file(
+      3,
+      range(40, 45).map((n) => v3(n)),
+    );
+    await s.put('raw/bad.avro', bad.subarray(0, bad.length - 5));
+    await s.put(
+      'raw/b.avro',
+      await file(
+        1,
+        range(15, 30).map((n) => v3(n)),
+      ),
+    );
+    const options = {
+      store: s,
+      tenantId: TENANT,
+      keys: ['raw/b.avro'],
+      dedupeKeys: ['raw/a.avro', 'raw/bad.avro'],
+      policy: 'fail' as const,
+      quarantineDate: DAY,
+      window: { startMs: T0 + 2000, endMs: T0 + 25_000 },
+    };
+    const objects = readRawEvents(options);
+    const fromObjects = (await collect(objects.events)).map((e) => e.eventId);
+    const columns = readRawEventColumns(options);
+    const fromColumns: string[] = [];
+    for await (const b of columns.blocks) {
+      for (let i = 0; i < b.count; i++) {
+        if (b.accepted[i]) fromColumns.push(b.bytes.toString('utf8', b.eventIdAt[i], b.eventIdAt[i] + b.eventIdLen[i]));
+      }
+    }
+    for (const [ids, result] of [
+      [fromObjects, objects.result()],
+      [fromColumns, columns.result()],
+    ] as const) {
+      // 15-19 were in a.avro: copies. 25-29 are outside the window.
+      expect(ids).toEqual(range(20, 25).map((n) => `e-${n}`));
+      expect(result.counts).toEqual({ read: 15, accepted: 5, quarantined: 0, duplicates: 5, outOfWindow: 5 });
+      expect(result.problems).toEqual([]);
+    }
+    const written: string[] = [];
+    for await (const o of s.list('')) written.push(o.key);
+    expect(written.filter((k) => !k.startsWith('raw/'))).toEqual([]);
   });
 
   it('projects to the listed fields (plus eventId and occurredAt)', async () => {
