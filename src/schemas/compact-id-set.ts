@@ -1,71 +1,3 @@
-/**
- * A set of ids kept as 64-bit hashes in one open-addressing table (two Uint32Arrays): 8 bytes a slot
- * at a load of at most 0.75, so 11-21 bytes per id instead of the ~100 a Set<string> of short
- * strings costs. The price is a false "already seen" when two different ids share all 64 bits:
- * about n²/2^65, i.e. 3·10⁻⁶ for 10 million ids in one set.
- */
-export class CompactIdSet {
-  private hi: Uint32Array;
-  private lo: Uint32Array;
-  private mask: number;
-  private used = 0;
-
-  constructor(initialCapacity = 1 << 10) {
-    let capacity = 1 << 4;
-    while (capacity < initialCapacity) capacity <<= 1;
-    this.hi = new Uint32Array(capacity);
-    this.lo = new Uint32Array(capacity);
-    this.mask = capacity - 1;
-  }
-
-  get size(): number {
-    return this.used;
-  }
-
-  /** Bytes held by the table. */
-  get bytes(): number {
-    return this.hi.byteLength + this.lo.byteLength;
-  }
-
-  /** Adds the id; false when it (or an id with the same 64-bit hash) was already there. */
-  add(id: string): boolean {
-    hashString(id);
-    return this.addHash(HASH[0], HASH[1]);
-  }
-
-  /** Adds a 64-bit hash (from hashString or hashBytes, as HASH[0], HASH[1]); false when present. */
-  addHash(a: number, b: number): boolean {
-    if (a === 0 && b === 0) b = 1; // (0, 0) marks an empty slot
-    if (!this.insert(a, b)) return false;
-    if (++this.used * 4 > (this.mask + 1) * 3) this.grow();
-    return true;
-  }
-
-  private insert(a: number, b: number): boolean {
-    const { hi, lo, mask } = this;
-    let slot = (a ^ Math.imul(b, 0x9e3779b1)) & mask;
-    for (;;) {
-      const h = hi[slot];
-      const l = lo[slot];
-      if (h === 0 && l === 0) {
-        hi[slot] = a;
-        lo[slot] = b;
-        return true;
-      }
-      if (h === a && l === b) return false;
-      slot = (slot + 1) & mask;
-    }
-  }
-
-  private grow(): void {
-    const { hi, lo } = this;
-    this.hi = new Uint32Array(hi.length * 2);
-    this.lo = new Uint32Array(lo.length * 2);
-    this.mask = this.hi.length - 1;
-    for (let i = 0; i < hi.length; i++) if (hi[i] !== 0 || lo[i] !== 0) this.insert(hi[i], lo[i]);
-  }
-}
-
 /** The last 64-bit id hash computed, as two unsigned 32-bit halves (no allocation per id). */
 export const HASH = new Uint32Array(2);
 
@@ -132,49 +64,90 @@ export function hashBytes(bytes: Uint8Array, at: number, len: number): void {
 const HOUR_MS = 3_600_000;
 
 /**
- * Duplicate detection with memory bounded by time, not by the whole input (Spark's dropDuplicates
- * with a watermark): ids are kept in one CompactIdSet per UTC hour of their event time, and an
- * hour's set is dropped once the newest event time seen is more than `horizonMs` past that hour's
- * end. Copies of one event share its event time, so a copy is recognized as long as it is read
- * before the input has moved more than the horizon beyond it, which holds for inputs read in time
- * order whose lateness is below the horizon. Memory is the ids of (horizon + 1 h) of events.
+ * Duplicate detection with memory bounded by time, not by the whole input: each id is kept with
+ * the hour it was last seen in (the hour the object holding it is filed under), and a sighting is
+ * a copy when the id was seen at most `horizonMs` before. One open-addressing table of 12-byte
+ * slots (64-bit hash, hour); entries past the horizon are dropped whenever the table would grow,
+ * so memory is the ids of the horizon's hours. Two different ids are taken for the same when all
+ * 64 bits of their hashes collide: about n^2 / 2^65 for n ids held at once.
+ *
+ * What counts as a copy depends only on the sightings within the horizon before it, so a reader
+ * that starts by adding the ids of the objects of the horizon before its first object (dedupeKeys)
+ * decides exactly as one that read everything before.
  */
-export class WatermarkedIdSet {
-  private readonly hours = new Map<number, CompactIdSet>();
-  private newestHour = Number.NEGATIVE_INFINITY;
-  private lastHour = Number.NaN;
-  private lastSet: CompactIdSet | undefined;
+export class RecentIdSet {
+  private hi: Uint32Array;
+  private lo: Uint32Array;
+  private hours: Int32Array;
+  private mask: number;
+  private used = 0;
+  private newest = Number.NEGATIVE_INFINITY;
   private readonly horizonHours: number;
 
-  constructor(horizonMs: number) {
+  constructor(horizonMs: number, initialCapacity = 1 << 12) {
     this.horizonHours = Math.ceil(horizonMs / HOUR_MS);
+    let capacity = 1 << 4;
+    while (capacity < initialCapacity) capacity <<= 1;
+    this.hi = new Uint32Array(capacity);
+    this.lo = new Uint32Array(capacity);
+    this.hours = new Int32Array(capacity);
+    this.mask = capacity - 1;
   }
 
-  /** Adds the id hash of an event at `atMs`; false when it was already there. */
+  /** Ids held now (some may be past the horizon until the next clean-up). */
+  get size(): number {
+    return this.used;
+  }
+
+  /**
+   * Records a sighting of the id hash (a, b) at `atMs` (the filing hour of its object); false
+   * when the id was seen within the horizon before, true when it is new.
+   */
   add(atMs: number, a: number, b: number): boolean {
     const hour = Math.floor(atMs / HOUR_MS);
-    if (hour !== this.lastHour) {
-      if (hour > this.newestHour) {
-        this.newestHour = hour;
-        for (const h of this.hours.keys()) if (h < hour - this.horizonHours) this.hours.delete(h);
+    if (hour > this.newest) this.newest = hour;
+    if (a === 0 && b === 0) b = 1; // (0, 0) marks an empty slot
+    const { hi, lo, mask } = this;
+    let slot = (a ^ Math.imul(b, 0x9e3779b1)) & mask;
+    for (;;) {
+      const h = hi[slot];
+      const l = lo[slot];
+      if (h === 0 && l === 0) {
+        hi[slot] = a;
+        lo[slot] = b;
+        this.hours[slot] = hour;
+        if (++this.used * 4 > (mask + 1) * 3) this.rebuild();
+        return true;
       }
-      let set = this.hours.get(hour);
-      if (set === undefined) {
-        // Sized for as many ids as the hour before held, so a busy hour does not grow its table
-        // through every power of two (each growth re-inserts everything).
-        set = new CompactIdSet(this.lastSet ? this.lastSet.size * 1.4 : undefined);
-        this.hours.set(hour, set);
+      if (h === a && l === b) {
+        const recent = this.hours[slot] >= hour - this.horizonHours;
+        if (hour > this.hours[slot]) this.hours[slot] = hour;
+        return !recent;
       }
-      this.lastHour = hour;
-      this.lastSet = set;
+      slot = (slot + 1) & mask;
     }
-    return this.lastSet!.addHash(a, b);
   }
 
-  /** Ids held now. */
-  get size(): number {
-    let n = 0;
-    for (const set of this.hours.values()) n += set.size;
-    return n;
+  /** Drops the entries past the horizon, and doubles the table if it is still over half full. */
+  private rebuild(): void {
+    const { hi, lo, hours } = this;
+    const oldest = this.newest - this.horizonHours;
+    let live = 0;
+    for (let i = 0; i < hi.length; i++) if ((hi[i] !== 0 || lo[i] !== 0) && hours[i] >= oldest) live++;
+    const capacity = live * 2 > hi.length ? hi.length * 2 : hi.length;
+    this.hi = new Uint32Array(capacity);
+    this.lo = new Uint32Array(capacity);
+    this.hours = new Int32Array(capacity);
+    this.mask = capacity - 1;
+    this.used = 0;
+    for (let i = 0; i < hi.length; i++) {
+      if ((hi[i] === 0 && lo[i] === 0) || hours[i] < oldest) continue;
+      let slot = (hi[i] ^ Math.imul(lo[i], 0x9e3779b1)) & this.mask;
+      while (this.hi[slot] !== 0 || this.lo[slot] !== 0) slot = (slot + 1) & this.mask;
+      this.hi[slot] = hi[i];
+      this.lo[slot] = lo[i];
+      this.hours[slot] = hours[i];
+      this.used++;
+    }
   }
 }

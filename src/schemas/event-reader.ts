@@ -10,7 +10,7 @@ import type { BadDataPolicy } from '../shared/tenant-config';
 import { assertTenantId } from '../shared/tenant-id';
 import type { ObjectStore } from '../storage/object-store';
 import { ByteSource } from './byte-source';
-import { HASH, WatermarkedIdSet, hashBytes, hashString } from './compact-id-set';
+import { HASH, RecentIdSet, hashBytes, hashString } from './compact-id-set';
 import type { EventColumns } from './event-columns';
 import { COLUMN_FIELDS, allocateColumns, columnsFromRecords, compileColumnPlan } from './event-columns';
 import type { OcfHeader } from './ocf';
@@ -36,7 +36,11 @@ export interface ReadRawEventsOptions {
    * occurredAt are always read; the yielded objects only have the listed fields.
    */
   fields?: (keyof RawEvent)[];
-  /** Copies of an event are recognized while the input is at most this far past its event time (default 6 h). */
+  /**
+   * A copy of an event is recognized when its object is filed (raw/…/date=/hour=/) at most this
+   * long after the object holding the first occurrence (default DEFAULT_DEDUPE_HORIZON_MS).
+   * Objects whose key has no hour count as one hour.
+   */
   dedupeHorizonMs?: number;
   /**
    * Objects read before `keys` only to remember their event ids (another partition's objects just
@@ -75,8 +79,19 @@ export interface RawEventColumnsReading {
   result: () => ReadRawEventsResult;
 }
 
-/** Late events arrive up to ~2 h after their time and producer retries within the next hour. */
-export const DEFAULT_DEDUPE_HORIZON_MS = 6 * 3_600_000;
+/**
+ * Producer retries land in the same hour's object or the next one's: copies filed up to two hours
+ * after the original are recognized. Measured in the hours objects are filed under, not in event
+ * time, so what counts as a copy depends only on the objects, never on how they were split into
+ * partitions: a partition reads the objects of this horizon before its own to know their ids.
+ */
+export const DEFAULT_DEDUPE_HORIZON_MS = 2 * 3_600_000;
+
+/** The UTC hour a raw object is filed under (raw/tenant=…/date=YYYY-MM-DD/hour=HH/…) as epoch ms; 0 when its key has none. */
+export function rawKeyHourMs(key: string): number {
+  const m = /\/date=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\//.exec(key);
+  return m ? Date.parse(`${m[1]}T${m[2]}:00:00Z`) : 0;
+}
 
 /** A block larger than this is a corrupt size field, not data (writers use blocks of a few MB). */
 const MAX_BLOCK_BYTES = 256 * 1024 * 1024;
@@ -112,10 +127,11 @@ interface FileReader<B> {
  * unreadable block header cannot be counted (their count was in the destroyed header), and are
  * reported as a problem with records = 0.
  *
- * Duplicates: the first occurrence of an eventId within one call wins; later ones are dropped. The ids
- * are held per hour of event time in a WatermarkedIdSet (11-21 bytes per id) and dropped once the
- * input has moved `dedupeHorizonMs` (6 h) past them, so memory follows the hourly event rate, not the
- * day's volume. Keys must therefore be given in time order (raw keys sort by hour).
+ * Duplicates: the first occurrence of an eventId within one call (dedupeKeys included) wins; later
+ * ones are dropped. The ids are held with the hour their object is filed under, in a RecentIdSet
+ * (16-32 bytes per id), and dropped once the objects read are `dedupeHorizonMs` (2 h) past that
+ * hour, so memory follows the hourly event rate, not the day's volume. Keys must therefore be given
+ * in hour order (raw keys sort by hour).
  *
  * Bad data (truncated file, bad sync marker, undecodable block, unknown or unreadable writer schema)
  * makes a CorruptDataError naming the tenant, key, byte offset and problem. Under policy 'fail' it is
@@ -181,7 +197,9 @@ function readBlocks<B, Out>(
   const counts: RecordCounts = { read: 0, accepted: 0, quarantined: 0, duplicates: 0, outOfWindow: 0 };
   const quarantineKeys: string[] = [];
   const problems: BadDataProblem[] = [];
-  const seen = new WatermarkedIdSet(options.dedupeHorizonMs ?? DEFAULT_DEDUPE_HORIZON_MS);
+  const seen = new RecentIdSet(options.dedupeHorizonMs ?? DEFAULT_DEDUPE_HORIZON_MS);
+  /** The hour the object being read is filed under: ids are remembered by it. */
+  let fileHourMs = 0;
   // Writer schema text -> block decoder; files of one producer version share one.
   const decoders = new Map<string, DecodeBlock<B> | string>();
   const startMs = window?.startMs ?? Number.NEGATIVE_INFINITY;
@@ -189,7 +207,7 @@ function readBlocks<B, Out>(
   const gate: Gate = {
     admit(t, a, b) {
       if (!(t >= startMs && t < endMs)) counts.outOfWindow++;
-      else if (!seen.add(t, a, b)) counts.duplicates++;
+      else if (!seen.add(fileHourMs, a, b)) counts.duplicates++;
       else {
         counts.accepted++;
         return true;
@@ -200,7 +218,7 @@ function readBlocks<B, Out>(
   // For dedupeKeys: the ids an accepting read would have remembered, and nothing else.
   const remember: Gate = {
     admit(t, a, b) {
-      if (t >= startMs && t < endMs) seen.add(t, a, b);
+      if (t >= startMs && t < endMs) seen.add(fileHourMs, a, b);
       return false;
     },
   };
@@ -252,6 +270,7 @@ function readBlocks<B, Out>(
   };
 
   async function* readFile(key: string): AsyncGenerator<Out> {
+    fileHourMs = rawKeyHourMs(key);
     const source = new ByteSource(await store.get(key));
     try {
       // Header.

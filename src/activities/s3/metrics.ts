@@ -12,7 +12,7 @@ import {
   loadSchema,
 } from '../../schemas/avro-container';
 import { SYNC_SIZE, parseOcfHeader, readVarLong } from '../../schemas/ocf';
-import { DEFAULT_DEDUPE_HORIZON_MS, readRawEventColumns } from '../../schemas/event-reader';
+import { DEFAULT_DEDUPE_HORIZON_MS, rawKeyHourMs, readRawEventColumns } from '../../schemas/event-reader';
 import type { SchemaRegistry } from '../../schemas/registry';
 import type { AccountDocument } from '../../shared/account-document';
 import { addDays } from '../../shared/days';
@@ -240,9 +240,9 @@ export function hoursToRead(day: string, timeZone: string): UtcHour[] {
 /**
  * Groups objects into at most `max` partitions of contiguous keys (hour order) and similar byte
  * size, none empty. Contiguous, so that each partition has one boundary before it: the objects
- * within the duplicate horizon before that boundary are its dedupeKeys, read only to recognize
- * copies, which makes the accepted events the same whatever the number of partitions.
- * Deterministic.
+ * filed within the duplicate horizon before its first object are its dedupeKeys, read only to
+ * know their event ids. A reader holds exactly those ids at that point when it reads the whole
+ * day, so the accepted events are the same whatever the number of partitions. Deterministic.
  */
 export function groupIntoPartitions(
   objects: { key: string; size: number }[],
@@ -268,18 +268,11 @@ export function groupIntoPartitions(
     bytes += o.size;
   });
   return groups.map((inputKeys, index) => {
-    const from = rawKeyHourMs(inputKeys[0]) - horizonMs - HOUR;
+    const from = rawKeyHourMs(inputKeys[0]) - horizonMs;
     const before = groups.slice(0, index).flat();
     const dedupeKeys = before.filter((k) => rawKeyHourMs(k) >= from);
     return { index, count, inputKeys, ...(dedupeKeys.length > 0 ? { dedupeKeys } : {}) };
   });
-}
-
-/** The UTC hour a raw key is filed under (raw/tenant=…/date=YYYY-MM-DD/hour=HH/…), as epoch ms. */
-function rawKeyHourMs(key: string): number {
-  const m = /\/date=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\//.exec(key);
-  if (!m) throw new InvalidInputError(`raw key ${key} has no date=/hour= prefix`);
-  return Date.parse(`${m[1]}T${m[2]}:00:00Z`);
 }
 
 /** Checks a partition input before any work: run, partition index and count, and that every key is this tenant's raw data. */

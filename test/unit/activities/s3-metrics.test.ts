@@ -113,8 +113,8 @@ describe('metric activities on the filesystem store', () => {
     expect(plan[0].dedupeKeys).toBeUndefined();
     for (const p of plan.slice(1)) {
       const first = objects.findIndex((o) => o.key === p.inputKeys[0]);
-      // One object an hour: the horizon (6 h) and one more hour before the partition's first object.
-      expect(p.dedupeKeys).toEqual(objects.slice(Math.max(0, first - 7), first).map((o) => o.key));
+      // One object an hour: those filed within the horizon (2 h) before the partition's first object.
+      expect(p.dedupeKeys).toEqual(objects.slice(Math.max(0, first - 2), first).map((o) => o.key));
     }
     // Never an empty partition, even when one object outweighs the rest.
     const skewed = groupIntoPartitions([{ key: objects[0].key, size: 1e9 }, ...objects.slice(1, 4)], 4);

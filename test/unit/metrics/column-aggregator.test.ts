@@ -8,7 +8,7 @@ import type { AccountDayState } from '../../../src/metrics/account-state';
 import { ACCOUNT_DAY_STATE_SCHEMA, PartitionAggregator } from '../../../src/metrics/account-state';
 import { ColumnPartitionAggregator } from '../../../src/metrics/column-aggregator';
 import { DISTINCT_EXACT_LIMIT } from '../../../src/metrics/monoids/distinct';
-import { HASH, WatermarkedIdSet, hashBytes } from '../../../src/schemas/compact-id-set';
+import { HASH, RecentIdSet, hashBytes } from '../../../src/schemas/compact-id-set';
 import type { EventColumns } from '../../../src/schemas/event-columns';
 import { allocateColumns, columnsFromRecords, compileColumnPlan } from '../../../src/schemas/event-columns';
 import { readRawEventColumns, readRawEvents } from '../../../src/schemas/event-reader';
@@ -303,23 +303,27 @@ describe('hashBytes (event id hash of the duplicate check)', () => {
   });
 });
 
-describe('WatermarkedIdSet', () => {
-  const add = (set: WatermarkedIdSet, id: string, at: number) => {
+describe('RecentIdSet', () => {
+  const add = (set: RecentIdSet, id: string, at: number) => {
     const bytes = Buffer.from(id);
     hashBytes(bytes, 0, bytes.length);
     return set.add(at, HASH[0], HASH[1]);
   };
 
-  it('recognizes a copy within the horizon and forgets hours once the input has moved past it', () => {
-    const set = new WatermarkedIdSet(2 * HOUR);
+  it('takes an id seen within the horizon before as a copy, refreshes it on every sighting, and forgets it past the horizon', () => {
+    const set = new RecentIdSet(2 * HOUR, 16);
     expect(add(set, 'x', T0)).toBe(true);
     expect(add(set, 'x', T0)).toBe(false);
-    for (let h = 1; h <= 2; h++) add(set, `later-${h}`, T0 + h * HOUR);
-    expect(add(set, 'x', T0)).toBe(false); // still within 2 h of the newest event time
-    for (let h = 3; h <= 30; h++) for (let k = 0; k < 100; k++) add(set, `e-${h}-${k}`, T0 + h * HOUR);
-    // Memory follows the horizon (3 hours of 100 ids), not the 2,800 ids added.
-    expect(set.size).toBeLessThanOrEqual(300);
-    expect(add(set, 'x', T0)).toBe(true); // forgotten: documented, beyond the horizon
+    expect(add(set, 'x', T0 + 2 * HOUR)).toBe(false); // two hours on: a copy, now last seen then
+    expect(add(set, 'x', T0 + 4 * HOUR)).toBe(false); // two hours after that sighting
+    expect(add(set, 'y', T0 + 4 * HOUR)).toBe(true);
+    expect(add(set, 'y', T0 + 7 * HOUR)).toBe(true); // three hours on: new again
+    for (let h = 8; h <= 35; h++) for (let k = 0; k < 100; k++) add(set, `e-${h}-${k}`, T0 + h * HOUR);
+    // Memory follows the horizon (three hours of 100 ids, in a table at most three quarters full),
+    // not the 2,800 ids added.
+    expect(set.size).toBeLessThanOrEqual(768);
+    expect(add(set, 'e-35-7', T0 + 35 * HOUR)).toBe(false);
+    expect(add(set, 'e-8-7', T0 + 35 * HOUR)).toBe(true); // forgotten: beyond the horizon
   });
 });
 

@@ -138,6 +138,31 @@ describe('readRawEvents', () => {
     expect(result().counts).toEqual({ read: 37, accepted: 23, quarantined: 0, duplicates: 7, outOfWindow: 7 });
   });
 
+  it('recognizes a copy filed up to two hours after its original, by the hours objects are filed under', async () => {
+    const s = store();
+    const at = (hour: number) => `raw/tenant=${TENANT}/date=2026-03-08/hour=${String(hour).padStart(2, '0')}/f.avro`;
+    await s.put(
+      at(5),
+      await file(
+        3,
+        range(0, 10).map((n) => v3(n)),
+      ),
+    );
+    await s.put(at(7), await file(3, [v3(1), v3(2)])); // two hours on: copies
+    await s.put(at(8), await file(3, [v3(3), v3(1)])); // 3 is three hours on: a new event; 1 was seen at 7
+    await s.put(at(11), await file(3, [v3(4)])); // six hours on: a new event
+    const { events, result } = readRawEvents({
+      store: s,
+      tenantId: TENANT,
+      keys: [at(5), at(7), at(8), at(11)],
+      policy: 'fail',
+      quarantineDate: DAY,
+    });
+    const ids = (await collect(events)).map((e) => e.eventId);
+    expect(ids).toEqual([...range(0, 10).map((n) => `e-${n}`), 'e-3', 'e-4']);
+    expect(result().counts).toMatchObject({ read: 15, accepted: 12, duplicates: 3 });
+  });
+
   it('reads dedupeKeys only to recognize copies: nothing of theirs is counted, yielded or quarantined', async () => {
     const s = store();
     await s.put(
