@@ -76,9 +76,8 @@ const HOUR_MS = 3_600_000;
  * decides exactly as one that read everything before.
  */
 export class RecentIdSet {
-  private hi: Uint32Array;
-  private lo: Uint32Array;
-  private hours: Int32Array;
+  /** Slots of four ints: hash high, hash low, hour, unused; so a probe reads one cache line. */
+  private slots: Int32Array;
   private mask: number;
   private used = 0;
   private newest = Number.NEGATIVE_INFINITY;
@@ -88,9 +87,7 @@ export class RecentIdSet {
     this.horizonHours = Math.ceil(horizonMs / HOUR_MS);
     let capacity = 1 << 4;
     while (capacity < initialCapacity) capacity <<= 1;
-    this.hi = new Uint32Array(capacity);
-    this.lo = new Uint32Array(capacity);
-    this.hours = new Int32Array(capacity);
+    this.slots = new Int32Array(capacity * 4);
     this.mask = capacity - 1;
   }
 
@@ -106,22 +103,26 @@ export class RecentIdSet {
   add(atMs: number, a: number, b: number): boolean {
     const hour = Math.floor(atMs / HOUR_MS);
     if (hour > this.newest) this.newest = hour;
+    a |= 0;
+    b |= 0;
     if (a === 0 && b === 0) b = 1; // (0, 0) marks an empty slot
-    const { hi, lo, mask } = this;
+    const slots = this.slots;
+    const mask = this.mask;
     let slot = (a ^ Math.imul(b, 0x9e3779b1)) & mask;
     for (;;) {
-      const h = hi[slot];
-      const l = lo[slot];
+      const at = slot << 2;
+      const h = slots[at];
+      const l = slots[at + 1];
       if (h === 0 && l === 0) {
-        hi[slot] = a;
-        lo[slot] = b;
-        this.hours[slot] = hour;
+        slots[at] = a;
+        slots[at + 1] = b;
+        slots[at + 2] = hour;
         if (++this.used * 4 > (mask + 1) * 3) this.rebuild();
         return true;
       }
       if (h === a && l === b) {
-        const recent = this.hours[slot] >= hour - this.horizonHours;
-        if (hour > this.hours[slot]) this.hours[slot] = hour;
+        const recent = slots[at + 2] >= hour - this.horizonHours;
+        if (hour > slots[at + 2]) slots[at + 2] = hour;
         return !recent;
       }
       slot = (slot + 1) & mask;
@@ -130,23 +131,20 @@ export class RecentIdSet {
 
   /** Drops the entries past the horizon, and doubles the table if it is still over half full. */
   private rebuild(): void {
-    const { hi, lo, hours } = this;
+    const old = this.slots;
     const oldest = this.newest - this.horizonHours;
+    const isLive = (at: number) => (old[at] !== 0 || old[at + 1] !== 0) && old[at + 2] >= oldest;
     let live = 0;
-    for (let i = 0; i < hi.length; i++) if ((hi[i] !== 0 || lo[i] !== 0) && hours[i] >= oldest) live++;
-    const capacity = live * 2 > hi.length ? hi.length * 2 : hi.length;
-    this.hi = new Uint32Array(capacity);
-    this.lo = new Uint32Array(capacity);
-    this.hours = new Int32Array(capacity);
+    for (let at = 0; at < old.length; at += 4) if (isLive(at)) live++;
+    const capacity = live * 2 > old.length / 4 ? old.length / 2 : old.length / 4;
+    this.slots = new Int32Array(capacity * 4);
     this.mask = capacity - 1;
     this.used = 0;
-    for (let i = 0; i < hi.length; i++) {
-      if ((hi[i] === 0 && lo[i] === 0) || hours[i] < oldest) continue;
-      let slot = (hi[i] ^ Math.imul(lo[i], 0x9e3779b1)) & this.mask;
-      while (this.hi[slot] !== 0 || this.lo[slot] !== 0) slot = (slot + 1) & this.mask;
-      this.hi[slot] = hi[i];
-      this.lo[slot] = lo[i];
-      this.hours[slot] = hours[i];
+    for (let at = 0; at < old.length; at += 4) {
+      if (!isLive(at)) continue;
+      let slot = (old[at] ^ Math.imul(old[at + 1], 0x9e3779b1)) & this.mask;
+      while (this.slots[slot << 2] !== 0 || this.slots[(slot << 2) + 1] !== 0) slot = (slot + 1) & this.mask;
+      this.slots.set(old.subarray(at, at + 3), slot << 2);
       this.used++;
     }
   }
