@@ -66,28 +66,31 @@ const HOUR_MS = 3_600_000;
 /**
  * Duplicate detection with memory bounded by time, not by the whole input: each id is kept with
  * the hour it was last seen in (the hour the object holding it is filed under), and a sighting is
- * a copy when the id was seen at most `horizonMs` before. One open-addressing table of 12-byte
- * slots (64-bit hash, hour); entries past the horizon are dropped whenever the table would grow,
- * so memory is the ids of the horizon's hours. Two different ids are taken for the same when all
- * 64 bits of their hashes collide: about n^2 / 2^65 for n ids held at once.
+ * a copy when the id was seen at most `horizonMs` before. One open-addressing table of 8-byte
+ * slots: 56 bits of the id's hash and the hour's low 8 bits (hours are compared modulo 256, so
+ * one reader must not span 128 hours; a day's reading spans 27). Entries past the horizon are
+ * dropped whenever the table would grow, so memory is the ids of the horizon's hours. Two
+ * different ids are taken for the same when 56 bits of their hashes collide: about n^2 / 2^57
+ * for n ids held at once, 2e-5 for the 1.5M ids of 3 hours of a 13M-event day.
  *
  * What counts as a copy depends only on the sightings within the horizon before it, so a reader
  * that starts by adding the ids of the objects of the horizon before its first object (dedupeKeys)
  * decides exactly as one that read everything before.
  */
 export class RecentIdSet {
-  /** Slots of four ints: hash high, hash low, hour, unused; so a probe reads one cache line. */
+  /** Slots of two ints: the hash's high word (never 0; 0 is an empty slot), then its low word with the hour in the low byte. */
   private slots: Int32Array;
   private mask: number;
   private used = 0;
-  private newest = Number.NEGATIVE_INFINITY;
+  private newest = 0;
   private readonly horizonHours: number;
 
   constructor(horizonMs: number, initialCapacity = 1 << 12) {
     this.horizonHours = Math.ceil(horizonMs / HOUR_MS);
+    if (this.horizonHours > 100) throw new RangeError(`a duplicate horizon of ${this.horizonHours} hours is over 100`);
     let capacity = 1 << 4;
     while (capacity < initialCapacity) capacity <<= 1;
-    this.slots = new Int32Array(capacity * 4);
+    this.slots = new Int32Array(capacity * 2);
     this.mask = capacity - 1;
   }
 
@@ -101,28 +104,25 @@ export class RecentIdSet {
    * when the id was seen within the horizon before, true when it is new.
    */
   add(atMs: number, a: number, b: number): boolean {
-    const hour = Math.floor(atMs / HOUR_MS);
-    if (hour > this.newest) this.newest = hour;
-    a |= 0;
-    b |= 0;
-    if (a === 0 && b === 0) b = 1; // (0, 0) marks an empty slot
+    const hour = Math.floor(atMs / HOUR_MS) & 0xff;
+    this.newest = hour;
+    const high = a | 0 || 1;
+    const low = (b & ~0xff) | hour;
     const slots = this.slots;
     const mask = this.mask;
-    let slot = (a ^ Math.imul(b, 0x9e3779b1)) & mask;
+    let slot = (high ^ Math.imul(b >>> 8, 0x9e3779b1)) & mask;
     for (;;) {
-      const at = slot << 2;
+      const at = slot << 1;
       const h = slots[at];
-      const l = slots[at + 1];
-      if (h === 0 && l === 0) {
-        slots[at] = a;
-        slots[at + 1] = b;
-        slots[at + 2] = hour;
+      if (h === 0) {
+        slots[at] = high;
+        slots[at + 1] = low;
         if (++this.used * 4 > (mask + 1) * 3) this.rebuild();
         return true;
       }
-      if (h === a && l === b) {
-        const recent = slots[at + 2] >= hour - this.horizonHours;
-        if (hour > slots[at + 2]) slots[at + 2] = hour;
+      if (h === high && ((slots[at + 1] ^ b) & ~0xff) === 0) {
+        const recent = ((hour - slots[at + 1]) & 0xff) <= this.horizonHours;
+        slots[at + 1] = low;
         return !recent;
       }
       slot = (slot + 1) & mask;
@@ -132,19 +132,19 @@ export class RecentIdSet {
   /** Drops the entries past the horizon, and doubles the table if it is still over half full. */
   private rebuild(): void {
     const old = this.slots;
-    const oldest = this.newest - this.horizonHours;
-    const isLive = (at: number) => (old[at] !== 0 || old[at + 1] !== 0) && old[at + 2] >= oldest;
+    const isLive = (at: number) => old[at] !== 0 && ((this.newest - old[at + 1]) & 0xff) <= this.horizonHours;
     let live = 0;
-    for (let at = 0; at < old.length; at += 4) if (isLive(at)) live++;
-    const capacity = live * 2 > old.length / 4 ? old.length / 2 : old.length / 4;
-    this.slots = new Int32Array(capacity * 4);
+    for (let at = 0; at < old.length; at += 2) if (isLive(at)) live++;
+    const capacity = live * 2 > old.length / 2 ? old.length : old.length / 2;
+    this.slots = new Int32Array(capacity * 2);
     this.mask = capacity - 1;
     this.used = 0;
-    for (let at = 0; at < old.length; at += 4) {
+    for (let at = 0; at < old.length; at += 2) {
       if (!isLive(at)) continue;
-      let slot = (old[at] ^ Math.imul(old[at + 1], 0x9e3779b1)) & this.mask;
-      while (this.slots[slot << 2] !== 0 || this.slots[(slot << 2) + 1] !== 0) slot = (slot + 1) & this.mask;
-      this.slots.set(old.subarray(at, at + 3), slot << 2);
+      let slot = (old[at] ^ Math.imul(old[at + 1] >>> 8, 0x9e3779b1)) & this.mask;
+      while (this.slots[slot << 1] !== 0) slot = (slot + 1) & this.mask;
+      this.slots[slot << 1] = old[at];
+      this.slots[(slot << 1) + 1] = old[at + 1];
       this.used++;
     }
   }

@@ -324,6 +324,8 @@ describe('RecentIdSet', () => {
     expect(set.size).toBeLessThanOrEqual(768);
     expect(add(set, 'e-35-7', T0 + 35 * HOUR)).toBe(false);
     expect(add(set, 'e-8-7', T0 + 35 * HOUR)).toBe(true); // forgotten: beyond the horizon
+    // Hours are kept modulo 256: a horizon must stay far below that.
+    expect(() => new RecentIdSet(101 * HOUR)).toThrow(/over 100/);
   });
 });
 
