@@ -87,14 +87,7 @@ export function fingerprintSet(pairs: ArrayLike<number>): Uint8Array {
     const m = murmurs[k];
     const f = fnvs[k];
     if (k > 0 && murmurs[k - 1] === m && fnvs[k - 1] === f) continue;
-    out[used] = m >>> 24;
-    out[used + 1] = m >>> 16;
-    out[used + 2] = m >>> 8;
-    out[used + 3] = m;
-    out[used + 4] = f >>> 24;
-    out[used + 5] = f >>> 16;
-    out[used + 6] = f >>> 8;
-    out[used + 7] = f;
+    putFingerprint(out, used, m, f);
     used += FINGERPRINT_BYTES;
   }
   return used === out.length ? out : out.subarray(0, used);
@@ -132,19 +125,20 @@ export function writeFingerprintPairs(pairs: Uint32Array, from: number, to: numb
       pairs[from + 2 * k + 1] = Number(keys[k] & 0xffffffffn);
     }
   }
-  for (let k = 0; k < n; k++) {
-    const m = pairs[from + 2 * k];
-    const f = pairs[from + 2 * k + 1];
-    const o = at + k * FINGERPRINT_BYTES;
-    out[o] = m >>> 24;
-    out[o + 1] = m >>> 16;
-    out[o + 2] = m >>> 8;
-    out[o + 3] = m;
-    out[o + 4] = f >>> 24;
-    out[o + 5] = f >>> 16;
-    out[o + 6] = f >>> 8;
-    out[o + 7] = f;
-  }
+  for (let k = 0; k < n; k++)
+    putFingerprint(out, at + k * FINGERPRINT_BYTES, pairs[from + 2 * k], pairs[from + 2 * k + 1]);
+}
+
+/** Writes the fingerprint (murmur, fnv) at out[at, at + 8), big-endian. */
+function putFingerprint(out: Uint8Array, at: number, murmur: number, fnv: number): void {
+  out[at] = murmur >>> 24;
+  out[at + 1] = murmur >>> 16;
+  out[at + 2] = murmur >>> 8;
+  out[at + 3] = murmur;
+  out[at + 4] = fnv >>> 24;
+  out[at + 5] = fnv >>> 16;
+  out[at + 6] = fnv >>> 8;
+  out[at + 7] = fnv;
 }
 
 /** The fingerprint set of string values (any order, repeats allowed). */
