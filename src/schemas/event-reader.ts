@@ -129,7 +129,7 @@ interface FileReader<B> {
  *
  * Duplicates: the first occurrence of an eventId within one call (dedupeKeys included) wins; later
  * ones are dropped. The ids are held with the hour their object is filed under, in a RecentIdSet
- * (16-32 bytes per id), and dropped once the objects read are `dedupeHorizonMs` (2 h) past that
+ * (8-byte slots, 11-21 bytes per id), and dropped once the objects read are `dedupeHorizonMs` (2 h) past that
  * hour, so memory follows the hourly event rate, not the day's volume. Keys must therefore be given
  * in hour order (raw keys sort by hour).
  *
