@@ -1,4 +1,5 @@
 import type { ObjectStore } from '../storage/object-store';
+import { SchemaRegistry } from '../schemas/registry';
 import type { Client as TemporalClient } from '@temporalio/client';
 import type { LaneDefaults } from '../client/lanes';
 import type { TenantConfig } from '../shared/tenant-config';
@@ -23,6 +24,13 @@ export interface ActivityDeps {
   temporal: TemporalClient;
   laneDefaults: LaneDefaults;
   loadTenants: () => Promise<TenantConfig[]>;
+  /**
+   * The schema registry raw files' writer schemas are checked against (S3MetricDeps.registry);
+   * default: the one kept in `store`. Never off: a worker without it would take a file written with
+   * a schema nobody registered as data instead of quarantining it or failing the run. (Not named
+   * `registry`: the compare activities' deps have a comparison registry under that name.)
+   */
+  schemaRegistry?: SchemaRegistry;
   /** See S3MetricDeps.minPartitionBytes. */
   minPartitionBytes?: number;
   /** See S3MetricDeps.partitionRunner. */
@@ -34,7 +42,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createS3SkeletonActivities(deps),
     ...createS3CompareActivities(deps),
-    ...createS3MetricActivities(deps),
+    ...createS3MetricActivities({ ...deps, registry: deps.schemaRegistry ?? new SchemaRegistry(deps.store) }),
     ...createElasticsearchSkeletonActivities(deps),
     ...createElasticsearchServingActivities(deps),
     ...createTemporalLaneActivities(deps),

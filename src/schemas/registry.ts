@@ -73,7 +73,8 @@ export class SchemaRegistry {
 
   constructor(
     private readonly store: ObjectStore,
-    private readonly prefix = 'registry',
+    /** Where in the store the registry lives; a partition thread opens its own registry by it. */
+    readonly prefix = 'registry',
   ) {}
 
   private subjectPrefix(subject: string): string {

@@ -1,5 +1,7 @@
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { RAW_EVENT_SUBJECT } from '../schemas/raw-event-schemas';
+import { SchemaRegistry } from '../schemas/registry';
 import { versionTaskQueue } from '../shared/ids';
 import { createElasticsearchClient, createObjectStore, createTemporalClient } from './clients';
 import { readConfig } from './config';
@@ -14,6 +16,8 @@ import { loadTenantsFile } from './tenants';
  *   - for every pipeline version it serves (DAYBREAK_PIPELINE_VERSIONS), that version's queue and
  *     its backfill queue, whose smaller activity limit caps backfill work across tenants.
  * A release candidate can thus run in a worker process of its own next to the live one.
+ * Raw files are checked against the schema registry kept in the same store, by the activities and
+ * by every partition thread, so an unregistered writer schema is bad data wherever a partition runs.
  */
 async function main(): Promise<void> {
   const config = readConfig();
@@ -21,12 +25,21 @@ async function main(): Promise<void> {
   const es = createElasticsearchClient(config.elasticsearch);
   const temporal = await createTemporalClient(config.temporal);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const schemaRegistry = new SchemaRegistry(store);
+  if (!(await schemaRegistry.latest(RAW_EVENT_SUBJECT))) {
+    // Not fatal: the worker may start before anything was generated or registered.
+    process.stderr.write(
+      `daybreak worker: no schema of ${RAW_EVENT_SUBJECT} is registered under ${schemaRegistry.prefix}/ in ${store.description}; ` +
+        `raw files are bad data (quarantined or failing the run, by tenant policy) until their writer schemas are registered\n`,
+    );
+  }
   const threads = config.worker.partitionThreads;
   const partitionThreads =
     threads > 0
       ? new PartitionThreadPool({
           threads,
           store: config.store.kind === 's3' ? { kind: 's3', s3: config.s3 } : { kind: 'fs', root: config.store.fsRoot },
+          registryPrefix: schemaRegistry.prefix,
         })
       : undefined;
   // Started with the worker, so the first tenant-day does not wait for threads to load.
@@ -36,6 +49,7 @@ async function main(): Promise<void> {
     es,
     indexPrefix: config.elasticsearch.indexPrefix,
     temporal,
+    schemaRegistry,
     laneDefaults: { taskQueue: config.temporal.taskQueue, primaryVersion: config.pipeline.defaultPrimaryVersion },
     loadTenants: async () => (await loadTenantsFile(config.pipeline.tenantsFile)).tenants,
     minPartitionBytes: config.worker.minPartitionBytes,

@@ -1,6 +1,7 @@
 /**
- * Entry of a partition thread (see PartitionThreadPool): opens its own store client from the
- * settings it was given, then aggregates one partition per message with the activity's own code.
+ * Entry of a partition thread (see PartitionThreadPool): opens its own store and schema registry
+ * clients from the settings it was given, then aggregates one partition per message with the
+ * activity's own code.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { aggregatePartitionIn } from '../activities/s3/metrics';
@@ -24,7 +25,9 @@ function openStore(spec: StoreSpec): ObjectStore {
 const port = parentPort!;
 const data = workerData as PartitionThreadData;
 const store = openStore(data.store);
-const registry = data.registryPrefix === undefined ? undefined : new SchemaRegistry(store, data.registryPrefix);
+// Its own registry client over its own store: objects do not cross threads. Never without one,
+// so a raw file whose writer schema was never registered is bad data here too.
+const registry = new SchemaRegistry(store, data.registryPrefix);
 const send = (message: FromThread) => port.postMessage(message);
 
 send({ type: 'ready' });

@@ -14,13 +14,18 @@ export interface PartitionThreadsOptions {
   /** Threads at most, each aggregating one partition at a time; default os.availableParallelism(). */
   threads?: number;
   store: StoreSpec;
-  /** When given, the threads check writer schemas against the registry under this prefix. */
+  /**
+   * The schema registry's prefix in that store (default SchemaRegistry's, `registry`). Every thread
+   * checks each raw file's writer schema against it, as the activity's own thread does: a pool
+   * that did not would accept as data what the activity quarantines or fails on.
+   */
   registryPrefix?: string;
 }
 
 /** What a partition thread receives once, as workerData. */
 export interface PartitionThreadData {
   store: StoreSpec;
+  /** Undefined: SchemaRegistry's default prefix. */
   registryPrefix?: string;
 }
 
@@ -59,7 +64,7 @@ function threadEntry(): { code: string; eval: boolean } {
  * with several partitions in flight used one core whatever the machine. Threads are started on
  * first use and kept; one that dies is replaced by the next partition. A partition's result is
  * byte-for-byte what the activity's own thread would write: the thread runs the same
- * aggregatePartitionIn on its own store client.
+ * aggregatePartitionIn on its own store and schema registry clients.
  */
 export class PartitionThreadPool {
   readonly threads: number;

@@ -2,6 +2,8 @@ import * as avro from 'avsc';
 import type { ObjectStore } from '../../src/storage/object-store';
 import { readAll } from '../../src/storage/object-store';
 import { encodeContainer, loadSchema } from '../../src/schemas/avro-container';
+import { RAW_EVENT_SCHEMAS, RAW_EVENT_SUBJECT, RAW_EVENT_VERSIONS } from '../../src/schemas/raw-event-schemas';
+import { SchemaRegistry } from '../../src/schemas/registry';
 import { attributesKey, rawEventsKey } from '../../src/shared/keys';
 import { localDayWindow } from '../../src/shared/local-day';
 import type { AccountAttributes, RawEvent } from '../../src/shared/events';
@@ -19,7 +21,9 @@ export const BILLING_ACCOUNTS = ['acc-03', 'acc-07', 'ünï-çødé-🚀'];
 /**
  * Writes one local day of deterministic raw events, spread over the day's UTC hour partitions in
  * several files each, plus late arrivals in the first trailing hour and next-day events that must
- * be filtered out. Returns the events of the day.
+ * be filtered out. Registers the producer schemas first, all versions in order as the generator
+ * does (a v3-only subject would refuse v1 later): the worker treats a file of an unregistered
+ * writer schema as bad data. Returns the events of the day.
  */
 export async function writeRawDay(
   store: ObjectStore,
@@ -85,6 +89,8 @@ export async function writeRawDay(
       0,
     );
   }
+  const registry = new SchemaRegistry(store);
+  for (const version of RAW_EVENT_VERSIONS) await registry.register(RAW_EVENT_SUBJECT, RAW_EVENT_SCHEMAS[version]);
   for (const [key, records] of files) {
     await store.put(key, await readAll(encodeContainer(rawType, records, 'deflate')));
   }
