@@ -220,7 +220,7 @@ export interface BuildDocumentsInput {
   today: readonly AccountDayUsage[];
   rolling: readonly RollingState[];
   attributes: readonly AccountAttributes[];
-  /** This run's documents of the previous day, for healthDelta; null when that day is missing. */
+  /** This version's documents of the previous day (either kind), for healthDelta; null when that day is missing. */
   previous: readonly AccountDocument[] | null;
 }
 

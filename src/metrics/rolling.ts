@@ -20,7 +20,7 @@ export interface RollingState {
   invoicePaid30d: number;
   invoiceOverdue30d: number;
   paymentFailed30d: number;
-  /** Epoch ms of the first and latest event ever seen (carried from D-1's rolling state). */
+  /** Epoch ms of the first and latest event ever seen (carried from the latest earlier rolling state). */
   firstSeenEver: number | null;
   lastSeenEver: number | null;
 }
@@ -56,7 +56,11 @@ export interface RollingInput {
    * day's state is missing (not run yet, or lost), which counts as a day without events.
    */
   history: readonly (readonly AccountDayUsage[] | null)[];
-  /** D-1's rolling states, for the first/last-seen carry; null when missing. */
+  /**
+   * The latest earlier day's rolling states there are (D-k, found by planHistory within
+   * ROLLING_LOOKBACK_DAYS), for the first/last-seen carry; null when none. Days D-k+1..D-1 reach
+   * first/last through `history`, so the carry is exact for k <= HISTORY_DAYS + 1.
+   */
   previous: readonly RollingState[] | null;
 }
 
@@ -82,7 +86,7 @@ function maxOf(a: number | null, b: number | null): number | null {
 
 /**
  * Computes rolling states for every account that appears today, in any of the 29 earlier days, or
- * in D-1's rolling states (so first/last activity is never forgotten). Sorted by accountId.
+ * in the previous rolling states (so first/last activity is never forgotten). Sorted by accountId.
  */
 export function computeRolling(input: RollingInput): RollingState[] {
   if (input.history.length > HISTORY_DAYS) {

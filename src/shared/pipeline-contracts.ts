@@ -76,7 +76,7 @@ export interface RunMetricTaskInput extends RunRef {
   task: string;
   /** For the task that merges partitions: the partial keys, in any order (the merge is order-independent). */
   partialKeys?: string[];
-  /** Whether the primary version's outputs may stand in for missing earlier days of this run's own (shadow warm-up). */
+  /** The version compared with (a shadow's primary): its primary outputs are the first warm-up source for earlier days this version never ran (planHistory). */
   primaryPipelineVersion?: string;
 }
 

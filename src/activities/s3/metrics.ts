@@ -15,7 +15,6 @@ import { SYNC_SIZE, parseOcfHeader, readVarLong } from '../../schemas/ocf';
 import { DEFAULT_DEDUPE_HORIZON_MS, rawKeyHourMs, readRawEventColumns } from '../../schemas/event-reader';
 import type { SchemaRegistry } from '../../schemas/registry';
 import type { AccountDocument } from '../../shared/account-document';
-import { addDays } from '../../shared/days';
 import { CorruptDataError, IncompatibleSchemaError, InvalidInputError } from '../../shared/errors';
 import type { AccountAttributes } from '../../shared/events';
 import type { OutputLocation } from '../../shared/keys';
@@ -49,10 +48,13 @@ import {
 import { ColumnPartitionAggregator } from '../../metrics/column-aggregator';
 import { AccountStatesMerger } from '../../metrics/states-merger';
 import type { RollingState } from '../../metrics/rolling';
-import { HISTORY_DAYS, ROLLING_STATE_SCHEMA, computeRolling } from '../../metrics/rolling';
+import { ROLLING_STATE_SCHEMA, computeRolling } from '../../metrics/rolling';
+import type { HistoryDay, HistorySource } from '../../metrics/history-lookup';
+import { ROLLING_PROBE_DAYS, planHistory } from '../../metrics/history-lookup';
 import {
   MetricDatasets,
   MetricTasks,
+  PIPELINE_VERSIONS,
   buildAccountDocuments,
   getPipeline,
   normalizeAttributes,
@@ -392,25 +394,60 @@ export function createS3MetricActivities({
     return pipeline;
   };
 
-  /** Reads a run's dataset of `day`, falling back to the primary run's (shadow warm-up). */
+  const sourceKey = (run: RunRef, day: string, source: HistorySource, path: string) =>
+    outputKey({ tenantId: run.tenantId, day, ...source }, path);
+  const sourceWhere = (run: RunRef, day: string, source: HistorySource, path: string) =>
+    `${path} of tenant ${run.tenantId} day ${day} (${source.pipelineVersion}/${source.runKind}), history of ${where(run)}`;
+
+  /** An earlier day's dataset from the first of `history.sources` that has it (see planHistory); null when none has. */
   const readHistory = async <T>(
     run: RunRef,
-    day: string,
+    history: HistoryDay,
     path: string,
     type: avro.Type,
-    primaryPipelineVersion: string | undefined,
   ): Promise<T[] | null> => {
-    const own = { ...loc(run), day };
-    const found = await readOptional<T>(store, outputKey(own, path), type, `${path} of ${where({ ...run, day })}`);
-    if (found !== null || !primaryPipelineVersion) return found;
-    const primary: OutputLocation = { ...own, pipelineVersion: primaryPipelineVersion, runKind: 'primary' };
-    if (primary.pipelineVersion === own.pipelineVersion && own.runKind === 'primary') return null;
-    return readOptional<T>(
-      store,
-      outputKey(primary, path),
-      type,
-      `primary ${path} of tenant ${run.tenantId} day ${day}`,
-    );
+    for (const source of history.sources) {
+      const key = sourceKey(run, history.day, source, path);
+      const found = await readOptional<T>(store, key, type, sourceWhere(run, history.day, source, path));
+      if (found !== null) return found;
+    }
+    return null;
+  };
+
+  /**
+   * The rolling state of the latest day of `days` (latest first) that any source has, or null.
+   * D-1 is read directly (the usual case); further back, ROLLING_PROBE_DAYS days are probed at
+   * once with existence checks, so only the state used is ever read and held.
+   */
+  const readLatestRolling = async (run: RunRef, days: readonly HistoryDay[]): Promise<RollingState[] | null> => {
+    if (days.length === 0) return null;
+    const first = await readHistory<RollingState>(run, days[0], MetricDatasets.Rolling, rollingType);
+    if (first !== null) return first;
+    for (let i = 1; i < days.length; i += ROLLING_PROBE_DAYS) {
+      const probed = await Promise.all(
+        days.slice(i, i + ROLLING_PROBE_DAYS).map(async (history) => {
+          for (const source of history.sources) {
+            if (await store.exists(sourceKey(run, history.day, source, MetricDatasets.Rolling)))
+              return { day: history.day, source };
+          }
+          return null;
+        }),
+      );
+      for (const hit of probed) {
+        if (hit === null) continue;
+        const path = MetricDatasets.Rolling;
+        const key = sourceKey(run, hit.day, hit.source, path);
+        // Deleted between the probe and the read: the next earlier day is the latest there is.
+        const rows = await readOptional<RollingState>(
+          store,
+          key,
+          rollingType,
+          sourceWhere(run, hit.day, hit.source, path),
+        );
+        if (rows !== null) return rows;
+      }
+    }
+    return null;
   };
 
   const writeDataset = async (run: RunRef, path: string, type: avro.Type, records: readonly unknown[]) => {
@@ -513,20 +550,17 @@ export function createS3MetricActivities({
           `${todayKey} of ${where(input)} does not exist; run ${MetricTasks.DailyUsage} first`,
         );
       }
-      const primary = input.primaryPipelineVersion;
+      const plan = planHistory({ ...input, knownVersions: PIPELINE_VERSIONS });
+      // The 29 days are read at once, as before; each day tries its sources one after the other.
       const [history, previous] = await Promise.all([
         Promise.all(
-          Array.from({ length: HISTORY_DAYS }, (_, i) =>
-            readHistory<StoredAccountDayUsage>(
-              input,
-              addDays(input.day, -(i + 1)),
-              MetricDatasets.DailyUsage,
-              dayUsageReaderType,
-              primary,
-            ).then(upgradeUsage),
+          plan.usage.map((day) =>
+            readHistory<StoredAccountDayUsage>(input, day, MetricDatasets.DailyUsage, dayUsageReaderType).then(
+              upgradeUsage,
+            ),
           ),
         ),
-        readHistory<RollingState>(input, addDays(input.day, -1), MetricDatasets.Rolling, rollingType, primary),
+        readLatestRolling(input, plan.rolling),
       ]);
       const rolling = computeRolling({ today, history, previous });
       const written = await writeDataset(input, MetricDatasets.Rolling, rollingType, rolling);
@@ -540,20 +574,15 @@ export function createS3MetricActivities({
         if (rows === null) throw new InvalidInputError(`${key} of ${where(input)} does not exist; run ${task} first`);
         return rows;
       };
-      const previousLoc = { ...loc(input), day: addDays(input.day, -1) };
+      const plan = planHistory({ ...input, knownVersions: PIPELINE_VERSIONS });
       const [today, rolling, attributes, previous] = await Promise.all([
         need<StoredAccountDayUsage>(MetricDatasets.DailyUsage, dayUsageReaderType, MetricTasks.DailyUsage).then(
           (rows) => upgradeUsage(rows),
         ),
         need<RollingState>(MetricDatasets.Rolling, rollingType, MetricTasks.RollingWindows),
         need<AccountAttributes>(MetricDatasets.Attributes, attributesType, MetricTasks.Attributes),
-        // healthDelta compares with this run's own previous day only: never another version's score.
-        readOptional<AccountDocument>(
-          store,
-          outputKey(previousLoc, MetricDatasets.Accounts),
-          documentType,
-          `documents of ${where({ ...input, day: previousLoc.day })}`,
-        ),
+        // healthDelta compares with this version's own score of D-1 (either kind), never another version's.
+        readHistory<AccountDocument>(input, plan.documents, MetricDatasets.Accounts, documentType),
       ]);
       const documents = buildAccountDocuments({
         tenantId: input.tenantId,
@@ -627,8 +656,9 @@ export function createS3MetricActivities({
      * reads its inputs from the run's outputs, writes its dataset at a deterministic key, so a
      * retry or rerun overwrites. account-documents writes accounts.avro (AccountDocuments sorted by
      * accountId); daily-usage.avro, rolling.avro and accounts.avro are also what the next day reads.
-     * With primaryPipelineVersion, missing earlier days of this run's own daily states are read
-     * from the primary run instead (shadow warm-up).
+     * Earlier days are read as planHistory says: the version's own outputs of either kind, then
+     * (warm-up) primaryPipelineVersion's and the other versions' primary outputs (docs/metrics.md,
+     * "History lookup").
      */
     async runMetricTask(input: RunMetricTaskInput): Promise<RunMetricTaskResult> {
       return failPermanently(async () => {
