@@ -1,3 +1,4 @@
+import { closestName } from './did-you-mean';
 import { InvalidInputError } from './errors';
 import { isValidTimeZone } from './local-day';
 import { isValidTenantId } from './tenant-id';
@@ -24,43 +25,90 @@ export interface TenantsFile {
   tenants: TenantConfig[];
 }
 
+/** The keys a tenant entry may have; any other key is refused (a typo would otherwise be silently ignored). */
+export const TENANT_KEYS = [
+  'id',
+  'displayName',
+  'timeZone',
+  'runHour',
+  'enabled',
+  'planTier',
+  'badDataPolicy',
+] as const;
+
+/** One thing wrong with a tenants file: which entry, which field, what is wrong. */
+export interface TenantsFileProblem {
+  /** Index in the `tenants` array; undefined for a problem with the file itself. */
+  index?: number;
+  tenantId?: string;
+  field?: string;
+  message: string;
+}
+
+/** Every problem of a tenants file at once, so one edit can fix them all. */
+export class TenantsFileError extends InvalidInputError {
+  constructor(
+    readonly source: string,
+    readonly problems: TenantsFileProblem[],
+  ) {
+    super(
+      problems.length === 1
+        ? `${source}: ${describeProblem(problems[0])}`
+        : `${source}: ${problems.length} problems:\n${problems.map((p) => `  ${describeProblem(p)}`).join('\n')}`,
+    );
+  }
+}
+
+function describeProblem(p: TenantsFileProblem): string {
+  if (p.index === undefined) return p.message;
+  return `tenants[${p.index}]${p.tenantId !== undefined ? ` (${JSON.stringify(p.tenantId)})` : ''}: ${p.message}`;
+}
+
 /**
- * Validates a parsed tenants file. Each problem names the entry (index and id) and the field; an
- * invalid id is refused because ids become object keys, index names and workflow ids.
+ * Validates a parsed tenants file and reports every problem in one TenantsFileError. Each problem
+ * names the entry (index and id) and the field; an invalid id is refused because ids become object
+ * keys, index names and workflow ids.
  */
 export function parseTenantsFile(raw: unknown, source = 'tenants file'): TenantsFile {
   if (typeof raw !== 'object' || raw === null || !Array.isArray((raw as { tenants?: unknown }).tenants)) {
-    throw new InvalidInputError(`${source}: expected an object with a "tenants" array`);
+    throw new TenantsFileError(source, [{ message: 'expected an object with a "tenants" array' }]);
+  }
+  const problems: TenantsFileProblem[] = [];
+  for (const key of Object.keys(raw)) {
+    if (key !== 'tenants') problems.push({ field: key, message: unknownKey(key, ['tenants']) });
   }
   const entries = (raw as { tenants: unknown[] }).tenants;
   const seen = new Set<string>();
   const tenants = entries.map((entry, index): TenantConfig => {
-    const e = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
-    const where = `${source}: tenants[${index}]${typeof e.id === 'string' ? ` (${JSON.stringify(e.id)})` : ''}`;
-    const fail = (message: string): never => {
-      throw new InvalidInputError(`${where}: ${message}`);
-    };
+    const isObject = typeof entry === 'object' && entry !== null && !Array.isArray(entry);
+    const e = (isObject ? entry : {}) as Record<string, unknown>;
+    const tenantId = typeof e.id === 'string' ? e.id : undefined;
+    const fail = (field: string | undefined, message: string) => problems.push({ index, tenantId, field, message });
+    if (!isObject) fail(undefined, `expected an object, got ${JSON.stringify(entry)}`);
+    for (const key of Object.keys(e)) {
+      if (!(TENANT_KEYS as readonly string[]).includes(key)) fail(key, unknownKey(key, TENANT_KEYS));
+    }
     if (!isValidTenantId(e.id))
-      fail(`id ${JSON.stringify(e.id)} must be 1-63 characters of [a-z0-9-], not starting or ending with '-'`);
-    const id = e.id as string;
-    if (seen.has(id)) fail(`duplicate id ${JSON.stringify(id)}`);
-    seen.add(id);
+      fail('id', `id ${JSON.stringify(e.id)} must be 1-63 characters of [a-z0-9-], not starting or ending with '-'`);
+    else if (seen.has(e.id)) fail('id', `duplicate id ${JSON.stringify(e.id)}`);
+    else seen.add(e.id);
     if (typeof e.timeZone !== 'string' || !isValidTimeZone(e.timeZone))
-      fail(`timeZone ${JSON.stringify(e.timeZone)} is not a known IANA time zone`);
+      fail('timeZone', `timeZone ${JSON.stringify(e.timeZone)} is not a known IANA time zone`);
     const runHour = e.runHour ?? 0;
     if (typeof runHour !== 'number' || !Number.isInteger(runHour) || runHour < 0 || runHour > 23)
-      fail(`runHour ${JSON.stringify(runHour)} must be an integer 0-23`);
+      fail('runHour', `runHour ${JSON.stringify(runHour)} must be an integer 0-23`);
     const planTier = e.planTier ?? 'standard';
     if (!PLAN_TIERS.includes(planTier as PlanTier))
-      fail(`planTier ${JSON.stringify(planTier)} must be one of ${PLAN_TIERS.join(', ')}`);
+      fail('planTier', `planTier ${JSON.stringify(planTier)} must be one of ${PLAN_TIERS.join(', ')}`);
     const badDataPolicy = e.badDataPolicy ?? 'quarantine';
     if (badDataPolicy !== 'fail' && badDataPolicy !== 'quarantine')
-      fail(`badDataPolicy ${JSON.stringify(badDataPolicy)} must be "fail" or "quarantine"`);
-    if (e.enabled !== undefined && typeof e.enabled !== 'boolean') fail(`enabled must be true or false`);
-    if (e.displayName !== undefined && typeof e.displayName !== 'string') fail(`displayName must be a string`);
+      fail('badDataPolicy', `badDataPolicy ${JSON.stringify(badDataPolicy)} must be "fail" or "quarantine"`);
+    if (e.enabled !== undefined && typeof e.enabled !== 'boolean') fail('enabled', `enabled must be true or false`);
+    if (e.displayName !== undefined && typeof e.displayName !== 'string')
+      fail('displayName', `displayName must be a string`);
     return {
-      id,
-      displayName: (e.displayName as string | undefined) ?? id,
+      id: e.id as string,
+      displayName: (e.displayName as string | undefined) ?? (e.id as string),
       timeZone: e.timeZone as string,
       runHour: runHour as number,
       enabled: (e.enabled as boolean | undefined) ?? true,
@@ -68,5 +116,11 @@ export function parseTenantsFile(raw: unknown, source = 'tenants file'): Tenants
       badDataPolicy: badDataPolicy as BadDataPolicy,
     };
   });
+  if (problems.length) throw new TenantsFileError(source, problems);
   return { tenants };
+}
+
+function unknownKey(key: string, known: readonly string[]): string {
+  const near = closestName(key, known);
+  return `unknown key ${JSON.stringify(key)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ''}; allowed: ${known.join(', ')}`;
 }

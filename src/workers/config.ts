@@ -33,6 +33,17 @@ export interface DaybreakConfig {
   };
 }
 
+/** The clone's root (the folder with package.json): this file is src/workers/config.ts, or dist/workers/config.js built. */
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+/**
+ * A configured path, absolute. Relative ones (the defaults included) are taken from the project root,
+ * not the current directory, so the worker and `bin/daybreak` agree wherever they are started from.
+ */
+export function projectPath(configured: string): string {
+  return path.resolve(PROJECT_ROOT, configured);
+}
+
 export function readConfig(env: NodeJS.ProcessEnv = process.env): DaybreakConfig {
   const temporalPort = env.DAYBREAK_TEMPORAL_PORT ?? '7233';
   const uiPort = env.DAYBREAK_TEMPORAL_UI_PORT ?? '8233';
@@ -45,7 +56,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DaybreakConfig
     },
     store: {
       kind: storeKind(env.DAYBREAK_STORE),
-      fsRoot: env.DAYBREAK_FS_ROOT ?? path.resolve('.daybreak', 'store'),
+      fsRoot: projectPath(env.DAYBREAK_FS_ROOT ?? path.join('.daybreak', 'store')),
     },
     s3: {
       endpoint: env.DAYBREAK_S3_ENDPOINT ?? `http://127.0.0.1:${env.DAYBREAK_S3_PORT ?? '7070'}`,
@@ -72,7 +83,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DaybreakConfig
         .map((v) => v.trim())
         .filter(Boolean),
       defaultPrimaryVersion: env.DAYBREAK_PRIMARY_VERSION ?? 'v1',
-      tenantsFile: env.DAYBREAK_TENANTS_FILE ?? path.resolve('deploy', 'tenants.json'),
+      tenantsFile: projectPath(env.DAYBREAK_TENANTS_FILE ?? path.join('deploy', 'tenants.json')),
     },
   };
 }

@@ -16,19 +16,31 @@ export interface CliContext {
   close(): Promise<void>;
 }
 
-export async function cliContext(tenantsFile?: string): Promise<CliContext> {
+/** The configuration and the tenants file, without a server connection (for commands that need none). */
+export async function cliTenants(tenantsFile?: string): Promise<Omit<CliContext, 'client' | 'laneDefaults' | 'close'>> {
   const config = readConfig();
-  const { tenants } = await loadTenantsFile(tenantsFile ?? config.pipeline.tenantsFile);
-  const client = await createTemporalClient(config.temporal);
+  const file = tenantsFile ?? config.pipeline.tenantsFile;
+  const { tenants } = await loadTenantsFile(file);
   return {
     config,
-    client,
     tenants,
-    laneDefaults: { taskQueue: config.temporal.taskQueue, primaryVersion: config.pipeline.defaultPrimaryVersion },
     tenant(id: string) {
       const found = tenants.find((t) => t.id === id);
-      if (!found) throw new Error(`tenant ${JSON.stringify(id)} is not in ${config.pipeline.tenantsFile}`);
+      if (!found) throw new Error(`tenant ${JSON.stringify(id)} is not in ${file}`);
       return found;
+    },
+  };
+}
+
+export async function cliContext(tenantsFile?: string): Promise<CliContext> {
+  const base = await cliTenants(tenantsFile);
+  const client = await createTemporalClient(base.config.temporal);
+  return {
+    ...base,
+    client,
+    laneDefaults: {
+      taskQueue: base.config.temporal.taskQueue,
+      primaryVersion: base.config.pipeline.defaultPrimaryVersion,
     },
     close: () => client.connection.close(),
   };

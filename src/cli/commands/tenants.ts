@@ -2,7 +2,7 @@ import { createElasticsearchServingActivities } from '../../activities/elasticse
 import { syncTenantSchedules } from '../../client/schedules';
 import { createElasticsearchClient, createObjectStore } from '../../workers/clients';
 import type { Command } from '../command';
-import { cliContext } from './context';
+import { cliContext, cliTenants } from './context';
 
 export const tenantsCommand: Command = {
   name: 'tenants',
@@ -12,16 +12,17 @@ export const tenantsCommand: Command = {
       Sync owns every schedule whose id starts with the prefix (default daybreak).`,
   async run(args, positionals = []) {
     const sub = positionals[0];
+    if (sub === 'list' || sub === undefined) {
+      // Listing reads only the tenants file: it needs no server.
+      for (const t of (await cliTenants(args.get('tenants-file'))).tenants) {
+        console.log(
+          `${t.id.padEnd(16)} ${t.timeZone.padEnd(22)} run ${String(t.runHour).padStart(2, '0')}:00  ${t.enabled ? 'enabled ' : 'disabled'} ${t.planTier}  bad data: ${t.badDataPolicy}`,
+        );
+      }
+      return;
+    }
     const ctx = await cliContext(args.get('tenants-file'));
     try {
-      if (sub === 'list' || sub === undefined) {
-        for (const t of ctx.tenants) {
-          console.log(
-            `${t.id.padEnd(16)} ${t.timeZone.padEnd(22)} run ${String(t.runHour).padStart(2, '0')}:00  ${t.enabled ? 'enabled ' : 'disabled'} ${t.planTier}  bad data: ${t.badDataPolicy}`,
-          );
-        }
-        return;
-      }
       if (sub !== 'sync') throw new Error(`unknown tenants subcommand ${JSON.stringify(sub)}`);
       const result = await syncTenantSchedules(ctx.client, ctx.tenants, {
         taskQueue: ctx.config.temporal.taskQueue,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../../src/shared/errors';
+import { TenantsFileError } from '../../../src/shared/tenant-config';
 import { loadTenantsFile } from '../../../src/workers/tenants';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'daybreak-tenants-'));
@@ -74,5 +75,42 @@ describe('loadTenantsFile', () => {
     const broken = file('{ "tenants": [');
     await expect(loadTenantsFile(broken)).rejects.toThrow(`tenants file ${broken}`);
     await expect(loadTenantsFile(file({ tenant: [] }))).rejects.toThrow(/expected an object with a "tenants" array/);
+  });
+  it('refuses unknown keys, with the key a typo most likely meant', async () => {
+    expect(await problem([{ ...good, runhour: 3 }])).toMatch(
+      /tenants\[0\] \("acme"\): unknown key "runhour" \(did you mean "runHour"\?\)/,
+    );
+    const error = await loadTenantsFile(file({ tenants: [good], defaults: {} })).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/unknown key "defaults"/);
+  });
+
+  it('reports every problem of the file at once, each with its tenant and field', async () => {
+    const error = await loadTenantsFile(
+      file({
+        tenants: [
+          { ...good, planTier: 'gold', timezone: 'UTC' },
+          { id: 'Bad Id', timeZone: 'Mars/Olympus_Mons' },
+          { id: 'globex', timeZone: 'Europe/Berlin', runHour: 24 },
+        ],
+      }),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TenantsFileError);
+    const { problems, message } = error as TenantsFileError;
+    expect(problems.map((p) => [p.index, p.tenantId, p.field])).toEqual([
+      [0, 'acme', 'timezone'],
+      [0, 'acme', 'planTier'],
+      [1, 'Bad Id', 'id'],
+      [1, 'Bad Id', 'timeZone'],
+      [2, 'globex', 'runHour'],
+    ]);
+    expect(message).toMatch(/: 5 problems:\n/);
+    for (const line of [
+      'tenants[0] ("acme"): unknown key "timezone" (did you mean "timeZone"?)',
+      'tenants[0] ("acme"): planTier "gold"',
+      'tenants[1] ("Bad Id"): id "Bad Id" must be',
+      'tenants[1] ("Bad Id"): timeZone "Mars/Olympus_Mons"',
+      'tenants[2] ("globex"): runHour 24 must be an integer 0-23',
+    ])
+      expect(message).toContain(line);
   });
 });
