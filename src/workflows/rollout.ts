@@ -8,8 +8,11 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/common';
+import { Mutex } from 'async-mutex';
 import type { ElasticsearchServingActivities } from '../activities/elasticsearch/serving';
 import type { TemporalLaneActivities } from '../activities/temporal/lanes';
+import { ErrorTypes } from '../shared/errors';
 import type { PipelineVersions } from '../shared/lane-contracts';
 import type {
   AuditEntry,
@@ -59,17 +62,17 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutState
   };
   const rolloutWorkflowId = workflowInfo().workflowId;
   const pending: (() => Promise<void>)[] = [];
-  // Operator updates and automatic promotions mutate aliases and lanes one at a time.
-  let busy = false;
-  const exclusive = async <T>(fn: () => Promise<T>): Promise<T> => {
-    await condition(() => !busy);
-    busy = true;
-    try {
-      return await fn();
-    } finally {
-      busy = false;
-    }
-  };
+  // Operator updates and automatic promotions mutate aliases and lanes one at a time, in arrival
+  // order. A `condition(() => !busy)` gate is not a lock: the SDK releases every satisfied condition
+  // in one activation, so two waiting actions would both enter. The stage rule is checked again
+  // inside the lock, because the validator ran before the action ahead of this one changed the stage.
+  const mutex = new Mutex();
+  const exclusive = <T>(refusal: () => string | undefined, fn: () => Promise<T>): Promise<T> =>
+    mutex.runExclusive(() => {
+      const refused = refusal();
+      if (refused) throw ApplicationFailure.nonRetryable(refused, ErrorTypes.InvalidInput);
+      return fn();
+    });
 
   const tenantOf = (tenantId: string) => state.tenants.find((t) => t.tenantId === tenantId)!;
   const audit = (entry: Omit<AuditEntry, 'at'>) => {
@@ -124,37 +127,56 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutState
       });
       if (state.policy.autoPromote) {
         pending.push(() =>
-          exclusive(() =>
-            promote({ tenantId: eligible.tenantId, by: 'rollout', reason: 'auto-promote after clean days' }, true),
-          ).then(() => undefined),
+          mutex.runExclusive(async () => {
+            // An operator may have promoted or rolled the tenant back while this waited: nothing left to do.
+            if (promotionRefusal(state, eligible.tenantId, false)) return;
+            await promote(
+              { tenantId: eligible.tenantId, by: 'rollout', reason: 'auto-promote after clean days' },
+              true,
+            );
+          }),
         );
       }
     }
   });
-  setHandler(promoteUpdate, (action) => exclusive(() => promote(action, false)), {
-    validator: operatorValidator('promote', (action) => promotionRefusal(state, action.tenantId, !!action.force)),
+  // Each operator action: validated on arrival, then checked again and run inside the lock.
+  const operatorAction = (
+    name: string,
+    refusalOf: (action: OperatorAction) => string | undefined,
+    run: (action: OperatorAction) => Promise<OperatorActionResult>,
+  ) => ({
+    handler: (action: OperatorAction) =>
+      exclusive(
+        () => refusalOf(action),
+        () => run(action),
+      ),
+    options: { validator: operatorValidator(name, refusalOf) },
   });
-  setHandler(
-    rollbackUpdate,
-    (action) =>
-      exclusive(() =>
-        moveTenant(action, {
-          serve: state.baselineVersion,
-          versions: { primary: state.baselineVersion },
-          stage: 'rolled-back',
-          audited: 'rollback',
-        }),
-      ),
-    { validator: operatorValidator('rollback', (action) => rollbackRefusal(state, action.tenantId)) },
+  const promoteAction = operatorAction(
+    'promote',
+    (action) => promotionRefusal(state, action.tenantId, !!action.force),
+    (action) => promote(action, false),
   );
-  setHandler(
-    finishUpdate,
+  const rollbackAction = operatorAction(
+    'rollback',
+    (action) => rollbackRefusal(state, action.tenantId),
     (action) =>
-      exclusive(() =>
-        moveTenant(action, { versions: { primary: state.candidateVersion }, stage: 'finished', audited: 'finish' }),
-      ),
-    { validator: operatorValidator('finish', (action) => finishRefusal(state, action.tenantId)) },
+      moveTenant(action, {
+        serve: state.baselineVersion,
+        versions: { primary: state.baselineVersion },
+        stage: 'rolled-back',
+        audited: 'rollback',
+      }),
   );
+  const finishAction = operatorAction(
+    'finish',
+    (action) => finishRefusal(state, action.tenantId),
+    (action) =>
+      moveTenant(action, { versions: { primary: state.candidateVersion }, stage: 'finished', audited: 'finish' }),
+  );
+  setHandler(promoteUpdate, promoteAction.handler, promoteAction.options);
+  setHandler(rollbackUpdate, rollbackAction.handler, rollbackAction.options);
+  setHandler(finishUpdate, finishAction.handler, finishAction.options);
 
   if (!input.state) {
     // Every tenant starts in shadow: the baseline stays primary, the candidate runs beside it.
@@ -181,7 +203,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutState
       await condition(allHandlersFinished);
       return state;
     }
-    if (workflowInfo().continueAsNewSuggested && !busy) {
+    if (workflowInfo().continueAsNewSuggested && !mutex.isLocked()) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof rolloutWorkflow>({ ...input, state });
     }
