@@ -10,6 +10,8 @@ export default defineConfig({
           name: 'unit',
           pool: 'forks',
           include: ['test/unit/**/*.test.ts', 'test/replay/**/*.test.ts'],
+          // SDK and activity logs are held per test and printed only when it fails.
+          setupFiles: ['test/support/quiet-logs.setup.ts'],
           testTimeout: 60_000,
         },
       },
@@ -19,6 +21,8 @@ export default defineConfig({
           pool: 'forks',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/support/require-stack.ts'],
+          // Workers default to the run's namespace (see the file); the globalSetup creates it.
+          setupFiles: ['test/support/worker-namespace.ts'],
           testTimeout: 180_000,
           hookTimeout: 120_000,
         },

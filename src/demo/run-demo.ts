@@ -3,6 +3,7 @@ import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import type { Client } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/client';
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { ensureNamespace } from '../client/namespaces';
 import { waitUntil } from '../client/wait-until';
 import { runWorkersUntil, silentLogger } from '../workers/run-workers';
 import { createActivities } from '../activities';
@@ -52,6 +53,11 @@ export interface DemoResult {
  */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { client, log } = options;
+  // The demo's tenants (acme, ...) are real-looking ids: its lanes live in a namespace of their own
+  // (`daybreak-demo` from `npm start`), never in the operator's.
+  const namespace = client.options.namespace;
+  const ensured = await ensureNamespace(client.connection, namespace);
+  log(`namespace ${namespace}${ensured.created ? ' (created, with Daybreak search attributes)' : ''}`);
   log(
     `generating ${options.tenants} tenants x ${options.baselineDays + options.shadowDays} days x ${options.eventsPerDay} events into ${options.store.description}`,
   );
@@ -103,7 +109,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   ];
   const workers = await Promise.all(
     queues.map((taskQueue) =>
-      Worker.create({ connection, taskQueue, workflowBundle, activities, maxConcurrentActivityTaskExecutions: 4 }),
+      Worker.create({
+        connection,
+        namespace,
+        taskQueue,
+        workflowBundle,
+        activities,
+        maxConcurrentActivityTaskExecutions: 4,
+      }),
     ),
   );
   const defaults = { taskQueue: options.taskQueue, primaryVersion: 'v1' };

@@ -49,8 +49,14 @@ describe("the README's temporal CLI recipes", () => {
     const { header, recipes } = readmeRecipes();
     expect(recipes.length).toBe(5);
     // The README's own header, with the test's tenant and queue in place of acme and daybreak.
-    const env = header.replace('TENANT=acme', `TENANT=${tenantId}`).replace('QUEUE=daybreak', `QUEUE=${queue}`);
+    // ... and the run's namespace in place of `default`, which the recipes must name.
+    const namespace = stack.config.temporal.namespace;
+    const env = header
+      .replace('TENANT=acme', `TENANT=${tenantId}`)
+      .replace('QUEUE=daybreak', `QUEUE=${queue}`)
+      .replace('--namespace default', `--namespace ${namespace}`);
     expect(env).toContain(tenantId);
+    expect(env).toContain(`--namespace ${namespace}`);
 
     const schedule = await stack.client.schedule.create(
       dailySchedule(tenant, { taskQueue: queue, prefix: 'daybreak' }),

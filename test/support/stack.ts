@@ -41,9 +41,16 @@ export async function connectStack(): Promise<Stack> {
   };
 }
 
-/** A name no other test (or earlier run) uses: task queues, tenant ids, key prefixes. */
+// Outside an integration run (no globalSetup), names still carry one id per process.
+const PROCESS_RUN_ID = randomBytes(3).toString('hex');
+
+/**
+ * A name no other test (or earlier run) uses: task queues, tenant ids, key prefixes, buckets,
+ * index prefixes. `<prefix>-<run id><6 hex>`: the run id (DAYBREAK_TEST_RUN_ID, set by the
+ * integration globalSetup) is how the run's teardown finds what to remove (test/support/test-run.ts).
+ */
 export function uniqueName(prefix: string): string {
-  return `${prefix}-${randomBytes(4).toString('hex')}`;
+  return `${prefix}-${process.env.DAYBREAK_TEST_RUN_ID ?? PROCESS_RUN_ID}${randomBytes(3).toString('hex')}`;
 }
 
 /** The workflows entry point, as a file path (vitest does not resolve .ts through require.resolve). */

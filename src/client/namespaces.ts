@@ -1,0 +1,125 @@
+import type { Connection } from '@temporalio/client';
+import { SearchAttributeType } from '@temporalio/common';
+import { msToTs } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
+import { ALL_SEARCH_ATTRIBUTE_KEYS } from '../shared/search-attributes';
+
+const { IndexedValueType } = temporal.api.enums.v1;
+
+const INDEXED_VALUE_TYPE: Record<SearchAttributeType, temporal.api.enums.v1.IndexedValueType> = {
+  [SearchAttributeType.TEXT]: IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+  [SearchAttributeType.KEYWORD]: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  [SearchAttributeType.INT]: IndexedValueType.INDEXED_VALUE_TYPE_INT,
+  [SearchAttributeType.DOUBLE]: IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+  [SearchAttributeType.BOOL]: IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+  [SearchAttributeType.DATETIME]: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+  [SearchAttributeType.KEYWORD_LIST]: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+};
+
+/** Namespace names the server accepts, kept narrow so a name is safe in a URL and a log line. */
+const NAMESPACE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+export function assertNamespace(namespace: unknown): string {
+  if (typeof namespace !== 'string' || !NAMESPACE.test(namespace))
+    throw new Error(`Temporal namespace ${JSON.stringify(namespace)} is invalid: use 1-63 characters of [a-z0-9._-]`);
+  return namespace;
+}
+
+export interface EnsureNamespaceResult {
+  namespace: string;
+  created: boolean;
+  /** Daybreak search attributes this call registered (empty when all were there). */
+  addedSearchAttributes: string[];
+}
+
+// gRPC status codes (google.rpc.Code).
+const GrpcStatus = { NOT_FOUND: 5, ALREADY_EXISTS: 6 } as const;
+
+function grpcCode(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/**
+ * Makes `namespace` usable by Daybreak: registers it when missing and adds any of Daybreak's search
+ * attributes it lacks (the dev server registers them for `default` only). Idempotent, and safe when
+ * two processes race to create the same namespace.
+ */
+export async function ensureNamespace(
+  connection: Pick<Connection, 'workflowService' | 'operatorService'>,
+  namespace: string,
+  options: { retentionDays?: number } = {},
+): Promise<EnsureNamespaceResult> {
+  assertNamespace(namespace);
+  let created = false;
+  try {
+    await connection.workflowService.describeNamespace({ namespace });
+  } catch (error) {
+    if (grpcCode(error) !== GrpcStatus.NOT_FOUND) throw error;
+    try {
+      await connection.workflowService.registerNamespace({
+        namespace,
+        description: 'Daybreak',
+        workflowExecutionRetentionPeriod: msToTs(`${options.retentionDays ?? 3} days`),
+      });
+      created = true;
+    } catch (registerError) {
+      if (grpcCode(registerError) !== GrpcStatus.ALREADY_EXISTS) throw registerError;
+    }
+  }
+  // A namespace just registered reaches every server role's cache a moment later (NOT_FOUND until then).
+  const listNames = async () =>
+    untilFound(async () => {
+      const listed = await connection.operatorService.listSearchAttributes({ namespace });
+      return new Set(Object.keys(listed.customAttributes ?? {}));
+    });
+  const before = await listNames();
+  const missing = ALL_SEARCH_ATTRIBUTE_KEYS.filter((k) => !before.has(k.name));
+  if (missing.length > 0) {
+    await untilFound(async () => {
+      try {
+        await connection.operatorService.addSearchAttributes({
+          namespace,
+          searchAttributes: Object.fromEntries(missing.map((k) => [k.name, INDEXED_VALUE_TYPE[k.type]])),
+        });
+      } catch (error) {
+        // Another process added them between our list and our add.
+        if (grpcCode(error) !== GrpcStatus.ALREADY_EXISTS) throw error;
+      }
+    });
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      const after = await listNames();
+      if (missing.every((k) => after.has(k.name))) break;
+      if (Date.now() > deadline)
+        throw new Error(
+          `search attributes of namespace ${namespace} did not appear within ${READY_TIMEOUT_MS / 1000}s`,
+        );
+      await sleep(250);
+    }
+  }
+  return { namespace, created, addedSearchAttributes: missing.map((k) => k.name) };
+}
+
+const READY_TIMEOUT_MS = 30_000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function untilFound<T>(call: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      return await call();
+    } catch (error) {
+      if (grpcCode(error) !== GrpcStatus.NOT_FOUND || Date.now() > deadline) throw error;
+    }
+    await sleep(250);
+  }
+}
+
+/** The Web UI's workflow list of a namespace. */
+export function namespaceWebUiUrl(uiUrl: string, namespace: string): string {
+  return `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows`;
+}
