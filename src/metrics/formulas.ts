@@ -1,22 +1,21 @@
 /**
  * The metric formulas, one function each, documented in plain words in docs/metrics.md. All take
- * integers or already-rounded numbers and round their results to fixed decimals, so documents are
- * byte-identical on every rerun.
+ * integers or already-rounded decimals, compute their result exactly (src/metrics/exact.ts) and
+ * round it once, half away from zero, to fixed decimals, so documents are byte-identical on every
+ * rerun and a tie always rounds the same way.
  */
+import type { Ratio } from './exact';
+import { addRatios, clampRatio01, decimalRatio, ratio, roundRatioHalfUp, scaleRatio } from './exact';
 
-export function round(x: number, decimals: number): number {
-  const f = 10 ** decimals;
-  const r = Math.round(x * f) / f;
-  return Object.is(r, -0) ? 0 : r;
-}
-
-function clamp01(x: number): number {
-  return x < 0 ? 0 : x > 1 ? 1 : x;
+/** num / den (integers) rounded half away from zero to `decimals` digits, on the exact value. */
+export function roundRatio(num: number, den: number, decimals: number): number {
+  return roundRatioHalfUp(ratio(num, den), decimals);
 }
 
 /** This week against last week: events7d / eventsPrevious7d - 1, 4 decimals; null when last week had no events. */
 export function trendWoW(events7d: number, eventsPrevious7d: number): number | null {
-  return eventsPrevious7d > 0 ? round(events7d / eventsPrevious7d - 1, 4) : null;
+  // events7d / eventsPrevious7d - 1 is exactly (events7d - eventsPrevious7d) / eventsPrevious7d.
+  return eventsPrevious7d > 0 ? roundRatio(events7d - eventsPrevious7d, eventsPrevious7d, 4) : null;
 }
 
 /**
@@ -36,7 +35,7 @@ export function activityPercentiles(events7d: readonly number[]): number[] {
       if (sorted[mid] < e) lo = mid + 1;
       else hi = mid;
     }
-    return round((100 * lo) / (n - 1), 2);
+    return roundRatio(100 * lo, n - 1, 2);
   });
 }
 
@@ -46,10 +45,10 @@ export function activityPercentiles(events7d: readonly number[]): number[] {
  */
 export function billingHealth(paid: number, overdue: number, failed: number): number {
   const denominator = paid + overdue + 2 * failed;
-  return denominator === 0 ? 1 : round(paid / denominator, 4);
+  return denominator === 0 ? 1 : roundRatio(paid, denominator, 4);
 }
 
-/** How much a lifecycle stage says about health, 0-1; an unknown stage (no attributes) is 0.5. */
+/** How much a lifecycle stage says about health, 0-1 in tenths; an unknown stage (no attributes) is 0.5. */
 export const LIFECYCLE_FACTOR: Readonly<Record<string, number>> = {
   trial: 0.6,
   onboarding: 0.7,
@@ -59,28 +58,43 @@ export const LIFECYCLE_FACTOR: Readonly<Record<string, number>> = {
   churned: 0,
 };
 
-export function lifecycleFactor(stage: string): number {
-  return LIFECYCLE_FACTOR[stage] ?? 0.5;
+// The factors are exact ratios: each is the documented formula on the document's rounded fields,
+// with no binary rounding of its own, so the weighted sum below is the exact decimal it says.
+
+export function lifecycleFactor(stage: string): Ratio {
+  return decimalRatio(LIFECYCLE_FACTOR[stage] ?? 0.5, 1);
+}
+
+/** Activity factor 0-1: activityPercentile (2 decimals) / 100. */
+export function activityFactor(activityPercentile: number): Ratio {
+  // activityPercentile has 2 decimals: (100 * p) / 10^4.
+  return clampRatio01(ratio(decimalRatio(activityPercentile, 2).num, 10_000));
 }
 
 /** Trend factor 0-1: 0.5 + trend / 2, clamped; without a previous week 0.5 if active this week, else 0. */
-export function trendFactor(trend: number | null, events7d: number): number {
-  if (trend === null) return events7d > 0 ? 0.5 : 0;
-  return clamp01(0.5 + trend / 2);
+export function trendFactor(trend: number | null, events7d: number): Ratio {
+  if (trend === null) return events7d > 0 ? ratio(1, 2) : ratio(0);
+  // trend has 4 decimals: 0.5 + (t / 10^4) / 2 = (10^4 + t) / (2 * 10^4).
+  return clampRatio01(ratio(10_000n + decimalRatio(trend, 4).num, 20_000n));
 }
 
 /** User breadth 0-1: activeUsers7d / seats, capped at 1; without a seat count, 10 users count as full breadth. */
-export function breadthFactor(activeUsers7d: number, seats: number): number {
-  return clamp01(activeUsers7d / (seats > 0 ? seats : 10));
+export function breadthFactor(activeUsers7d: number, seats: number): Ratio {
+  return clampRatio01(ratio(activeUsers7d, seats > 0 ? seats : 10));
 }
 
-/** The inputs of a health score, each a factor 0-1. */
+/** Billing factor 0-1: a billing health (4 decimals) as it is. */
+export function billingFactor(billingHealth: number): Ratio {
+  return clampRatio01(decimalRatio(billingHealth, 4));
+}
+
+/** The inputs of a health score, each an exact factor 0-1. */
 export interface HealthFactors {
-  activity: number;
-  trend: number;
-  breadth: number;
-  lifecycle: number;
-  billing: number;
+  activity: Ratio;
+  trend: Ratio;
+  breadth: Ratio;
+  lifecycle: Ratio;
+  billing: Ratio;
 }
 
 export interface HealthWeights {
@@ -102,15 +116,16 @@ export const HEALTH_WEIGHTS_V2_BILLING: HealthWeights = {
   billing: 35,
 };
 
-/** Weighted sum of the factors, rounded to an integer 0-100. */
+/** Weighted sum of the factors, computed exactly and rounded half up to an integer 0-100. */
 export function weightedHealth(f: HealthFactors, w: HealthWeights): number {
-  const points =
-    w.activity * clamp01(f.activity) +
-    w.trend * clamp01(f.trend) +
-    w.breadth * clamp01(f.breadth) +
-    w.lifecycle * clamp01(f.lifecycle) +
-    w.billing * clamp01(f.billing);
-  return Math.max(0, Math.min(100, Math.round(round(points, 6))));
+  const points = addRatios(
+    scaleRatio(clampRatio01(f.activity), w.activity),
+    scaleRatio(clampRatio01(f.trend), w.trend),
+    scaleRatio(clampRatio01(f.breadth), w.breadth),
+    scaleRatio(clampRatio01(f.lifecycle), w.lifecycle),
+    scaleRatio(clampRatio01(f.billing), w.billing),
+  );
+  return Math.max(0, Math.min(100, roundRatioHalfUp(points, 0)));
 }
 
 /** Change in health since the previous day; null when the previous day has no score for the account. */

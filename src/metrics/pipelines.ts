@@ -13,7 +13,9 @@ import type { HealthFactors } from './formulas';
 import {
   HEALTH_WEIGHTS_V1,
   HEALTH_WEIGHTS_V2_BILLING,
+  activityFactor,
   activityPercentiles,
+  billingFactor,
   billingHealth,
   breadthFactor,
   healthDelta,
@@ -128,11 +130,11 @@ function exactLocalDay(day: string, timeZone: string): { startMs: number; endMs:
 
 function v1Factors(h: HealthInput): HealthFactors {
   return {
-    activity: h.activityPercentile / 100,
+    activity: activityFactor(h.activityPercentile),
     trend: trendFactor(h.trendWoW, h.events7d),
     breadth: breadthFactor(h.activeUsers7d, h.seats),
     lifecycle: lifecycleFactor(h.lifecycleStage),
-    billing: h.billingHealth,
+    billing: billingFactor(h.billingHealth),
   };
 }
 
@@ -165,7 +167,7 @@ const v2: MetricPipeline = {
     if (t.paid + t.overdue + t.failed === 0) return v1.healthScore(h);
     const b = h.billing30d;
     const recency = billingHealth(b.paid + 2 * t.paid, b.overdue + 2 * t.overdue, b.failed + 2 * t.failed);
-    return weightedHealth({ ...v1Factors(h), billing: recency }, HEALTH_WEIGHTS_V2_BILLING);
+    return weightedHealth({ ...v1Factors(h), billing: billingFactor(recency) }, HEALTH_WEIGHTS_V2_BILLING);
   },
   eventWindow(day, timeZone) {
     const { startMs, endMs } = localDayWindow(day, timeZone);

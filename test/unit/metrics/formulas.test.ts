@@ -11,6 +11,7 @@ import {
   trendFactor,
   trendWoW,
 } from '../../../src/metrics/formulas';
+import { ratioToNumber } from '../../../src/metrics/exact';
 import type { MetricPipeline } from '../../../src/metrics/pipelines';
 import { buildAccountDocuments, getPipeline } from '../../../src/metrics/pipelines';
 import { localDayWindow } from '../../../src/shared/local-day';
@@ -98,10 +99,10 @@ describe('formulas', () => {
     expect(trendWoW(0, 4)).toBe(-1);
     expect(trendWoW(1, 3)).toBe(-0.6667);
     expect(trendWoW(7, 0)).toBeNull();
-    expect(trendFactor(null, 7)).toBe(0.5);
-    expect(trendFactor(null, 0)).toBe(0);
-    expect(trendFactor(3, 1)).toBe(1);
-    expect(trendFactor(-1, 0)).toBe(0);
+    expect(ratioToNumber(trendFactor(null, 7))).toBe(0.5);
+    expect(ratioToNumber(trendFactor(null, 0))).toBe(0);
+    expect(ratioToNumber(trendFactor(3, 1))).toBe(1);
+    expect(ratioToNumber(trendFactor(-1, 0))).toBe(0);
   });
   it('activity percentile: share of other accounts with strictly fewer events7d', () => {
     expect(activityPercentiles([5, 1, 1, 0])).toEqual([100, 33.33, 33.33, 0]);
@@ -113,9 +114,9 @@ describe('formulas', () => {
     expect(billingHealth(0, 0, 0)).toBe(1);
     expect(billingHealth(3, 1, 1)).toBe(0.5);
     expect(billingHealth(0, 0, 2)).toBe(0);
-    expect(breadthFactor(3, 4)).toBe(0.75);
-    expect(breadthFactor(30, 4)).toBe(1);
-    expect(breadthFactor(1, 0)).toBe(0.1);
+    expect(ratioToNumber(breadthFactor(3, 4))).toBe(0.75);
+    expect(ratioToNumber(breadthFactor(30, 4))).toBe(1);
+    expect(ratioToNumber(breadthFactor(1, 0))).toBe(0.1);
     expect(healthDelta(88, 80)).toBe(8);
     expect(healthDelta(88, undefined)).toBeNull();
   });
