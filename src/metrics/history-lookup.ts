@@ -45,7 +45,7 @@ export interface HistoryPlan {
 export const ROLLING_LOOKBACK_DAYS = 90;
 
 /** Days whose rolling state is probed at once (existence checks only, so memory stays at one state). */
-export const ROLLING_PROBE_DAYS = 10;
+export const ROLLING_PROBE_DAYS = 30;
 
 /** A version's own outputs of a day: the primary run's first (what was served), then the shadow run's. */
 export function ownSources(pipelineVersion: string): HistorySource[] {

@@ -423,21 +423,18 @@ export function createS3MetricActivities({
     if (days.length === 0) return null;
     const first = await readHistory<RollingState>(run, days[0], MetricDatasets.Rolling, rollingType);
     if (first !== null) return first;
+    const path = MetricDatasets.Rolling;
     for (let i = 1; i < days.length; i += ROLLING_PROBE_DAYS) {
-      const probed = await Promise.all(
-        days.slice(i, i + ROLLING_PROBE_DAYS).map(async (history) => {
-          for (const source of history.sources) {
-            if (await store.exists(sourceKey(run, history.day, source, MetricDatasets.Rolling)))
-              return { day: history.day, source };
-          }
-          return null;
-        }),
-      );
-      for (const hit of probed) {
-        if (hit === null) continue;
-        const path = MetricDatasets.Rolling;
+      // Every (day, source) of the batch at once: a new tenant's first day costs a few round trips, not 90 x 3.
+      const candidates = days
+        .slice(i, i + ROLLING_PROBE_DAYS)
+        .flatMap((history) => history.sources.map((source) => ({ day: history.day, source })));
+      const present = await Promise.all(candidates.map((c) => store.exists(sourceKey(run, c.day, c.source, path))));
+      // Candidates are in plan order (latest day first, then source order): the first present wins.
+      for (const [k, hit] of candidates.entries()) {
+        if (!present[k]) continue;
         const key = sourceKey(run, hit.day, hit.source, path);
-        // Deleted between the probe and the read: the next earlier day is the latest there is.
+        // Deleted between the probe and the read: the next candidate is the latest there is.
         const rows = await readOptional<RollingState>(
           store,
           key,

@@ -145,4 +145,40 @@ describe('a failed day does not erase older history (filesystem store, in-proces
     // 03-06..04-04 is 26 + 4 = 30 days, one of them missing.
     expect([early.events7d, early.events30d]).toEqual([6, 29]);
   });
+
+  it('carries first/last from a rolling state up to 90 days back (ROLLING_LOOKBACK_DAYS), not 91', async () => {
+    const store = newStore();
+    const activities = createS3MetricActivities({ store });
+    const first = '2026-01-10';
+    // 2026-01-10 + 90 days: 21 left in January, 28 in February, 31 in March, then 10 in April.
+    const cases = [
+      ['within', '2026-04-10', Date.parse('2026-01-10T07:00:00Z')],
+      ['beyond', '2026-04-11', null],
+    ] as const;
+    for (const [tenant, later] of cases) {
+      await plantEvents(store, tenant, [{ accountId: 'acc-old', at: '2026-01-10T07:00:00Z' }], 'old');
+      for (const d of [first, later]) {
+        await writeAttributes(store, tenant, d, ['acc-old']);
+        await runMetricJobInProcess({
+          activities,
+          tenantId: tenant,
+          day: d,
+          timeZone,
+          pipelineVersion: 'v1',
+          runKind: 'primary',
+          maxPartitions: 1,
+          badDataPolicy: 'fail',
+        });
+      }
+    }
+    for (const [tenant, later, expected] of cases) {
+      const docs = await readDocuments(store, {
+        tenantId: tenant,
+        day: later,
+        pipelineVersion: 'v1',
+        runKind: 'primary',
+      });
+      expect([docs![0].firstActivityAt, docs![0].lastActivityAt], tenant).toEqual([expected, expected]);
+    }
+  });
 });
