@@ -64,7 +64,11 @@ export async function requestRun(
   });
 }
 
-/** Operator rerun of one tenant-day, optionally from a task onward; ahead of backfills in the queue. */
+/**
+ * Operator rerun of one tenant-day, optionally from a task onward; ahead of backfills in the queue.
+ * With `cascade`, the lane then recomputes, in order, the later days the rerun made stale; without
+ * it they are listed as stale in the lane's state (`laneState(...).stale`, `daybreak status`).
+ */
 export async function requestRerun(
   client: Client,
   options: {
@@ -73,6 +77,7 @@ export async function requestRerun(
     tenant: TenantSettings;
     fromTask?: string;
     requestedBy: string;
+    cascade?: boolean;
     defaults: LaneDefaults;
   },
 ): Promise<RequestRunResult> {
@@ -84,6 +89,7 @@ export async function requestRerun(
       kind: 'rerun',
       fromTask: options.fromTask,
       requestedBy: options.requestedBy,
+      cascade: options.cascade,
       tenant: options.tenant,
     },
     options.defaults,

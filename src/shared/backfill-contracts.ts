@@ -5,6 +5,11 @@ export interface BackfillInput {
   fromDay: string;
   toDay: string;
   tenant: TenantSettings;
+  /**
+   * After the last day, the lane recomputes, in order, the later days the backfill made stale
+   * (`daybreak status` shows the cascade); without it they are listed as stale.
+   */
+  cascade?: boolean;
 }
 
 export interface BackfillProgress {

@@ -27,6 +27,13 @@ export interface RunRequest {
   notifyWorkflowId?: string;
   /** The tenant's current settings, so the lane always runs with the latest tenant config. */
   tenant: TenantSettings;
+  /**
+   * After this run completes, recompute the later days it made stale, in order, through the lane
+   * (reruns and backfills only; see src/shared/cascade.ts).
+   */
+  cascade?: boolean;
+  /** Set by the lane on the runs of a cascade: the recomputed day the cascade follows. */
+  cascadeOf?: string;
 }
 
 export interface RequestRunResult {
@@ -63,6 +70,45 @@ export interface FinishedRun {
   attempts: number;
   /** Short, data-free reason for a failure. */
   error?: string;
+  /** The run was part of the cascade after this recomputed day. */
+  cascadeOf?: string;
+}
+
+/**
+ * A later day computed before an earlier day it depends on was recomputed (src/shared/stale-days.ts).
+ * 'window': within because+1..because+30, so its own 7-/30-day windows or its healthDelta read the
+ * recomputed day; 'carry': further on, or computed after the recompute but while the day before it
+ * was stale, so only the state carried from day to day (first/last activity, the previous score)
+ * brings the change.
+ */
+export interface StaleDay {
+  day: string;
+  pipelineVersion: string;
+  /** The earliest recomputed day this one was computed without. */
+  because: string;
+  via: 'window' | 'carry';
+}
+
+/** Recomputing, one day at a time and in order, the stale days after a recomputed day. */
+export interface Cascade {
+  pipelineVersion: string;
+  /** The recomputed day (a rerun's day, a backfill's last day) that started the cascade. */
+  origin: string;
+  /** Every stale day up to this one has been dealt with; the next is the first stale day after it. */
+  through: string;
+  /** The lane queue class its runs use: the kind of the run that asked for the cascade. */
+  kind: 'rerun' | 'backfill';
+  requestedBy: string;
+  /** Days recomputed so far. */
+  recomputed: number;
+  /** The day queued or running for the cascade now, if any. */
+  pending?: string;
+}
+
+export interface CascadeOutcome extends Omit<Cascade, 'pending'> {
+  status: 'done' | 'stopped';
+  /** For a stopped cascade: the day that failed. */
+  failedDay?: string;
 }
 
 export interface RunFinishedSignal extends FinishedRun {
@@ -82,6 +128,18 @@ export interface LaneState {
   /** Days whose daily run completed (bounded), so a double schedule fire is dropped. */
   completedDailyDays: string[];
   nextSeq: number;
+  /**
+   * Per pipeline version, the days the lane has computed (completed primary runs, and the shadow
+   * version's runs started by them), sorted and bounded. Absent in lanes started before staleness
+   * was tracked: seeded from completedDailyDays and finished (seedComputedDays).
+   */
+  computedDays?: Record<string, string[]>;
+  /** Days computed without a later recompute of an earlier day, sorted by version and day. */
+  stale?: StaleDay[];
+  /** At most one running cascade per pipeline version. */
+  cascades?: Cascade[];
+  /** Most recent last (bounded). */
+  cascadesDone?: CascadeOutcome[];
 }
 
 export interface TenantLaneInput {

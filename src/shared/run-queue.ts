@@ -6,7 +6,8 @@ import type { FinishedRun, LaneState, QueuedRun, RequestKind, RunRequest } from 
  * - an operator rerun goes ahead of a daily run, which goes ahead of a backfill;
  * - a daily run passed over twice goes next, so a stream of reruns cannot starve it;
  * - a request equal to one queued, retrying or running (same day, version and kind) is dropped;
- * - a daily request for a day whose daily run already completed is dropped (double schedule fire).
+ * - a daily request for a day whose daily run already completed is dropped (double schedule fire);
+ * - a duplicate that asks for a cascade gives the run already coming its cascade.
  */
 const PRIORITY: Record<RequestKind, number> = { rerun: 0, daily: 1, backfill: 2 };
 const MAX_PASSED_OVER = 2;
@@ -30,6 +31,9 @@ export type EnqueueOutcome = { status: 'queued'; position: number } | { status: 
 export function enqueue(state: LaneState, request: RunRequest): EnqueueOutcome {
   const pipelineVersion = request.pipelineVersion ?? state.versions.primary;
   const key = runKey({ ...request, pipelineVersion });
+  // A cascade asked of a run that is already coming is kept: the run cascades when it completes.
+  const same = [state.running, ...state.queue, ...state.retrying].find((r) => r && runKey(r) === key);
+  if (same && request.cascade) same.cascade = true;
   if (state.running && runKey(state.running) === key) return { status: 'duplicate', position: -1 };
   const queuedAt = state.queue.findIndex((r) => runKey(r) === key);
   if (queuedAt >= 0) return { status: 'duplicate', position: orderedQueue(state).findIndex((r) => runKey(r) === key) };

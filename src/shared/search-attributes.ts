@@ -14,7 +14,8 @@ export const TriggerKey = defineSearchAttributeKey('Trigger', SearchAttributeTyp
 export const ALL_SEARCH_ATTRIBUTE_KEYS = [TenantIdKey, PipelineDayKey, PipelineVersionKey, RunKindKey, TriggerKey];
 
 export type RunKind = 'primary' | 'shadow';
-export type Trigger = 'schedule' | 'rerun' | 'backfill' | 'cli' | 'test';
+/** 'cascade': a later day recomputed because an earlier one was (src/shared/cascade.ts). */
+export type Trigger = 'schedule' | 'rerun' | 'backfill' | 'cascade' | 'cli' | 'test';
 
 export interface RunLabels {
   tenantId: string;

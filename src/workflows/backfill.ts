@@ -24,7 +24,9 @@ const lanes = proxyActivities<TemporalLaneActivities>({ startToCloseTimeout: '1 
  * tenant's lane at backfill priority (behind reruns and daily runs), so each later day's rolling
  * windows see the corrected earlier days. Id `daybreak/backfill/<tenant>/<from>/<to>`. When a day
  * fails (after the lane's own retries) the backfill pauses, keeps its place, and resumes on the
- * `resumeBackfill` signal (`daybreak backfill ... --resume`).
+ * `resumeBackfill` signal (`daybreak backfill ... --resume`). With `cascade`, the last day's request
+ * asks the lane to cascade: the days after the range that the backfill made stale are recomputed in
+ * the lane once the range is done (only the last day asks, so the cascade never races the range).
  */
 export async function backfillWorkflow(input: BackfillInput): Promise<BackfillProgress> {
   const days: string[] = [];
@@ -59,6 +61,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillPr
         requestedBy: workflowInfo().workflowId,
         notifyWorkflowId: workflowInfo().workflowId,
         tenant: input.tenant,
+        cascade: input.cascade && i === days.length - 1 ? true : undefined,
       },
     });
     if (queued.status === 'duplicate') {

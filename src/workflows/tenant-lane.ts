@@ -38,6 +38,8 @@ import {
   retryBackoffMs,
   takeNext,
 } from '../shared/run-queue';
+import { afterRunFinished } from '../shared/cascade';
+import { seedComputedDays } from '../shared/stale-days';
 import { runSearchAttributes } from '../shared/search-attributes';
 import type { Trigger } from '../shared/search-attributes';
 import { tenantDayWorkflow } from './tenant-day';
@@ -64,6 +66,8 @@ export async function tenantLaneWorkflow(input: TenantLaneInput): Promise<void> 
   const maxAttempts = input.maxAttempts ?? 3;
   const maxHistoryEvents = input.maxHistoryEvents ?? 2000;
   const baseTaskQueue = workflowInfo().taskQueue;
+  // Lanes continued from code without staleness tracking know their computed days only from these.
+  state.computedDays ??= seedComputedDays(state);
 
   setHandler(requestRunUpdate, (request) => enqueue(state, request), {
     validator: (request: RunRequest) => {
@@ -71,6 +75,9 @@ export async function tenantLaneWorkflow(input: TenantLaneInput): Promise<void> 
       if (request.pipelineVersion !== undefined) assertPipelineVersion(request.pipelineVersion);
       if (!['daily', 'rerun', 'backfill'].includes(request.kind))
         throw new Error(`unknown request kind ${request.kind}`);
+      if (request.cascade && request.kind === 'daily')
+        throw new Error(`cascade is for reruns and backfills, not the daily run of ${request.day}`);
+      if (request.cascadeOf !== undefined) throw new Error('cascadeOf is set by the lane, not by requesters');
     },
   });
   setHandler(setPipelineVersionsSignal, (versions) => {
@@ -102,6 +109,7 @@ export async function tenantLaneWorkflow(input: TenantLaneInput): Promise<void> 
     if (!run) continue;
     describe(state);
     const workflowId = tenantDayWorkflowId(state.tenantId, run.day, run.pipelineVersion, 'primary');
+    const shadowVersion = run.pipelineVersion === state.versions.primary ? state.versions.shadow : undefined;
     try {
       await executeChild(tenantDayWorkflow, {
         workflowId,
@@ -113,7 +121,9 @@ export async function tenantLaneWorkflow(input: TenantLaneInput): Promise<void> 
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
         typedSearchAttributes: searchAttributesOf(state, run),
-        staticSummary: `${state.tenantId} ${run.day} ${run.pipelineVersion} (${run.kind}, attempt ${run.attempt})`,
+        staticSummary:
+          `${state.tenantId} ${run.day} ${run.pipelineVersion} (${run.kind}, attempt ${run.attempt})` +
+          (run.cascadeOf ? `, cascade after ${run.cascadeOf}` : ''),
         args: [
           {
             tenantId: state.tenantId,
@@ -122,23 +132,22 @@ export async function tenantLaneWorkflow(input: TenantLaneInput): Promise<void> 
             badDataPolicy: state.tenant.badDataPolicy,
             pipelineVersion: run.pipelineVersion,
             runKind: 'primary',
-            trigger: TRIGGER_OF[run.kind],
+            trigger: triggerOf(run),
             fromTask: run.fromTask,
             maxPartitions: input.maxPartitions,
             baseTaskQueue,
             partitionConcurrency: input.partitionConcurrency,
-            shadow:
-              state.versions.shadow && run.pipelineVersion === state.versions.primary
-                ? {
-                    pipelineVersion: state.versions.shadow,
-                    rolloutWorkflowId: state.versions.rolloutWorkflowId,
-                    comparisonPolicy: state.versions.comparisonPolicy,
-                  }
-                : undefined,
+            shadow: shadowVersion
+              ? {
+                  pipelineVersion: shadowVersion,
+                  rolloutWorkflowId: state.versions.rolloutWorkflowId,
+                  comparisonPolicy: state.versions.comparisonPolicy,
+                }
+              : undefined,
           },
         ],
       });
-      finish(run, workflowId, 'completed');
+      finish(run, workflowId, 'completed', undefined, shadowVersion);
     } catch (error) {
       if (isCancellation(error)) throw error;
       const reason = error instanceof Error ? error.message : String(error);
@@ -151,7 +160,13 @@ export async function tenantLaneWorkflow(input: TenantLaneInput): Promise<void> 
     }
   }
 
-  function finish(run: QueuedRun, workflowId: string, status: 'completed' | 'failed', error?: string): void {
+  function finish(
+    run: QueuedRun,
+    workflowId: string,
+    status: 'completed' | 'failed',
+    error?: string,
+    shadowVersion?: string,
+  ): void {
     const finished = {
       day: run.day,
       kind: run.kind,
@@ -160,8 +175,11 @@ export async function tenantLaneWorkflow(input: TenantLaneInput): Promise<void> 
       status,
       attempts: run.attempt,
       error: error?.slice(0, 300),
+      cascadeOf: run.cascadeOf,
     };
     recordFinished(state, finished);
+    // The shadow child recomputed the day for its version too: its later days may be its history.
+    afterRunFinished(state, run, status, shadowVersion);
     if (run.notifyWorkflowId) {
       // The requester (a backfill) may be gone; the run's outcome is in the lane's state anyway.
       getExternalWorkflowHandle(run.notifyWorkflowId)
@@ -171,22 +189,30 @@ export async function tenantLaneWorkflow(input: TenantLaneInput): Promise<void> 
   }
 }
 
+/** Runs of a cascade say so in their Trigger search attribute, whatever queue class they use. */
+function triggerOf(run: QueuedRun): Trigger {
+  return run.cascadeOf ? 'cascade' : TRIGGER_OF[run.kind];
+}
+
 function searchAttributesOf(state: LaneState, run: QueuedRun): SearchAttributePair[] {
   return runSearchAttributes({
     tenantId: state.tenantId,
     day: run.day,
     pipelineVersion: run.pipelineVersion,
     runKind: 'primary',
-    trigger: TRIGGER_OF[run.kind],
+    trigger: triggerOf(run),
   });
 }
 
 function describe(state: LaneState): void {
   const running = state.running ? `running ${state.running.day} (${state.running.kind})` : 'idle';
   const last = state.finished.at(-1);
+  const stale = state.stale?.length ?? 0;
   setCurrentDetails(
     `${running}; ${state.queue.length} queued, ${state.retrying.length} waiting to retry` +
       (last ? `; last: ${last.day} ${last.status}` : '') +
+      (stale ? `; ${stale} stale days` : '') +
+      (state.cascades?.length ? `; cascading ${state.cascades.map((c) => `after ${c.origin}`).join(', ')}` : '') +
       `; versions: primary ${state.versions.primary}${state.versions.shadow ? `, shadow ${state.versions.shadow}` : ''}`,
   );
 }

@@ -10,9 +10,10 @@ import { cliContext, webUiLink } from './context';
 
 export const backfillCommand: Command = {
   name: 'backfill',
-  usage: `backfill --tenant T --from YYYY-MM-DD --to YYYY-MM-DD [--dry-run] [--resume] [--wait]
+  usage: `backfill --tenant T --from YYYY-MM-DD --to YYYY-MM-DD [--dry-run] [--resume] [--wait] [--cascade]
       Recomputes a range of days in order, at backfill priority, through the tenant's lane.
-      --dry-run lists the days and which already completed; --resume retries a paused backfill.`,
+      --dry-run lists the days and which already completed; --resume retries a paused backfill;
+      --cascade then recomputes, in order, the later days the backfill makes stale (see status).`,
   async run(args) {
     const ctx = await cliContext(args.get('tenants-file'));
     try {
@@ -49,6 +50,7 @@ export const backfillCommand: Command = {
             fromDay: from,
             toDay: to,
             tenant: { timeZone: tenant.timeZone, badDataPolicy: tenant.badDataPolicy },
+            cascade: args.has('cascade') || undefined,
           },
         ],
         typedSearchAttributes: [

@@ -1,13 +1,15 @@
 import { laneState } from '../../client/lanes';
 import { taskQueueBacklog } from '../../client/task-queues';
 import { versionTaskQueue } from '../../shared/ids';
+import { describeStale } from '../../shared/stale-days';
 import type { Command } from '../command';
 import { cliContext } from './context';
 
 export const statusCommand: Command = {
   name: 'status',
   usage: `status [--tenant T]
-      Per tenant: last completed day, what is running, the queue and failures; then the task queue backlogs.`,
+      Per tenant: last completed day, what is running, the queue and failures, the stale days (computed
+      before an earlier day was recomputed) and any cascade; then the task queue backlogs.`,
   async run(args) {
     const ctx = await cliContext(args.get('tenants-file'));
     try {
@@ -26,6 +28,7 @@ export const statusCommand: Command = {
             `  retrying: ${state.retrying.length}` +
             `  failed: ${failures.map((f) => f.day).join(',') || '-'}` +
             `  versions: ${state.versions.primary}${state.versions.shadow ? `+shadow ${state.versions.shadow}` : ''}`;
+          line += `  stale: ${describeStale(state)}`;
         } catch {
           line += ' no lane yet';
         }
