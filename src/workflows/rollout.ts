@@ -66,6 +66,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutState
   // order. A `condition(() => !busy)` gate is not a lock: the SDK releases every satisfied condition
   // in one activation, so two waiting actions would both enter. The stage rule is checked again
   // inside the lock, because the validator ran before the action ahead of this one changed the stage.
+  // A plain Mutex: withTimeout() would arm a setTimeout, which in a workflow is a timer in history.
   const mutex = new Mutex();
   const exclusive = <T>(refusal: () => string | undefined, fn: () => Promise<T>): Promise<T> =>
     mutex.runExclusive(() => {
