@@ -8,6 +8,7 @@ import type {
   RunRequest,
   TenantSettings,
 } from '../shared/lane-contracts';
+import { assertRunRequest } from '../shared/request-validation';
 import { TenantIdKey } from '../shared/search-attributes';
 import { assertTenantId } from '../shared/tenant-id';
 import {
@@ -58,6 +59,8 @@ export async function requestRun(
   defaults: LaneDefaults,
 ): Promise<RequestRunResult> {
   assertTenantId(tenantId);
+  // Refused here, before anything starts; the lane's update validator applies the same rules.
+  assertRunRequest({ tenantId, request, primaryVersion: request.pipelineVersion ?? defaults.primaryVersion });
   return client.workflow.executeUpdateWithStart(requestRunUpdate, {
     args: [request],
     startWorkflowOperation: startLane(tenantId, request.tenant, defaults),

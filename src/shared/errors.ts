@@ -9,6 +9,8 @@ export const ErrorTypes = {
   CorruptData: 'CorruptDataError',
   /** A schema that is not compatible with what readers expect. */
   IncompatibleSchema: 'IncompatibleSchemaError',
+  /** A tenant-day's inputs (attribute snapshot, raw events) were still missing at its deadline. */
+  InputsNotArrived: 'InputsNotArrivedError',
   /** A conditional create found the object already there. */
   AlreadyExists: 'AlreadyExistsError',
 } as const;

@@ -70,6 +70,8 @@ export interface FinishedRun {
   attempts: number;
   /** Short, data-free reason for a failure. */
   error?: string;
+  /** The failure's application error type (src/shared/errors.ts), when it had one. */
+  errorType?: string;
   /** The run was part of the cascade after this recomputed day. */
   cascadeOf?: string;
 }

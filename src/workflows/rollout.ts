@@ -13,6 +13,7 @@ import { Mutex } from 'async-mutex';
 import type { ElasticsearchServingActivities } from '../activities/elasticsearch/serving';
 import type { TemporalLaneActivities } from '../activities/temporal/lanes';
 import { ErrorTypes } from '../shared/errors';
+import { assertRolloutInput } from '../shared/request-validation';
 import type { PipelineVersions } from '../shared/lane-contracts';
 import type {
   AuditEntry,
@@ -47,6 +48,16 @@ const AUDIT_KEPT = 500;
  * who and why; the workflow history is the audit trail.
  */
 export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutState> {
+  // An unknown candidate would make every tenant's shadow wait forever on a queue no worker polls:
+  // refused before any lane is touched (checks only, no commands, so recorded histories replay).
+  try {
+    assertRolloutInput(input);
+  } catch (error) {
+    throw ApplicationFailure.nonRetryable(
+      error instanceof Error ? error.message : String(error),
+      ErrorTypes.InvalidInput,
+    );
+  }
   const state: RolloutState = input.state ?? {
     candidateVersion: input.candidateVersion,
     baselineVersion: input.baselineVersion,

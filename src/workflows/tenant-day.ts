@@ -8,13 +8,17 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  setWorkflowOptions,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { S3MetricActivities } from '../activities/s3/metrics';
 import type { S3CompareActivities } from '../activities/s3/compare-outputs';
 import type { ElasticsearchServingActivities } from '../activities/elasticsearch/serving';
-import { getPipeline } from '../metrics/pipelines';
+import { ApplicationFailure } from '@temporalio/common';
+import { getPipeline, isPipelineVersionName } from '../metrics/pipelines';
+import { ErrorTypes, InvalidInputError } from '../shared/errors';
+import { assertTenantDayInput } from '../shared/request-validation';
 import { runTaskGraph } from '../metrics/task-graph';
 import { tenantDayWorkflowId, versionTaskQueue } from '../shared/ids';
 import type { AggregatePartitionResult, RecordCounts, RunRef } from '../shared/pipeline-contracts';
@@ -94,6 +98,7 @@ async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Prom
  * when the primary's outputs are ready; the shadow compares and reports the verdict to the rollout.
  */
 export async function tenantDayWorkflow(input: TenantDayInput): Promise<TenantDayResult> {
+  refuseInvalidInput(input);
   const run: RunRef = {
     tenantId: input.tenantId,
     day: input.day,
@@ -205,8 +210,34 @@ async function computeDay(input: TenantDayInput, run: RunRef): Promise<Omit<Tena
   };
 }
 
+// Any other InvalidInputError raised in this workflow's code (a key built from bad parts) fails the
+// run too, instead of failing its workflow task again and again.
+setWorkflowOptions({ failureExceptionTypes: [InvalidInputError] }, tenantDayWorkflow);
+
+/**
+ * Bad input fails the run at once, with the reason and non-retryable: thrown as a plain error from
+ * workflow code it would fail the workflow task instead, retried forever with the day shown
+ * Running and its lane blocked. Checks only, no commands, so every recorded history replays.
+ */
+function refuseInvalidInput(input: TenantDayInput): void {
+  try {
+    assertTenantDayInput(input);
+  } catch (error) {
+    throw ApplicationFailure.nonRetryable(
+      error instanceof Error ? error.message : String(error),
+      ErrorTypes.InvalidInput,
+    );
+  }
+}
+
 async function startShadow(input: TenantDayInput, baseTaskQueue: string): Promise<TenantDayResult['shadow']> {
   const shadowVersion = input.shadow!.pipelineVersion;
+  if (!isPipelineVersionName(shadowVersion)) {
+    // No worker polls an unknown version's queue: the shadow would wait forever. The primary goes on.
+    const reason = `shadow version ${JSON.stringify(shadowVersion)} does not exist; no shadow run`;
+    log.warn('shadow run not started', { reason });
+    return { workflowId: `(none: ${shadowVersion})`, started: false, reason };
+  }
   const workflowId = tenantDayWorkflowId(input.tenantId, input.day, shadowVersion, 'shadow');
   try {
     await startChild(tenantDayWorkflow, {

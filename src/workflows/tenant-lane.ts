@@ -11,14 +11,14 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   setCurrentDetails,
   setHandler,
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributePair } from '@temporalio/common';
-import { assertDay } from '../shared/days';
-import { assertPipelineVersion, tenantDayWorkflowId, versionTaskQueue } from '../shared/ids';
+import { tenantDayWorkflowId, versionTaskQueue } from '../shared/ids';
 import type {
   LaneState,
   PipelineVersions,
@@ -40,6 +40,9 @@ import {
 } from '../shared/run-queue';
 import { afterRunFinished } from '../shared/cascade';
 import { seedComputedDays } from '../shared/stale-days';
+import { assertRunRequest } from '../shared/request-validation';
+import { ErrorTypes } from '../shared/errors';
+import { failureTypeOf } from '../shared/failure-types';
 import { runSearchAttributes } from '../shared/search-attributes';
 import type { Trigger } from '../shared/search-attributes';
 import { tenantDayWorkflow } from './tenant-day';
@@ -71,10 +74,8 @@ export async function tenantLaneWorkflow(input: TenantLaneInput): Promise<void> 
 
   setHandler(requestRunUpdate, (request) => enqueue(state, request), {
     validator: (request: RunRequest) => {
-      assertDay(request.day, 'run request day');
-      if (request.pipelineVersion !== undefined) assertPipelineVersion(request.pipelineVersion);
-      if (!['daily', 'rerun', 'backfill'].includes(request.kind))
-        throw new Error(`unknown request kind ${request.kind}`);
+      // The same rules as the SDK's: a request accepted here can run (known version, task, day).
+      assertRunRequest({ tenantId: state.tenantId, request, primaryVersion: state.versions.primary });
       if (request.cascade && request.kind === 'daily')
         throw new Error(`cascade is for reruns and backfills, not the daily run of ${request.day}`);
       if (request.cascadeOf !== undefined) throw new Error('cascadeOf is set by the lane, not by requesters');
@@ -107,6 +108,15 @@ export async function tenantLaneWorkflow(input: TenantLaneInput): Promise<void> 
     }
     const run = takeNext(state);
     if (!run) continue;
+    const refused = refusalOf(state, run);
+    // patched: a lane that started such a run under older code replays as it ran.
+    if (refused && patched('refuse-invalid-runs')) {
+      // Accepted before these checks existed, or carried over by continue-as-new: a child could
+      // never run it (an unknown version's queue has no worker). It fails here; the lane goes on.
+      log.warn('run refused: invalid request', { day: run.day, reason: refused });
+      finish(run, '', 'failed', refused, undefined, ErrorTypes.InvalidInput);
+      continue;
+    }
     describe(state);
     const workflowId = tenantDayWorkflowId(state.tenantId, run.day, run.pipelineVersion, 'primary');
     const shadowVersion = run.pipelineVersion === state.versions.primary ? state.versions.shadow : undefined;
@@ -155,7 +165,7 @@ export async function tenantLaneWorkflow(input: TenantLaneInput): Promise<void> 
         log.warn('tenant-day failed; the lane will retry it', { workflowId, attempt: run.attempt });
         void retryLater(run);
       } else {
-        finish(run, workflowId, 'failed', reason);
+        finish(run, workflowId, 'failed', reason, undefined, failureTypeOf(error));
       }
     }
   }
@@ -166,6 +176,7 @@ export async function tenantLaneWorkflow(input: TenantLaneInput): Promise<void> 
     status: 'completed' | 'failed',
     error?: string,
     shadowVersion?: string,
+    errorType?: string,
   ): void {
     const finished = {
       day: run.day,
@@ -175,6 +186,7 @@ export async function tenantLaneWorkflow(input: TenantLaneInput): Promise<void> 
       status,
       attempts: run.attempt,
       error: error?.slice(0, 300),
+      errorType,
       cascadeOf: run.cascadeOf,
     };
     recordFinished(state, finished);
@@ -192,6 +204,16 @@ export async function tenantLaneWorkflow(input: TenantLaneInput): Promise<void> 
 /** Runs of a cascade say so in their Trigger search attribute, whatever queue class they use. */
 function triggerOf(run: QueuedRun): Trigger {
   return run.cascadeOf ? 'cascade' : TRIGGER_OF[run.kind];
+}
+
+/** Why a queued run can never run, or undefined. */
+function refusalOf(state: LaneState, run: QueuedRun): string | undefined {
+  try {
+    assertRunRequest({ tenantId: state.tenantId, request: run, primaryVersion: run.pipelineVersion });
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
 }
 
 function searchAttributesOf(state: LaneState, run: QueuedRun): SearchAttributePair[] {
