@@ -224,7 +224,54 @@ const scenarios: Scenario[] = [
       return rollout;
     },
   },
+  {
+    // A rerun without cascade marks the later days stale; one with cascade
+    // recomputes them in order through the lane.
+    file: 'tenant-lane.cascade.v2.json',
+    async run(ctx) {
+      const tenantId = uniqueName('cascade');
+      extraLanes.push(laneWorkflowId(tenantId));
+      const tenant = { timeZone: 'Europe/Berlin', badDataPolicy: 'quarantine' as const };
+      const ask = (day: string, kind: 'daily' | 'rerun', cascade?: boolean) =>
+        requestRun(ctx.stack.client, tenantId, { day, kind, cascade, requestedBy: 'recorder', tenant }, defaults(ctx));
+      for (const day of ['2026-11-01', '2026-11-02', '2026-11-03']) await ask(day, 'daily');
+      // The rerun goes ahead of daily runs: ask once the days ran, so there is something to make stale.
+      await waitFor(async () => (await laneState(ctx.stack.client, tenantId)).finished.length === 3, 'three days');
+      await ask('2026-11-01', 'rerun');
+      await waitFor(async () => (await laneState(ctx.stack.client, tenantId)).stale?.length === 2, 'stale days');
+      await ask('2026-11-01', 'rerun', true);
+      await waitFor(async () => (await laneState(ctx.stack.client, tenantId)).cascadesDone?.length === 1, 'cascade');
+      return ctx.stack.client.workflow.getHandle(laneWorkflowId(tenantId));
+    },
+  },
+  {
+    // A backfill with cascade: its last day asks the lane to recompute the stale days after the range.
+    file: 'backfill.cascade.v2.json',
+    async run(ctx) {
+      const tenantId = uniqueName('bfcascade');
+      extraLanes.push(laneWorkflowId(tenantId));
+      const tenant = { timeZone: 'Europe/Berlin', badDataPolicy: 'quarantine' as const };
+      for (const day of ['2026-11-01', '2026-11-02', '2026-11-03'])
+        await requestRun(
+          ctx.stack.client,
+          tenantId,
+          { day, kind: 'daily', requestedBy: 'recorder', tenant },
+          defaults(ctx),
+        );
+      await waitFor(async () => (await laneState(ctx.stack.client, tenantId)).finished.length === 3, 'three days');
+      const handle = await ctx.stack.client.workflow.start(backfillWorkflow, {
+        taskQueue: ctx.base,
+        workflowId: backfillWorkflowId(tenantId, '2026-11-01', '2026-11-01'),
+        args: [{ tenantId, fromDay: '2026-11-01', toDay: '2026-11-01', tenant, cascade: true }],
+      });
+      await handle.result();
+      await waitFor(async () => (await laneState(ctx.stack.client, tenantId)).cascadesDone?.length === 1, 'cascade');
+      return handle;
+    },
+  },
 ];
+/** Lanes of scenarios with tenants of their own, terminated with the main one. */
+const extraLanes: string[] = [];
 
 async function startRollout(ctx: Context, candidate: string) {
   return ctx.stack.client.workflow.start(rolloutWorkflow, {
@@ -271,17 +318,21 @@ async function main(): Promise<void> {
   mkdirSync(OUT_DIR, { recursive: true });
   const ctx: Context = { stack, base, tenantId, tenant };
   await runWorkersUntil(workers, async () => {
-    for (const scenario of scenarios) {
+    // `npm run histories:record -- <file> ...` records only those (new) histories, keeping the rest as they are.
+    const only = process.argv.slice(2);
+    for (const scenario of scenarios.filter((s) => only.length === 0 || only.includes(s.file))) {
       const handle = await scenario.run(ctx);
       const history = await handle.fetchHistory();
       writeFileSync(path.join(OUT_DIR, scenario.file), historyToJSON(history) + '\n');
       console.log(`recorded ${scenario.file} (${history.events?.length ?? 0} events)`);
     }
   });
-  await stack.client.workflow
-    .getHandle(laneWorkflowId(tenantId))
-    .terminate('recording done')
-    .catch(() => undefined);
+  for (const lane of [laneWorkflowId(tenantId), ...extraLanes]) {
+    await stack.client.workflow
+      .getHandle(lane)
+      .terminate('recording done')
+      .catch(() => undefined);
+  }
   await stack.close();
 }
 

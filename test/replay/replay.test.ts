@@ -28,6 +28,8 @@ describe('replay of recorded histories against the current workflow code', () =>
         'tenant-day.with-shadow.v1.json',
         'tenant-day.shadow-compare.v1.json',
         'rollout.promote-rollback.v1.json',
+        'tenant-lane.cascade.v2.json',
+        'backfill.cascade.v2.json',
       ]),
     );
   });
