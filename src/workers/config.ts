@@ -2,6 +2,12 @@ import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_MIN_PARTITION_BYTES } from '../shared/pipeline-contracts';
 
+export type LogFormat = 'json' | 'pretty';
+/** Temporal's levels, plus `SILENT` (nothing at all). */
+export type DaybreakLogLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+export const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
+export const LOG_LEVELS: readonly DaybreakLogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'];
+
 /**
  * Daybreak's configuration, read from the environment in one place. Every variable is listed in the
  * README; defaults match deploy/local/stack.env so a fresh clone works without any.
@@ -24,6 +30,8 @@ export interface DaybreakConfig {
     /** Worker threads that aggregate partitions (one partition each at a time); 0: on the activity's thread. */
     partitionThreads: number;
   };
+  /** Logging, as set; each process chooses what is unset (worker: json, INFO; demo: pretty, WARN). */
+  log: { format: LogFormat | undefined; level: DaybreakLogLevel | undefined };
   pipeline: {
     /** Pipeline versions this worker serves, each on its own task queue. */
     versions: string[];
@@ -77,6 +85,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DaybreakConfig
       minPartitionBytes: nonNegativeInt(env, 'DAYBREAK_MIN_PARTITION_BYTES', DEFAULT_MIN_PARTITION_BYTES),
       partitionThreads: nonNegativeInt(env, 'DAYBREAK_PARTITION_THREADS', availableParallelism()),
     },
+    log: {
+      format: oneOf(env, 'DAYBREAK_LOG_FORMAT', LOG_FORMATS, (v) => v.toLowerCase()),
+      level: oneOf(env, 'DAYBREAK_LOG_LEVEL', LOG_LEVELS, (v) => v.toUpperCase()),
+    },
     pipeline: {
       versions: (env.DAYBREAK_PIPELINE_VERSIONS ?? 'v1,v2')
         .split(',')
@@ -86,6 +98,20 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DaybreakConfig
       tenantsFile: projectPath(env.DAYBREAK_TENANTS_FILE ?? path.join('deploy', 'tenants.json')),
     },
   };
+}
+
+function oneOf<T extends string>(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  allowed: readonly T[],
+  normalize: (raw: string) => string,
+): T | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = normalize(raw);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new Error(`${name}=${JSON.stringify(raw)} must be one of ${allowed.join(', ')}`);
+  return value as T;
 }
 
 function storeKind(raw: string | undefined): 'fs' | 's3' {

@@ -6,6 +6,7 @@ import { versionTaskQueue } from '../shared/ids';
 import { createElasticsearchClient, createObjectStore, createTemporalClient } from './clients';
 import { readConfig } from './config';
 import { PartitionThreadPool } from './partition-threads';
+import { installLogger } from './logging';
 import { loadTenantsFile } from './tenants';
 
 /**
@@ -21,6 +22,8 @@ import { loadTenantsFile } from './tenants';
  */
 async function main(): Promise<void> {
   const config = readConfig();
+  // First: every later SDK, workflow, activity and core log line goes through it.
+  const logger = installLogger({ format: config.log.format ?? 'json', level: config.log.level ?? 'INFO' });
   const store = await createObjectStore(config);
   const es = createElasticsearchClient(config.elasticsearch);
   const temporal = await createTemporalClient(config.temporal);
@@ -54,8 +57,9 @@ async function main(): Promise<void> {
     loadTenants: async () => (await loadTenantsFile(config.pipeline.tenantsFile)).tenants,
     minPartitionBytes: config.worker.minPartitionBytes,
     partitionRunner: partitionThreads?.runner,
+    inputDeadlineHours: config.pipeline.inputDeadlineHours,
   });
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') });
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger });
   const queues: { taskQueue: string; maxActivities: number }[] = [];
   if (config.worker.coordination)
     queues.push({ taskQueue: config.temporal.taskQueue, maxActivities: config.worker.maxConcurrentActivities });

@@ -5,6 +5,9 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { WORKFLOWS_PATH } from '../support/stack';
+import { installTestLogger } from '../support/logging';
+
+installTestLogger();
 
 const HISTORIES = path.resolve(__dirname, 'histories');
 const files = readdirSync(HISTORIES)

@@ -1,6 +1,7 @@
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { runDemo } from '../../demo/run-demo';
 import { createElasticsearchClient, createObjectStore } from '../../workers/clients';
+import { readConfig } from '../../workers/config';
+import { installLogger } from '../../workers/logging';
 import type { Command } from '../command';
 import { numberOption } from '../command';
 import { cliContext, webUiLink } from './context';
@@ -12,8 +13,9 @@ export const demoCommand: Command = {
       The whole story on generated data, with workers in this process: daily v1 runs across time zones,
       a v2 rollout in shadow, promotions, a blocked tenant with its CSV, a rollback, and every tenant's stage.`,
   async run(args) {
+    const config = readConfig();
     // The story is the output; the workers' info logs would bury it.
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    installLogger({ format: config.log.format ?? 'pretty', level: config.log.level ?? 'WARN' });
     const ctx = await cliContext(args.get('tenants-file'));
     const store = await createObjectStore(ctx.config);
     const es = createElasticsearchClient(ctx.config.elasticsearch);

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as avro from 'avsc';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { testLogger } from '../../support/logging';
 import { ApplicationFailure } from '@temporalio/common';
 import { FsObjectStore } from '../../../src/storage/fs-object-store';
 import { decodeContainer, loadSchema } from '../../../src/schemas/avro-container';
@@ -352,7 +353,7 @@ describe('metric activities on the filesystem store', () => {
   it('heartbeats { done, total } input objects while aggregating', async () => {
     const { activities } = await fixture();
     const plan = await activities.planPartitions({ ...run('acme'), maxPartitions: 2 });
-    const env = new MockActivityEnvironment();
+    const env = new MockActivityEnvironment(undefined, { logger: testLogger });
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
     const input: AggregatePartitionInput = { ...run('acme'), partition: plan.partitions[0], badDataPolicy: 'fail' };

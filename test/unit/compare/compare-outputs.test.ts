@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { testLogger } from '../../support/logging';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CompareSummaryDocument } from '../../../src/activities/s3/compare-outputs';
 import { createS3CompareActivities } from '../../../src/activities/s3/compare-outputs';
@@ -34,7 +35,7 @@ function keys(tenantId: string) {
 }
 
 async function run(input: CompareRunOutputsInput) {
-  const env = new MockActivityEnvironment();
+  const env = new MockActivityEnvironment(undefined, { logger: testLogger });
   const heartbeats: unknown[] = [];
   env.on('heartbeat', (d: unknown) => heartbeats.push(d));
   const result: CompareRunOutputsResult = await env.run(

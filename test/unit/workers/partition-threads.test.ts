@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { testLogger } from '../../support/logging';
 import { FsObjectStore } from '../../../src/storage/fs-object-store';
 import { createS3MetricActivities, runMetricJobInProcess } from '../../../src/activities/s3/metrics';
 import { PartitionThreadPool } from '../../../src/workers/partition-threads';
@@ -79,7 +80,7 @@ describe('partition threads', () => {
     await writeRawDay(store, 'acme', day, run.timeZone);
     const activities = createS3MetricActivities({ store, minPartitionBytes: 0, partitionRunner: pool(root).runner });
     const plan = await activities.planPartitions({ ...run, maxPartitions: 1 });
-    const env = new MockActivityEnvironment();
+    const env = new MockActivityEnvironment(undefined, { logger: testLogger });
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
     const input = { ...run, partition: plan.partitions[0], badDataPolicy: 'fail' as const };
