@@ -7,8 +7,11 @@ import { assertTenantId } from './tenant-id';
 /**
  * Serving account documents from Elasticsearch (issue 5 item 7, issue 6 item 4).
  *
- *   index  <prefix>-accounts-<pipelineVersion>.<tenantId>   one per tenant and pipeline version
- *   alias  <prefix>-accounts-<tenantId>                      the served alias: exactly one version's index
+ *   index  <prefix>-accounts-<pipelineVersion>.<tenantId>       latest view: one document per account (id accountId)
+ *   alias  <prefix>-accounts-<tenantId>                          the served alias: exactly one version's index
+ *   index  <prefix>-account-days-<pipelineVersion>.<tenantId>   history: one document per account and day
+ *                                                                (id accountId/day), for charts over days
+ *   alias  <prefix>-account-days-<tenantId>                      the served history: the same version as the served alias
  *
  * The dot is deliberate: tenant ids and versions may both contain '-', so with a '-' between them
  * version `v2` of tenant `rc-x` and version `v2-rc` of tenant `x` would share an index, and tenant
@@ -45,6 +48,46 @@ export function pipelineVersionOfIndex(prefix: string, tenantId: string, index: 
   const version = index.slice(head.length, index.length - tail.length);
   return /^[a-z0-9][a-z0-9-]{0,30}$/.test(version) ? version : undefined;
 }
+
+/** The history index of a tenant and version: one document per account and day. */
+export function historyIndexName(prefix: string, tenantId: string, pipelineVersion: string): string {
+  return `${assertIndexPrefix(prefix)}-account-days-${assertPipelineVersion(pipelineVersion)}.${assertTenantId(tenantId)}`;
+}
+
+/** The served history alias; it always serves the same version as servedAliasName. */
+export function historyAliasName(prefix: string, tenantId: string): string {
+  return `${assertIndexPrefix(prefix)}-account-days-${assertTenantId(tenantId)}`;
+}
+
+/** A history document's id: the same account and day always get the same id, so a rerun overwrites. */
+export function historyDocumentId(accountId: string, day: string): string {
+  return `${accountId}/${assertDay(day)}`;
+}
+
+/**
+ * The generation of the index mapping, kept in each index's `_meta.daybreakMapping`. An index of an
+ * earlier generation cannot take the current mapping in place (a date field's format cannot change),
+ * so ensureServingIndex migrates it: copy to `<index>.migrating`, recreate, copy back, keeping the
+ * documents' versions and moving its aliases atomically at each step.
+ *   1  (no _meta) dates as epoch millis only (`day` strict_date); no account attributes
+ *   2  every date accepts ISO dates and epoch millis; plan, contractValue, renewalDate, seats
+ */
+export const MAPPING_GENERATION = 2;
+export const MIGRATING_SUFFIX = '.migrating';
+
+/**
+ * The account attributes a served document carries (from the run's attribute snapshot,
+ * src/schemas/account-attributes.avsc); null when the snapshot has no row for the account.
+ */
+export interface ServedAccountAttributes {
+  plan: string | null;
+  contractValue: number | null;
+  /** ISO date. */
+  renewalDate: string | null;
+  seats: number | null;
+}
+
+export const SERVED_ATTRIBUTE_FIELDS = ['plan', 'contractValue', 'renewalDate', 'seats'] as const;
 
 /**
  * The external document version of a day's documents: YYYYMMDD, so a later day always has a
@@ -87,6 +130,9 @@ export interface IndexAccountDocumentsResult {
   indexed: number;
   /** Documents refused because the index already holds that account for a later day. */
   skippedStale: number;
+  /** The version's history index, and the day's documents written there (every one, by accountId/day). */
+  historyIndex?: string;
+  historyIndexed?: number;
 }
 
 export interface SwapServedAliasInput {
@@ -101,6 +147,9 @@ export interface SwapServedAliasResult {
   fromPipelineVersion: string | null;
   toIndex: string;
   toPipelineVersion: string;
+  /** The history alias, moved in the same atomic call to the version's history index. */
+  historyAlias?: string;
+  toHistoryIndex?: string;
 }
 
 export interface ServedVersionInput {

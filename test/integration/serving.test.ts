@@ -5,7 +5,12 @@ import type { AccountDocument } from '../../src/shared/account-document';
 import { outputKey } from '../../src/shared/keys';
 import type { RunKind } from '../../src/shared/search-attributes';
 import type { ServingActivities } from '../../src/shared/serving-contracts';
-import { servedAliasName, servingIndexName } from '../../src/shared/serving-contracts';
+import {
+  historyAliasName,
+  historyIndexName,
+  servedAliasName,
+  servingIndexName,
+} from '../../src/shared/serving-contracts';
 import type { Stack } from '../support/stack';
 import { connectStack, uniqueName } from '../support/stack';
 import { accountDocuments, accountId, putAccountDocuments } from '../support/account-documents';
@@ -38,7 +43,10 @@ function act<I, R>(fn: (input: I) => Promise<R>, input: I): Promise<R> {
 
 function tenant(): string {
   const tenantId = uniqueName('srv');
-  for (const v of ['v1', 'v2']) createdIndices.add(servingIndexName(PREFIX, tenantId, v));
+  for (const v of ['v1', 'v2']) {
+    createdIndices.add(servingIndexName(PREFIX, tenantId, v));
+    createdIndices.add(historyIndexName(PREFIX, tenantId, v));
+  }
   return tenantId;
 }
 
@@ -100,10 +108,17 @@ describe('serving account documents from Elasticsearch', () => {
 
     const key = await writeRun(tenantId, '2026-11-21', 'v1', 'primary');
     const once = await index(tenantId, '2026-11-21', 'v1', 'primary', key);
-    expect(once).toEqual({ index: first.servedIndex, indexed: ACCOUNTS, skippedStale: 0 });
+    const indexedOnce = {
+      index: first.servedIndex,
+      indexed: ACCOUNTS,
+      skippedStale: 0,
+      historyIndex: historyIndexName(PREFIX, tenantId, 'v1'),
+      historyIndexed: ACCOUNTS,
+    };
+    expect(once).toEqual(indexedOnce);
     expect(await count(first.servedIndex)).toBe(ACCOUNTS);
     const again = await index(tenantId, '2026-11-21', 'v1', 'primary', key);
-    expect(again).toEqual({ index: first.servedIndex, indexed: ACCOUNTS, skippedStale: 0 });
+    expect(again).toEqual(indexedOnce);
     expect(await count(first.servedIndex)).toBe(ACCOUNTS);
     expect(await count(servedAliasName(PREFIX, tenantId))).toBe(ACCOUNTS);
 
@@ -269,6 +284,8 @@ describe('serving account documents from Elasticsearch', () => {
       fromPipelineVersion: 'v1',
       toIndex: v2Index,
       toPipelineVersion: 'v2',
+      historyAlias: historyAliasName(PREFIX, tenantId),
+      toHistoryIndex: historyIndexName(PREFIX, tenantId, 'v2'),
     });
     expect(await served()).toMatchObject({ index: v2Index, pipelineVersion: 'v2' });
     expect(new Set((await searchAlias(tenantId)).map((d) => `${d.pipelineVersion}:${d.healthScore}`))).toEqual(
