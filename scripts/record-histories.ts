@@ -136,6 +136,30 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    // Every activity with a summary naming its task (the Web UI timeline shows it): user metadata on the commands.
+    file: 'tenant-day.activity-summaries.v2.json',
+    async run({ stack, base, tenantId }) {
+      const handle = await stack.client.workflow.start(tenantDayWorkflow, {
+        taskQueue: versionTaskQueue(base, 'v1'),
+        workflowId: tenantDayWorkflowId(tenantId, '2026-11-22', 'v1', 'primary'),
+        args: [
+          {
+            tenantId,
+            day: '2026-11-22',
+            timeZone: 'America/New_York',
+            badDataPolicy: 'quarantine',
+            pipelineVersion: 'v1',
+            runKind: 'primary',
+            trigger: 'rerun',
+            baseTaskQueue: base,
+          },
+        ],
+      });
+      await handle.result();
+      return handle;
+    },
+  },
+  {
     file: 'backfill.v1.json',
     async run({ stack, base, tenant }) {
       const handle = await stack.client.workflow.start(backfillWorkflow, {

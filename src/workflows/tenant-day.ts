@@ -32,6 +32,7 @@ import type {
 import { outputKey } from '../shared/keys';
 import type { Verdict } from '../shared/rollout-contracts';
 import { activityRetry } from './activity-options';
+import { activitySummaries as summaries } from './activity-summaries';
 import { workflowNow } from './workflow-clock';
 import { dayVerdictSignal } from './rollout-signals';
 
@@ -143,11 +144,16 @@ async function computeDay(input: TenantDayInput, run: RunRef): Promise<Omit<Tena
       const started = workflowNow();
       if (task.partitioned) {
         setCurrentDetails(`Planning partitions of ${input.day} (${input.timeZone})`);
-        const plan = await metrics.planPartitions({ ...run, maxPartitions: input.maxPartitions ?? 8 });
+        const plan = await metrics.planPartitions.executeWithOptions({ summary: summaries.planPartitions(input.day) }, [
+          { ...run, maxPartitions: input.maxPartitions ?? 8 },
+        ]);
         partitionCount = plan.partitions.length;
         let done = 0;
         aggregated = await mapBounded(plan.partitions, input.partitionConcurrency ?? 4, async (partition) => {
-          const result = await partitions.aggregatePartition({ ...run, partition, badDataPolicy: input.badDataPolicy });
+          const result = await partitions.aggregatePartition.executeWithOptions(
+            { summary: summaries.aggregatePartition(partition.index, partition.count) },
+            [{ ...run, partition, badDataPolicy: input.badDataPolicy }],
+          );
           setCurrentDetails(`Aggregated ${++done}/${plan.partitions.length} partitions`);
           return result;
         });
@@ -161,12 +167,14 @@ async function computeDay(input: TenantDayInput, run: RunRef): Promise<Omit<Tena
         return { task: task.name, outputKey: outputKey(run, 'partials'), records };
       }
       setCurrentDetails(`Running task ${task.name}`);
-      const result = await metrics.runMetricTask({
-        ...run,
-        task: task.name,
-        partialKeys: aggregated.length ? aggregated.map((p) => p.partialKey) : undefined,
-        primaryPipelineVersion: input.comparedWith?.pipelineVersion,
-      });
+      const result = await metrics.runMetricTask.executeWithOptions({ summary: summaries.metricTask(task.name) }, [
+        {
+          ...run,
+          task: task.name,
+          partialKeys: aggregated.length ? aggregated.map((p) => p.partialKey) : undefined,
+          primaryPipelineVersion: input.comparedWith?.pipelineVersion,
+        },
+      ]);
       tasks.push({
         task: task.name,
         outputKey: result.outputKey,
@@ -180,17 +188,21 @@ async function computeDay(input: TenantDayInput, run: RunRef): Promise<Omit<Tena
 
   setCurrentDetails(`Indexing account documents into Elasticsearch`);
   const started = workflowNow();
-  await serving.ensureServingIndex({ tenantId: input.tenantId, pipelineVersion: input.pipelineVersion });
+  const tenantVersion = { tenantId: input.tenantId, pipelineVersion: input.pipelineVersion };
+  await serving.ensureServingIndex.executeWithOptions(
+    { summary: summaries.ensureServingIndex(input.pipelineVersion) },
+    [tenantVersion],
+  );
   if (input.runKind === 'primary') {
-    await serving.ensureServedAlias({ tenantId: input.tenantId, pipelineVersion: input.pipelineVersion });
+    await serving.ensureServedAlias.executeWithOptions(
+      { summary: summaries.ensureServedAlias(input.pipelineVersion) },
+      [tenantVersion],
+    );
   }
-  const served = await serving.indexAccountDocuments({
-    tenantId: input.tenantId,
-    day: input.day,
-    pipelineVersion: input.pipelineVersion,
-    runKind: input.runKind,
-    documentsKey: accountsKey,
-  });
+  const served = await serving.indexAccountDocuments.executeWithOptions(
+    { summary: summaries.indexAccountDocuments(input.day) },
+    [{ ...tenantVersion, day: input.day, runKind: input.runKind, documentsKey: accountsKey }],
+  );
   tasks.push({ task: 'serve', outputKey: served.index, records: served.indexed, durationMs: workflowNow() - started });
   const counts = sumCounts(aggregated);
   setCurrentDetails(
@@ -301,14 +313,19 @@ async function compareWithPrimary(
     return;
   }
   setCurrentDetails(`Comparing with primary ${input.comparedWith!.pipelineVersion}`);
-  const result = await compare.compareRunOutputs({
-    tenantId: input.tenantId,
-    day: input.day,
-    primaryPipelineVersion: input.comparedWith!.pipelineVersion,
-    shadowPipelineVersion: input.pipelineVersion,
-    shadowKey: shadowAccountsKey,
-    policy: input.comparedWith!.comparisonPolicy ?? 'identical',
-  });
+  const result = await compare.compareRunOutputs.executeWithOptions(
+    { summary: summaries.compareRunOutputs(input.comparedWith!.pipelineVersion, input.pipelineVersion) },
+    [
+      {
+        tenantId: input.tenantId,
+        day: input.day,
+        primaryPipelineVersion: input.comparedWith!.pipelineVersion,
+        shadowPipelineVersion: input.pipelineVersion,
+        shadowKey: shadowAccountsKey,
+        policy: input.comparedWith!.comparisonPolicy ?? 'identical',
+      },
+    ],
+  );
   await reportVerdict(input, { verdict: result.verdict, csvKey: result.csvKey, summaryKey: result.summaryKey });
 }
 
