@@ -19,7 +19,6 @@ import type { RawEvent } from '../../src/shared/events';
 import { backfillWorkflowId, laneWorkflowId, tenantDayWorkflowId, versionTaskQueue } from '../../src/shared/ids';
 import { outputKey, rawEventsKey } from '../../src/shared/keys';
 import type { LaneState } from '../../src/shared/lane-contracts';
-import { servingIndexName } from '../../src/shared/serving-contracts';
 import { emptyLaneState } from '../../src/shared/run-queue';
 import { readAll } from '../../src/storage/object-store';
 import { runWorkersUntil } from '../../src/workers/run-workers';
@@ -42,7 +41,7 @@ let workflowBundle: { code: string };
 const lanes: string[] = [];
 const workflows: string[] = [];
 const keyPrefixes: string[] = [];
-const indices: string[] = [];
+const indexPrefixes: string[] = [];
 const dirs: string[] = [];
 
 beforeAll(async () => {
@@ -59,6 +58,9 @@ afterAll(async () => {
   for (const prefix of keyPrefixes) {
     for await (const object of stack.store.list(prefix)) await stack.store.delete(object.key);
   }
+  // Every index under the test's prefix (the served one and any migration copy), by name: wildcard deletes are refused.
+  const rows = await stack.es.cat.indices({ format: 'json', h: 'index', expand_wildcards: 'all' });
+  const indices = rows.map((r) => r.index ?? '').filter((name) => indexPrefixes.some((p) => name.startsWith(`${p}-`)));
   if (indices.length) await stack.es.indices.delete({ index: indices, ignore_unavailable: true });
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   await stack.close();
@@ -109,7 +111,7 @@ describe('what a rerun makes stale, and --cascade', () => {
       `attributes/tenant=${tenant.id}/`,
       `outputs/version=v1/kind=primary/tenant=${tenant.id}/`,
     );
-    indices.push(servingIndexName(indexPrefix, tenant.id, 'v1'));
+    indexPrefixes.push(indexPrefix);
     const settings = { timeZone: tenant.timeZone, badDataPolicy: tenant.badDataPolicy };
     const defaults = { taskQueue: base, primaryVersion: 'v1' };
 
