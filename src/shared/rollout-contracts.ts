@@ -44,7 +44,7 @@ export interface AuditEntry {
   /** Workflow time of the action, ISO. */
   at: string;
   tenantId: string;
-  action: 'promote' | 'rollback' | 'finish' | 'eligible' | 'auto-promote';
+  action: 'promote' | 'rollback' | 'finish' | 'eligible' | 'auto-promote' | 'resume' | 'end';
   by: string;
   reason: string;
   forced: boolean;
@@ -55,9 +55,14 @@ export interface TenantRollout {
   tenant: TenantSettings;
   stage: RolloutStage;
   consecutiveClean: number;
-  /** Most recent last (bounded). */
-  verdicts: { day: string; verdict: Verdict; csvKey?: string }[];
+  /** Most recent last (bounded). `round` is the tenant's `round` when the verdict came. */
+  verdicts: { day: string; verdict: Verdict; csvKey?: string; round?: number }[];
   lastUnexpectedCsv?: string;
+  /**
+   * How many times the tenant was resumed after a rollback (absent: never). A repeated verdict for
+   * a day counts again in a later round, so days re-run after a resume are evidence again.
+   */
+  round?: number;
 }
 
 export interface RolloutState {
@@ -66,6 +71,8 @@ export interface RolloutState {
   policy: RolloutPolicy;
   tenants: TenantRollout[];
   audit: AuditEntry[];
+  /** Set by the `end` update: the workflow completes with the tenants where they are. */
+  ended?: boolean;
 }
 
 export interface OperatorAction {
@@ -75,6 +82,17 @@ export interface OperatorAction {
   reason: string;
   /** Promote without the required clean days. */
   force?: boolean;
+}
+
+/** Closes a rollout whose tenants are all finished or rolled back (the `end` update). */
+export interface EndRolloutAction {
+  by: string;
+  reason: string;
+}
+
+export interface EndRolloutResult {
+  candidateVersion: string;
+  tenants: { tenantId: string; stage: RolloutStage }[];
 }
 
 export interface OperatorActionResult {

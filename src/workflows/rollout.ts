@@ -3,6 +3,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -17,6 +18,7 @@ import { assertRolloutInput } from '../shared/request-validation';
 import type { PipelineVersions } from '../shared/lane-contracts';
 import type {
   AuditEntry,
+  EndRolloutAction,
   RolloutStage,
   OperatorAction,
   OperatorActionResult,
@@ -24,10 +26,28 @@ import type {
   RolloutState,
   TenantRollout,
 } from '../shared/rollout-contracts';
-import { applyVerdict, finishRefusal, promotionRefusal, rollbackRefusal } from '../shared/rollout-state';
+import {
+  applyResume,
+  applyVerdict,
+  endRefusal,
+  finishRefusal,
+  promotionRefusal,
+  resumeRefusal,
+  rollbackRefusal,
+  rolloutDone,
+  shadowLaneVersions,
+} from '../shared/rollout-state';
 import { activityRetry } from './activity-options';
 import { workflowNow } from './workflow-clock';
-import { dayVerdictSignal, finishUpdate, promoteUpdate, rollbackUpdate, rolloutStateQuery } from './rollout-signals';
+import {
+  dayVerdictSignal,
+  endUpdate,
+  finishUpdate,
+  promoteUpdate,
+  resumeUpdate,
+  rollbackUpdate,
+  rolloutStateQuery,
+} from './rollout-signals';
 
 const lanes = proxyActivities<TemporalLaneActivities>({ startToCloseTimeout: '1 minute', retry: activityRetry });
 const serving = proxyActivities<ElasticsearchServingActivities>({
@@ -36,6 +56,8 @@ const serving = proxyActivities<ElasticsearchServingActivities>({
 });
 
 const AUDIT_KEPT = 500;
+/** The patch id of the lifecycle in which a rolled-back tenant keeps the rollout open. */
+const ROLLED_BACK_KEEPS_ROLLOUT_OPEN = 'rollout-open-while-rolled-back';
 
 /**
  * One per candidate version, id `daybreak/rollout/<candidate>`: holds each tenant's stage
@@ -45,9 +67,14 @@ const AUDIT_KEPT = 500;
  * tenant's served Elasticsearch alias to the candidate's index in one atomic alias update and makes
  * the old version the shadow (the rollback path); rollback swaps it back without recomputing.
  * Operator updates are validated (no promotion without evidence unless forced) and recorded with
- * who and why; the workflow history is the audit trail.
+ * who and why; the workflow history is the audit trail. A rolled-back tenant can be resumed (back
+ * to shadow, clean days from zero), so the rollout stays open until every tenant is finished or an
+ * operator ends it.
  */
 export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutState> {
+  // Rollouts recorded before `resume` completed once every tenant was finished or rolled back; they
+  // must replay that way. Asked once, first thing: the answer is fixed for this run.
+  const keepRolledBack = patched(ROLLED_BACK_KEEPS_ROLLOUT_OPEN);
   // An unknown candidate would make every tenant's shadow wait forever on a queue no worker polls:
   // refused before any lane is touched (checks only, no commands, so recorded histories replay).
   try {
@@ -180,6 +207,22 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutState
         audited: 'rollback',
       }),
   );
+  // Back to shadow after a rollback: the alias already serves the baseline, only the lane changes.
+  const resumeAction = operatorAction(
+    'resume',
+    (action) => resumeRefusal(state, action.tenantId),
+    async (action) => {
+      const tenant = tenantOf(action.tenantId);
+      await lanes.setLaneVersions({
+        tenantId: tenant.tenantId,
+        tenant: tenant.tenant,
+        versions: shadowLaneVersions(state, rolloutWorkflowId),
+      });
+      applyResume(state, tenant.tenantId);
+      audit({ tenantId: tenant.tenantId, action: 'resume', by: action.by, reason: action.reason, forced: false });
+      return { tenantId: tenant.tenantId, stage: tenant.stage };
+    },
+  );
   const finishAction = operatorAction(
     'finish',
     (action) => finishRefusal(state, action.tenantId),
@@ -189,6 +232,31 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutState
   setHandler(promoteUpdate, promoteAction.handler, promoteAction.options);
   setHandler(rollbackUpdate, rollbackAction.handler, rollbackAction.options);
   setHandler(finishUpdate, finishAction.handler, finishAction.options);
+  setHandler(resumeUpdate, resumeAction.handler, resumeAction.options);
+  // Ending touches no alias or lane: a rolled-back tenant already runs and serves the baseline alone.
+  setHandler(
+    endUpdate,
+    (action: EndRolloutAction) =>
+      exclusive(
+        () => endRefusal(state),
+        () => {
+          for (const t of state.tenants.filter((x) => x.stage === 'rolled-back'))
+            audit({ tenantId: t.tenantId, action: 'end', by: action.by, reason: action.reason, forced: false });
+          state.ended = true;
+          return Promise.resolve({
+            candidateVersion: state.candidateVersion,
+            tenants: state.tenants.map((t) => ({ tenantId: t.tenantId, stage: t.stage })),
+          });
+        },
+      ),
+    {
+      validator: (action: EndRolloutAction) => {
+        if (!action?.by || !action.reason) throw new Error('end needs who (by) and why (reason)');
+        const refusal = endRefusal(state);
+        if (refusal) throw new Error(refusal);
+      },
+    },
+  );
 
   if (!input.state) {
     // Every tenant starts in shadow: the baseline stays primary, the candidate runs beside it.
@@ -196,17 +264,12 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutState
       await lanes.setLaneVersions({
         tenantId: tenant.tenantId,
         tenant: tenant.tenant,
-        versions: {
-          primary: state.baselineVersion,
-          shadow: state.candidateVersion,
-          rolloutWorkflowId,
-          comparisonPolicy: state.policy.comparisonPolicy,
-        },
+        versions: shadowLaneVersions(state, rolloutWorkflowId),
       });
     }
   }
 
-  const done = () => state.tenants.every((t) => t.stage === 'finished' || t.stage === 'rolled-back');
+  const done = () => rolloutDone(state, keepRolledBack);
   for (;;) {
     setCurrentDetails(state.tenants.map((t) => `${t.tenantId}: ${t.stage} (${t.consecutiveClean} clean)`).join('; '));
     await condition(() => pending.length > 0 || done() || workflowInfo().continueAsNewSuggested);

@@ -7,7 +7,7 @@ import type { PipelineVersions, TenantSettings } from '../../src/shared/lane-con
 import type { OperatorAction } from '../../src/shared/rollout-contracts';
 import type { SwapServedAliasInput, SwapServedAliasResult } from '../../src/shared/serving-contracts';
 import { rolloutWorkflow } from '../../src/workflows/rollout';
-import { promoteUpdate, rollbackUpdate, rolloutStateQuery } from '../../src/workflows/rollout-signals';
+import { endUpdate, promoteUpdate, rollbackUpdate, rolloutStateQuery } from '../../src/workflows/rollout-signals';
 import type { Stack } from '../support/stack';
 import { WORKFLOWS_PATH, connectStack, quietLogger, uniqueName } from '../support/stack';
 import { waitUntil } from '../../src/client/wait-until';
@@ -232,6 +232,8 @@ describe('operator actions on a rollout are exclusive', () => {
       expect(fake.lanes.get(tenant)).toEqual({ primary: 'v1' });
 
       await rollout.executeUpdate(rollbackUpdate, { args: [by(holder, 'cleanup')] });
+      // Rolled back, the tenants could still be resumed: the rollout completes when told it is over.
+      await rollout.executeUpdate(endUpdate, { args: [{ by: 'test', reason: 'cleanup' }] });
       await rollout.result();
     });
   });
@@ -265,6 +267,7 @@ describe('operator actions on a rollout are exclusive', () => {
       expect(state.audit.filter((a) => a.tenantId === tenant).map((a) => a.action)).toEqual(['promote']);
 
       for (const id of [holder, tenant]) await rollout.executeUpdate(rollbackUpdate, { args: [by(id, 'cleanup')] });
+      await rollout.executeUpdate(endUpdate, { args: [{ by: 'test', reason: 'cleanup' }] });
       await rollout.result();
     });
   });
