@@ -269,6 +269,83 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    // A daily run whose attribute snapshot is missing for two checks: it waits on backoff timers,
+    // tells its lane (inputsWait signals), then runs. The lane's side is the next file.
+    file: 'tenant-day.waited-for-inputs.v2.json',
+    async run(ctx) {
+      const tenantId = uniqueName('waiting');
+      extraLanes.push(laneWorkflowId(tenantId));
+      const tenant = { timeZone: 'Asia/Kolkata', badDataPolicy: 'quarantine' as const };
+      const { tenantLaneWorkflow } = await import('../src/workflows/tenant-lane');
+      await ctx.stack.client.workflow.start(tenantLaneWorkflow, {
+        taskQueue: `${ctx.base}-waiting`,
+        workflowId: laneWorkflowId(tenantId),
+        args: [{ tenantId, tenant, versions: { primary: 'v1' }, inputWait: { initialIntervalMs: 500 } }],
+      });
+      await requestRun(
+        ctx.stack.client,
+        tenantId,
+        { day: '2026-11-21', kind: 'daily', requestedBy: 'recorder', tenant },
+        { ...defaults(ctx), taskQueue: `${ctx.base}-waiting` },
+      );
+      await waitFor(async () => (await laneState(ctx.stack.client, tenantId)).finished.length === 1, 'the waited day');
+      waitingTenant = tenantId;
+      return ctx.stack.client.workflow.getHandle(tenantDayWorkflowId(tenantId, '2026-11-21', 'v1', 'primary'));
+    },
+  },
+  {
+    file: 'tenant-lane.waited-for-inputs.v2.json',
+    async run(ctx) {
+      return Promise.resolve(ctx.stack.client.workflow.getHandle(laneWorkflowId(waitingTenant!)));
+    },
+  },
+  {
+    // A queued run the lane can never start (carried over from older code): refused, and the next runs.
+    file: 'tenant-lane.refused-run.v2.json',
+    async run(ctx) {
+      const tenantId = uniqueName('refused');
+      extraLanes.push(laneWorkflowId(tenantId));
+      const tenant = { timeZone: 'Europe/Berlin', badDataPolicy: 'quarantine' as const };
+      const { tenantLaneWorkflow } = await import('../src/workflows/tenant-lane');
+      const bad = {
+        day: '2026-11-19',
+        kind: 'rerun' as const,
+        fromTask: 'nosuchtask',
+        requestedBy: 'recorder',
+        tenant,
+      };
+      await ctx.stack.client.workflow.start(tenantLaneWorkflow, {
+        taskQueue: ctx.base,
+        workflowId: laneWorkflowId(tenantId),
+        args: [
+          {
+            tenantId,
+            tenant,
+            versions: { primary: 'v1' },
+            state: {
+              tenantId,
+              tenant,
+              versions: { primary: 'v1' },
+              queue: [{ ...bad, pipelineVersion: 'v1', seq: 0, attempt: 1, passedOver: 0 }],
+              retrying: [],
+              finished: [],
+              completedDailyDays: [],
+              nextSeq: 1,
+            },
+          },
+        ],
+      });
+      await requestRun(
+        ctx.stack.client,
+        tenantId,
+        { day: '2026-11-20', kind: 'daily', requestedBy: 'recorder', tenant },
+        defaults(ctx),
+      );
+      await waitFor(async () => (await laneState(ctx.stack.client, tenantId)).finished.length === 2, 'both runs');
+      return ctx.stack.client.workflow.getHandle(laneWorkflowId(tenantId));
+    },
+  },
+  {
     // A backfill with cascade: its last day asks the lane to recompute the stale days after the range.
     file: 'backfill.cascade.v2.json',
     async run(ctx) {
@@ -296,6 +373,7 @@ const scenarios: Scenario[] = [
 ];
 /** Lanes of scenarios with tenants of their own, terminated with the main one. */
 const extraLanes: string[] = [];
+let waitingTenant: string | undefined;
 
 async function startRollout(ctx: Context, candidate: string) {
   return ctx.stack.client.workflow.start(rolloutWorkflow, {
@@ -326,6 +404,7 @@ async function main(): Promise<void> {
   });
   const fake = { ...recordingActivities({ delayMs: 20 }).activities, ...lanes };
   const flaky = { ...recordingActivities({ delayMs: 20, failFirstAttempt: true }).activities, ...lanes };
+  const waiting = { ...recordingActivities({ delayMs: 20, inputsMissingChecks: 2 }).activities, ...lanes };
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
   const make = (taskQueue: string, activities: object) =>
     Worker.create({ connection: stack.connection, taskQueue, workflowBundle, activities });
@@ -338,6 +417,8 @@ async function main(): Promise<void> {
     make(versionTaskQueue(base, 'v2'), fake),
     make(versionTaskQueue(base, 'v1', 'backfill'), fake),
     make(versionTaskQueue(`${base}-flaky`, 'v1'), flaky),
+    make(`${base}-waiting`, fake),
+    make(versionTaskQueue(`${base}-waiting`, 'v1'), waiting),
   ]);
   mkdirSync(OUT_DIR, { recursive: true });
   const ctx: Context = { stack, base, tenantId, tenant };

@@ -11,6 +11,7 @@ import { createTemporalLaneActivities } from './temporal/lanes';
 import { createS3CompareActivities } from './s3/compare-outputs';
 import { createS3MetricActivities } from './s3/metrics';
 import type { PartitionRunner } from './s3/metrics';
+import { createS3InputActivities } from './s3/inputs';
 
 /**
  * The clients activities are built over. Activities live in one folder per external system they
@@ -35,6 +36,8 @@ export interface ActivityDeps {
   minPartitionBytes?: number;
   /** See S3MetricDeps.partitionRunner. */
   partitionRunner?: PartitionRunner;
+  /** See S3InputDeps.inputDeadlineHours. */
+  inputDeadlineHours?: number;
 }
 
 /** Every activity Daybreak registers. */
@@ -43,6 +46,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createS3SkeletonActivities(deps),
     ...createS3CompareActivities(deps),
     ...createS3MetricActivities({ ...deps, registry: deps.schemaRegistry ?? new SchemaRegistry(deps.store) }),
+    ...createS3InputActivities(deps),
     ...createElasticsearchSkeletonActivities(deps),
     ...createElasticsearchServingActivities(deps),
     ...createTemporalLaneActivities(deps),

@@ -1,4 +1,5 @@
 import type { BadDataPolicy } from './tenant-config';
+import type { InputWaitOptions } from './tenant-day-contracts';
 
 /**
  * Contracts of the per-tenant lane: the one coordinating workflow per tenant (id
@@ -59,6 +60,16 @@ export interface QueuedRun extends RunRequest {
   attempt: number;
   /** Times a higher-priority request was picked while this daily run waited (anti-starvation). */
   passedOver: number;
+  /** Set while the running tenant-day waits for inputs that have not arrived (told by the run itself). */
+  waitingForInputs?: InputsWait;
+}
+
+export interface InputsWait {
+  /** What is missing, naming keys and prefixes. */
+  missing: string[];
+  /** ISO instants: waiting since, and when the run fails if they have still not arrived. */
+  since: string;
+  deadline: string;
 }
 
 export interface FinishedRun {
@@ -161,4 +172,6 @@ export interface TenantLaneInput {
   /** Maximum partitions of a tenant-day, and how many are aggregated at once. */
   maxPartitions?: number;
   partitionConcurrency?: number;
+  /** How its tenant-days wait for missing inputs (tests shorten the checks); default: InputWaitOptions' defaults. */
+  inputWait?: InputWaitOptions;
 }

@@ -19,6 +19,8 @@ export interface TenantDayInput {
   baseTaskQueue?: string;
   /** For a primary run: the version to run in shadow next to it, as a child workflow. */
   shadow?: { pipelineVersion: string; rolloutWorkflowId?: string; comparisonPolicy?: string };
+  /** Waiting for missing inputs (attribute snapshot, raw events); see InputWaitOptions. */
+  inputWait?: InputWaitOptions;
   /** For a shadow run: the primary run it is compared with, and the rollout that wants the verdict. */
   comparedWith?: { pipelineVersion: string; workflowId: string; rolloutWorkflowId?: string; comparisonPolicy?: string };
 }
@@ -48,4 +50,52 @@ export interface TenantDayResult {
 export interface PrimaryFinishedSignal {
   status: 'completed' | 'failed';
   accountsKey?: string;
+}
+
+/** Hours after the end of a tenant's local day that a tenant-day waits for missing inputs (DAYBREAK_INPUT_DEADLINE_HOURS). */
+export const DEFAULT_INPUT_DEADLINE_HOURS = 24;
+
+/**
+ * How a tenant-day waits for inputs that have not arrived: checks with capped exponential backoff
+ * until the deadline (the end of the local day plus the deadline hours). Unset fields: the
+ * defaults (first check again after 1 minute, doubling to at most 30 minutes; the worker's deadline).
+ */
+export interface InputWaitOptions {
+  initialIntervalMs?: number;
+  maximumIntervalMs?: number;
+  /** Overrides the worker's DAYBREAK_INPUT_DEADLINE_HOURS for this run. */
+  deadlineHours?: number;
+}
+
+export interface CheckInputsInput {
+  tenantId: string;
+  day: string;
+  timeZone: string;
+  deadlineHours?: number;
+}
+
+/**
+ * What checkTenantDayInputs found. Inputs have arrived when the day's attribute snapshot exists and
+ * at least one raw event object is filed under one of the UTC hours the local day spans.
+ */
+export interface InputsCheck {
+  arrived: boolean;
+  /** What is missing, one entry per input, naming its key or prefix; empty when arrived. */
+  missing: string[];
+  /** UTC hours the local day spans, and how many of them have raw objects. */
+  rawHours: number;
+  rawHoursWithObjects: number;
+  /** When to stop waiting: the end of the local day plus the deadline hours, epoch ms. */
+  deadlineMs: number;
+}
+
+/** Sent by a primary tenant-day to its lane when it starts or stops waiting for inputs (shown in laneState). */
+export interface InputsWaitSignal {
+  day: string;
+  pipelineVersion: string;
+  waiting: boolean;
+  missing?: string[];
+  /** ISO instants (workflow time). */
+  since?: string;
+  deadline?: string;
 }

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_MIN_PARTITION_BYTES } from '../shared/pipeline-contracts';
+import { DEFAULT_INPUT_DEADLINE_HOURS } from '../shared/tenant-day-contracts';
 
 export type LogFormat = 'json' | 'pretty';
 /** Temporal's levels, plus `SILENT` (nothing at all). */
@@ -38,6 +39,8 @@ export interface DaybreakConfig {
     /** Primary version of a tenant whose lane has no rollout state yet. */
     defaultPrimaryVersion: string;
     tenantsFile: string;
+    /** Hours after a local day's end that its tenant-day waits for missing inputs before it fails. */
+    inputDeadlineHours: number;
   };
 }
 
@@ -96,6 +99,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DaybreakConfig
         .filter(Boolean),
       defaultPrimaryVersion: env.DAYBREAK_PRIMARY_VERSION ?? 'v1',
       tenantsFile: projectPath(env.DAYBREAK_TENANTS_FILE ?? path.join('deploy', 'tenants.json')),
+      inputDeadlineHours: nonNegativeInt(env, 'DAYBREAK_INPUT_DEADLINE_HOURS', DEFAULT_INPUT_DEADLINE_HOURS),
     },
   };
 }

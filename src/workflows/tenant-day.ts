@@ -5,25 +5,29 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
   setWorkflowOptions,
+  sleep,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { S3MetricActivities } from '../activities/s3/metrics';
 import type { S3CompareActivities } from '../activities/s3/compare-outputs';
+import type { S3InputActivities } from '../activities/s3/inputs';
 import type { ElasticsearchServingActivities } from '../activities/elasticsearch/serving';
 import { ApplicationFailure } from '@temporalio/common';
-import { getPipeline, isPipelineVersionName } from '../metrics/pipelines';
+import { MetricTasks, getPipeline, isPipelineVersionName } from '../metrics/pipelines';
 import { ErrorTypes, InvalidInputError } from '../shared/errors';
 import { assertTenantDayInput } from '../shared/request-validation';
-import { runTaskGraph } from '../metrics/task-graph';
+import { downstreamOf, runTaskGraph } from '../metrics/task-graph';
 import { tenantDayWorkflowId, versionTaskQueue } from '../shared/ids';
 import type { AggregatePartitionResult, RecordCounts, RunRef } from '../shared/pipeline-contracts';
 import { runSearchAttributes } from '../shared/search-attributes';
 import type {
+  InputsWaitSignal,
   PrimaryFinishedSignal,
   TaskTiming,
   TenantDayInput,
@@ -37,6 +41,12 @@ import { workflowNow } from './workflow-clock';
 import { dayVerdictSignal } from './rollout-signals';
 
 export const primaryFinishedSignal = defineSignal<[PrimaryFinishedSignal]>('primaryFinished');
+/** To the lane (the parent of a primary run): the run waits for its inputs, or no longer does. */
+export const inputsWaitSignal = defineSignal<[InputsWaitSignal]>('inputsWait');
+
+const WAIT_FOR_INPUTS_PATCH = 'wait-for-inputs';
+const INPUT_CHECK_INITIAL_MS = 60_000;
+const INPUT_CHECK_MAXIMUM_MS = 30 * 60_000;
 
 // Partition aggregation reads and decodes raw files: long, so it heartbeats and a lost worker is
 // noticed within the heartbeat timeout (then retried elsewhere) instead of the start-to-close timeout.
@@ -52,6 +62,8 @@ const serving = proxyActivities<ElasticsearchServingActivities>({
   heartbeatTimeout: '1 minute',
   retry: activityRetry,
 });
+// A check is one existence test and a LIST per hour: short, retried like any read.
+const inputs = proxyActivities<S3InputActivities>({ startToCloseTimeout: '2 minutes', retry: activityRetry });
 const compare = proxyActivities<S3CompareActivities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '1 minute',
@@ -112,9 +124,14 @@ export async function tenantDayWorkflow(input: TenantDayInput): Promise<TenantDa
     primaryFinished = signal;
   });
   const baseTaskQueue = input.baseTaskQueue ?? 'daybreak';
-  const shadow = input.runKind === 'primary' && input.shadow ? await startShadow(input, baseTaskQueue) : undefined;
+  // Runs started before the wait existed replay without it.
+  const waitsForInputs = patched(WAIT_FOR_INPUTS_PATCH);
+  let shadow: TenantDayResult['shadow'];
 
   try {
+    // First the inputs, then the shadow: a day that waits has no shadow child waiting beside it.
+    if (waitsForInputs && needsInputs(input)) await waitForInputs(input);
+    shadow = input.runKind === 'primary' && input.shadow ? await startShadow(input, baseTaskQueue) : undefined;
     const result = await computeDay(input, run);
     if (shadow?.started)
       await notifyShadow(shadow.workflowId, { status: 'completed', accountsKey: result.accountsKey });
@@ -129,6 +146,89 @@ export async function tenantDayWorkflow(input: TenantDayInput): Promise<TenantDa
       });
     }
     throw error;
+  }
+}
+
+/** Whether the tasks that run read the raw events or the attribute snapshot (a rerun from a later task does not). */
+function needsInputs(input: TenantDayInput): boolean {
+  if (input.fromTask === undefined) return true;
+  const selected = downstreamOf(getPipeline(input.pipelineVersion).graph, input.fromTask);
+  return selected.has(MetricTasks.AggregatePartitions) || selected.has(MetricTasks.Attributes);
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * Waits, like a sensor, until the day's inputs have arrived (its attribute snapshot and raw events
+ * in at least one of its UTC hours; see checkTenantDayInputs): a timer loop around a short check,
+ * with capped exponential backoff, so the wait is durable and costs one activity per check. The
+ * deadline comes with each check, derived from the day and zone (never the clock) and the worker's
+ * DAYBREAK_INPUT_DEADLINE_HOURS; it is compared with workflow time. At the deadline the run fails
+ * once, non-retryable (InputsNotArrivedError), naming what is missing. While waiting, the current
+ * details say so, and a primary tells its lane, which shows it in laneState (`daybreak status`).
+ */
+async function waitForInputs(input: TenantDayInput): Promise<void> {
+  const initial = input.inputWait?.initialIntervalMs ?? INPUT_CHECK_INITIAL_MS;
+  const maximum = input.inputWait?.maximumIntervalMs ?? INPUT_CHECK_MAXIMUM_MS;
+  let interval = initial;
+  let since: number | undefined;
+  let told = '';
+  for (;;) {
+    const check = await inputs.checkTenantDayInputs.executeWithOptions({ summary: `Check inputs of ${input.day}` }, [
+      {
+        tenantId: input.tenantId,
+        day: input.day,
+        timeZone: input.timeZone,
+        deadlineHours: input.inputWait?.deadlineHours,
+      },
+    ]);
+    if (check.arrived) {
+      if (since !== undefined) await tellLane(input, { waiting: false });
+      return;
+    }
+    const now = workflowNow();
+    const missing = check.missing.join('; ');
+    if (now >= check.deadlineMs) {
+      throw ApplicationFailure.nonRetryable(
+        `inputs of tenant ${input.tenantId} day ${input.day} (${input.timeZone}) did not arrive by the deadline ` +
+          `${iso(check.deadlineMs)}${since !== undefined ? ` (waited since ${iso(since)})` : ''}: missing ${missing}`,
+        ErrorTypes.InputsNotArrived,
+      );
+    }
+    since ??= now;
+    const delay = Math.min(interval, check.deadlineMs - now);
+    setCurrentDetails(
+      `Waiting for inputs of ${input.day} (${input.timeZone}) since ${iso(since)}: missing ${missing}; ` +
+        `next check ${iso(now + delay)}, deadline ${iso(check.deadlineMs)}`,
+    );
+    if (told !== missing) {
+      told = missing;
+      await tellLane(input, {
+        waiting: true,
+        missing: check.missing,
+        since: iso(since),
+        deadline: iso(check.deadlineMs),
+      });
+    }
+    await sleep(delay);
+    interval = Math.min(interval * 2, maximum);
+  }
+}
+
+/** The lane that started this primary run shows its waiting; shadows and direct starts have none to tell. */
+async function tellLane(input: TenantDayInput, wait: Omit<InputsWaitSignal, 'day' | 'pipelineVersion'>): Promise<void> {
+  const parent = workflowInfo().parent;
+  if (input.runKind !== 'primary' || !parent) return;
+  try {
+    await getExternalWorkflowHandle(parent.workflowId).signal(inputsWaitSignal, {
+      day: input.day,
+      pipelineVersion: input.pipelineVersion,
+      ...wait,
+    });
+  } catch (error) {
+    log.warn('could not tell the lane about the wait for inputs', {
+      error: error instanceof Error ? error.message : String(error),
+    });
   }
 }
 

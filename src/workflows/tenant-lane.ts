@@ -45,7 +45,7 @@ import { ErrorTypes } from '../shared/errors';
 import { failureTypeOf } from '../shared/failure-types';
 import { runSearchAttributes } from '../shared/search-attributes';
 import type { Trigger } from '../shared/search-attributes';
-import { tenantDayWorkflow } from './tenant-day';
+import { inputsWaitSignal, tenantDayWorkflow } from './tenant-day';
 
 export const requestRunUpdate = defineUpdate<RequestRunResult, [RunRequest]>('requestRun');
 export const setPipelineVersionsSignal = defineSignal<[PipelineVersions]>('setPipelineVersions');
@@ -85,6 +85,18 @@ export async function tenantLaneWorkflow(input: TenantLaneInput): Promise<void> 
     state.versions = versions;
   });
   setHandler(laneStateQuery, () => ({ ...state, queue: orderedQueue(state) }));
+  setHandler(inputsWaitSignal, (signal) => {
+    const running = state.running;
+    if (!running || running.day !== signal.day || running.pipelineVersion !== signal.pipelineVersion) return;
+    if (signal.waiting) {
+      running.waitingForInputs = {
+        missing: signal.missing ?? [],
+        since: signal.since ?? '',
+        deadline: signal.deadline ?? '',
+      };
+    } else delete running.waitingForInputs;
+    describe(state);
+  });
 
   const retryLater = async (run: QueuedRun): Promise<void> => {
     parkForRetry(state, run);
@@ -108,6 +120,8 @@ export async function tenantLaneWorkflow(input: TenantLaneInput): Promise<void> 
     }
     const run = takeNext(state);
     if (!run) continue;
+    // An earlier attempt's wait is over; this attempt's run tells its own.
+    delete run.waitingForInputs;
     const refused = refusalOf(state, run);
     // patched: a lane that started such a run under older code replays as it ran.
     if (refused && patched('refuse-invalid-runs')) {
@@ -147,6 +161,7 @@ export async function tenantLaneWorkflow(input: TenantLaneInput): Promise<void> 
             maxPartitions: input.maxPartitions,
             baseTaskQueue,
             partitionConcurrency: input.partitionConcurrency,
+            inputWait: input.inputWait,
             shadow: shadowVersion
               ? {
                   pipelineVersion: shadowVersion,
@@ -227,7 +242,9 @@ function searchAttributesOf(state: LaneState, run: QueuedRun): SearchAttributePa
 }
 
 function describe(state: LaneState): void {
-  const running = state.running ? `running ${state.running.day} (${state.running.kind})` : 'idle';
+  const running = state.running
+    ? `running ${state.running.day} (${state.running.kind}${state.running.waitingForInputs ? ', waiting for inputs' : ''})`
+    : 'idle';
   const last = state.finished.at(-1);
   const stale = state.stale?.length ?? 0;
   setCurrentDetails(

@@ -33,6 +33,9 @@ describe('replay of recorded histories against the current workflow code', () =>
         'rollout.promote-rollback.v1.json',
         'tenant-lane.cascade.v2.json',
         'backfill.cascade.v2.json',
+        'tenant-day.waited-for-inputs.v2.json',
+        'tenant-lane.waited-for-inputs.v2.json',
+        'tenant-lane.refused-run.v2.json',
       ]),
     );
   });

@@ -30,6 +30,8 @@ export function recordingActivities(options: {
   /** aggregatePartition fails its first attempt with a retryable error (a flaky network). */
   failFirstAttempt?: boolean;
   onRunEnd?: (run: RunRecord) => void;
+  /** The first this many input checks of each tenant-day find its inputs missing (a day that waits). */
+  inputsMissingChecks?: number;
 }) {
   const records: RunRecord[] = [];
   const open = new Map<string, RunRecord>();
@@ -38,7 +40,23 @@ export function recordingActivities(options: {
   const key = (x: { tenantId: string; day: string; pipelineVersion: string; runKind: string }) =>
     `${x.tenantId}|${x.day}|${x.pipelineVersion}|${x.runKind}`;
 
+  const inputChecks = new Map<string, number>();
   const activitiesFor = (identity: string) => ({
+    checkTenantDayInputs(input: { tenantId: string; day: string }) {
+      const k = `${input.tenantId}|${input.day}`;
+      const n = (inputChecks.get(k) ?? 0) + 1;
+      inputChecks.set(k, n);
+      const missing = n <= (options.inputsMissingChecks ?? 0) ? [`attribute snapshot of ${input.day} (planted)`] : [];
+      // Far ahead: recorded waits end by arrival, never by the deadline.
+      const deadlineMs = Date.parse(`${input.day}T00:00:00Z`) + 400 * 24 * 3_600_000;
+      return Promise.resolve({
+        arrived: missing.length === 0,
+        missing,
+        rawHours: 24,
+        rawHoursWithObjects: 24,
+        deadlineMs,
+      });
+    },
     async planPartitions(input: PlanPartitionsInput) {
       open.set(key(input), { ...input, start: Date.now(), end: 0, identity });
       const k = `${input.tenantId}|${input.day}`;

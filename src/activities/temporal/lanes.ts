@@ -1,7 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { LaneDefaults } from '../../client/lanes';
 import { laneState, requestRun, setLaneVersions } from '../../client/lanes';
-import type { PipelineVersions, RequestRunResult, TenantSettings } from '../../shared/lane-contracts';
+import type { LaneState, PipelineVersions, RequestRunResult, TenantSettings } from '../../shared/lane-contracts';
+import { reconcilePlan } from '../../shared/reconcile-plan';
 import { dueDays } from '../../shared/schedule-math';
 import type { TenantConfig } from '../../shared/tenant-config';
 import type { FindMissedDaysInput, RequestLaneRunInput } from '../../shared/trigger-contracts';
@@ -32,7 +33,8 @@ export function createTemporalLaneActivities({ temporal, laneDefaults, loadTenan
 
     /**
      * For every enabled tenant, compares the days that should have run by `asOfMs` with what its
-     * lane has completed, queued or running, and requests the missing ones as daily runs.
+     * lane has completed, queued or running (waiting for inputs included) and what failed for good,
+     * and requests the rest as daily runs (reconcilePlan).
      */
     async requestMissedDays(
       input: FindMissedDaysInput,
@@ -41,19 +43,13 @@ export function createTemporalLaneActivities({ temporal, laneDefaults, loadTenan
       const requested: { tenantId: string; day: string }[] = [];
       for (const tenant of tenants) {
         const due = dueDays(input.asOfMs, tenant.timeZone, tenant.runHour, input.lookbackDays);
-        let known = new Set<string>();
+        let state: LaneState | undefined;
         try {
-          const state = await laneState(temporal, tenant.id);
-          known = new Set([
-            ...state.completedDailyDays,
-            ...state.queue.map((r) => r.day),
-            ...state.retrying.map((r) => r.day),
-            ...(state.running ? [state.running.day] : []),
-          ]);
+          state = await laneState(temporal, tenant.id);
         } catch {
           // No lane yet: every due day is missing.
         }
-        for (const day of due.filter((d) => !known.has(d))) {
+        for (const day of reconcilePlan({ due, state }).request) {
           const tenantSettings = { timeZone: tenant.timeZone, badDataPolicy: tenant.badDataPolicy };
           await requestRun(
             temporal,
