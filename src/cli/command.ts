@@ -1,15 +1,19 @@
-/** One `daybreak` subcommand: its usage lines and what it does with the parsed `--name value` options. */
+import type { CommandSpec } from './args';
+import { UsageError } from './args';
+
+/** One `daybreak` subcommand: its option spec (parsing and usage) and what it does with the parsed options. */
 export interface Command {
-  name: string;
-  /** Usage lines shown by `daybreak help`, first line `name [options]`. */
-  usage: string;
-  /** `positionals` are the words before the first option (`rollout promote ...` gives ['promote']). */
+  spec: CommandSpec;
+  /**
+   * Runs only after the spec accepted the line. `args` holds option values by name (a set boolean
+   * flag reads 'true'); `positionals` the subcommand words (`rollout promote ...` gives ['promote']).
+   */
   run(args: Map<string, string>, positionals?: string[]): Promise<void>;
 }
 
 export function requireOption(args: Map<string, string>, name: string): string {
   const value = args.get(name);
-  if (value === undefined || value === 'true') throw new Error(`--${name} is required`);
+  if (value === undefined || value === 'true') throw new UsageError(`--${name} is required`);
   return value;
 }
 
@@ -18,6 +22,6 @@ export function numberOption(args: Map<string, string>, name: string, fallback: 
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (!Number.isFinite(value) || value < 0)
-    throw new Error(`--${name} ${JSON.stringify(raw)} must be a non-negative number`);
+    throw new UsageError(`--${name} ${JSON.stringify(raw)} must be a non-negative number`);
   return value;
 }

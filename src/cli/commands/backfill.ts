@@ -4,16 +4,28 @@ import { addDays, assertDay } from '../../shared/days';
 import { backfillWorkflowId } from '../../shared/ids';
 import { TenantIdKey, TriggerKey } from '../../shared/search-attributes';
 import { backfillProgressQuery, backfillWorkflow, resumeBackfillSignal } from '../../workflows/backfill';
+import type { CommandSpec } from '../args';
 import type { Command } from '../command';
 import { requireOption } from '../command';
-import { cliContext, webUiLink } from './context';
+import { TENANTS_FILE_OPTION, cliContext, webUiLink } from './context';
 
 export const backfillCommand: Command = {
-  name: 'backfill',
-  usage: `backfill --tenant T --from YYYY-MM-DD --to YYYY-MM-DD [--dry-run] [--resume] [--wait] [--cascade]
-      Recomputes a range of days in order, at backfill priority, through the tenant's lane.
-      --dry-run lists the days and which already completed; --resume retries a paused backfill;
-      --cascade then recomputes, in order, the later days the backfill makes stale (see status).`,
+  spec: {
+    name: 'backfill',
+    description: `Recomputes a range of days in order, at backfill priority, through the tenant's lane.
+--dry-run lists the days and which already completed; --resume retries a paused backfill;
+--cascade then recomputes, in order, the later days the backfill makes stale (see status).`,
+    options: [
+      { name: 'tenant', placeholder: 'T', required: true, description: 'the tenant' },
+      { name: 'from', placeholder: 'YYYY-MM-DD', required: true, description: 'first day' },
+      { name: 'to', placeholder: 'YYYY-MM-DD', required: true, description: 'last day (inclusive)' },
+      { name: 'dry-run', kind: 'boolean', description: 'lists the days and what would run; starts nothing' },
+      { name: 'resume', kind: 'boolean', description: 'retries the paused backfill of this range' },
+      { name: 'wait', kind: 'boolean', description: 'waits for the backfill to finish' },
+      { name: 'cascade', kind: 'boolean', description: 'then recomputes the later days it makes stale' },
+      TENANTS_FILE_OPTION,
+    ],
+  } satisfies CommandSpec,
   async run(args) {
     const ctx = await cliContext(args.get('tenants-file'));
     try {

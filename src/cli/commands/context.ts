@@ -1,10 +1,19 @@
 import type { Client } from '@temporalio/client';
 import type { LaneDefaults } from '../../client/lanes';
 import type { TenantConfig } from '../../shared/tenant-config';
+import type { OptionSpec } from '../args';
 import { createTemporalClient } from '../../workers/clients';
 import type { DaybreakConfig } from '../../workers/config';
 import { readConfig } from '../../workers/config';
 import { loadTenantsFile } from '../../workers/tenants';
+
+/** The option of every command that reads the tenants file. */
+export const TENANTS_FILE_OPTION: OptionSpec = {
+  name: 'tenants-file',
+  placeholder: 'F',
+  description: 'the tenants file (default DAYBREAK_TENANTS_FILE, or deploy/tenants.json in the clone)',
+  common: true,
+};
 
 /** What most commands need: configuration, a Temporal client, the tenants file, lane defaults. */
 export interface CliContext {

@@ -2,16 +2,32 @@ import { runDemo } from '../../demo/run-demo';
 import { createElasticsearchClient, createObjectStore } from '../../workers/clients';
 import { readConfig } from '../../workers/config';
 import { installLogger } from '../../workers/logging';
+import type { CommandSpec } from '../args';
 import type { Command } from '../command';
 import { numberOption } from '../command';
-import { cliContext, webUiLink } from './context';
+import { TENANTS_FILE_OPTION, cliContext, webUiLink } from './context';
 import { formatRolloutTable } from './rollout';
 
 export const demoCommand: Command = {
-  name: 'demo',
-  usage: `demo [--tenants N] [--events-per-day E] [--seed S] [--start-day YYYY-MM-DD] [--baseline-days N] [--shadow-days N]
-      The whole story on generated data, with workers in this process: daily v1 runs across time zones,
-      a v2 rollout in shadow, promotions, a blocked tenant with its CSV, a rollback, and every tenant's stage.`,
+  spec: {
+    name: 'demo',
+    description: `The whole story on generated data, with workers in this process: daily v1 runs across time zones,
+a v2 rollout in shadow, promotions, a blocked tenant with its CSV, a rollback, and every tenant's stage.`,
+    options: [
+      { name: 'tenants', kind: 'number', placeholder: 'N', description: 'tenants to generate (default 6)' },
+      {
+        name: 'events-per-day',
+        kind: 'number',
+        placeholder: 'E',
+        description: 'events per tenant and day (default 3000)',
+      },
+      { name: 'seed', placeholder: 'S', description: 'seed of the generated data (default "daybreak-demo")' },
+      { name: 'start-day', placeholder: 'YYYY-MM-DD', description: 'first generated day (default 2026-03-05)' },
+      { name: 'baseline-days', kind: 'number', placeholder: 'N', description: 'days of v1 only (default 2)' },
+      { name: 'shadow-days', kind: 'number', placeholder: 'N', description: 'days with v2 in shadow (default 3)' },
+      TENANTS_FILE_OPTION,
+    ],
+  } satisfies CommandSpec,
   async run(args) {
     const config = readConfig();
     // The story is the output; the workers' info logs would bury it.

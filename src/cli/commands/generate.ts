@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { DEFAULT_START_DAY, generate } from '../../generator/generate';
 import { createObjectStore } from '../../workers/clients';
 import { readConfig } from '../../workers/config';
+import type { CommandSpec } from '../args';
 import type { Command } from '../command';
 import { numberOption } from '../command';
 
@@ -11,13 +12,38 @@ function mib(bytes: number): string {
 }
 
 export const generateCommand: Command = {
-  name: 'generate',
-  usage: `generate --tenants N --days D --events-per-day E --seed S [--start-day YYYY-MM-DD] [--store fs|s3] [--corrupt] [--tenants-file PATH] [--concurrency C]
-      Writes deterministic, realistic raw events (v1/v2/v3 producers, late and duplicate events, DST zones,
-      Unicode), daily account attribute snapshots, the schema registry and config/tenants.json to the
-      object store (DAYBREAK_STORE, default fs under DAYBREAK_FS_ROOT). --corrupt plants a truncated file,
-      a bad sync marker and an unregistered writer schema. Defaults: 6 tenants, 30 days, 10000 events/day,
-      seed "daybreak", start ${DEFAULT_START_DAY}.`,
+  spec: {
+    name: 'generate',
+    description: `Writes deterministic, realistic raw events (v1/v2/v3 producers, late and duplicate events, DST zones,
+Unicode), daily account attribute snapshots, the schema registry and config/tenants.json to the
+object store (DAYBREAK_STORE, default fs under DAYBREAK_FS_ROOT). --corrupt plants a truncated file,
+a bad sync marker and an unregistered writer schema.`,
+    options: [
+      { name: 'tenants', kind: 'number', placeholder: 'N', description: 'tenants (default 6)' },
+      { name: 'days', kind: 'number', placeholder: 'D', description: 'days (default 30)' },
+      {
+        name: 'events-per-day',
+        kind: 'number',
+        placeholder: 'E',
+        description: 'events per tenant and day (default 10000)',
+      },
+      { name: 'seed', placeholder: 'S', description: 'seed: the same seed writes the same bytes (default "daybreak")' },
+      { name: 'start-day', placeholder: 'YYYY-MM-DD', description: `first day (default ${DEFAULT_START_DAY})` },
+      { name: 'store', placeholder: 'fs|s3', description: 'object store to write to (default DAYBREAK_STORE)' },
+      {
+        name: 'corrupt',
+        kind: 'boolean',
+        description: 'plants bad data: a truncated file, a bad sync marker, an unknown schema',
+      },
+      { name: 'tenants-file', placeholder: 'F', description: 'also writes the generated tenants to this file' },
+      {
+        name: 'concurrency',
+        kind: 'number',
+        placeholder: 'C',
+        description: 'tenant-days generated at once (default 2)',
+      },
+    ],
+  } satisfies CommandSpec,
   async run(args) {
     const config = readConfig();
     const kind = args.get('store') ?? config.store.kind;

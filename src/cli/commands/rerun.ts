@@ -1,16 +1,26 @@
 import { requestRerun } from '../../client/lanes';
 import { assertDay } from '../../shared/days';
 import { laneWorkflowId } from '../../shared/ids';
+import type { CommandSpec } from '../args';
 import type { Command } from '../command';
 import { requireOption } from '../command';
-import { cliContext, webUiLink } from './context';
+import { TENANTS_FILE_OPTION, cliContext, webUiLink } from './context';
 
 export const rerunCommand: Command = {
-  name: 'rerun',
-  usage: `rerun --tenant T --day YYYY-MM-DD [--from-task X] [--by NAME] [--cascade]
-      Queues an operator rerun of a tenant-day in the tenant's lane (ahead of backfills), optionally
-      from a task of the metric graph onward, reusing the earlier tasks' outputs.
-      --cascade then recomputes, in order, the later days the rerun makes stale (see status).`,
+  spec: {
+    name: 'rerun',
+    description: `Queues an operator rerun of a tenant-day in the tenant's lane (ahead of backfills), optionally
+from a task of the metric graph onward, reusing the earlier tasks' outputs.
+--cascade then recomputes, in order, the later days the rerun makes stale (see status).`,
+    options: [
+      { name: 'tenant', placeholder: 'T', required: true, description: 'the tenant' },
+      { name: 'day', placeholder: 'YYYY-MM-DD', required: true, description: "the tenant's local day" },
+      { name: 'from-task', placeholder: 'X', description: 'reruns from this task of the metric graph onward' },
+      { name: 'by', placeholder: 'NAME', description: 'who asked (default $USER)' },
+      { name: 'cascade', kind: 'boolean', description: 'then recomputes the later days it makes stale' },
+      TENANTS_FILE_OPTION,
+    ],
+  } satisfies CommandSpec,
   async run(args) {
     const ctx = await cliContext(args.get('tenants-file'));
     try {

@@ -4,9 +4,10 @@ import type { RolloutState } from '../../shared/rollout-contracts';
 import { assertPipelineVersion } from '../../shared/ids';
 import { rolloutWorkflow } from '../../workflows/rollout';
 import { finishUpdate, promoteUpdate, rollbackUpdate, rolloutStateQuery } from '../../workflows/rollout-signals';
+import type { CommandSpec } from '../args';
 import type { Command } from '../command';
 import { numberOption, requireOption } from '../command';
-import { cliContext, webUiLink } from './context';
+import { TENANTS_FILE_OPTION, cliContext, webUiLink } from './context';
 
 export function formatRolloutTable(state: RolloutState): string {
   const rows = state.tenants.map((t) => {
@@ -20,11 +21,43 @@ export function formatRolloutTable(state: RolloutState): string {
 }
 
 export const rolloutCommand: Command = {
-  name: 'rollout',
-  usage: `rollout start --candidate V [--baseline V] [--tenants a,b] [--policy NAME] [--clean-days N] [--auto-promote]
-  rollout status --candidate V
-  rollout promote|rollback|finish --candidate V --tenant T --reason TEXT [--by NAME] [--force]
-      Shadow-runs a candidate pipeline version next to the live one and promotes it tenant by tenant.`,
+  spec: {
+    name: 'rollout',
+    description: 'Shadow-runs a candidate pipeline version next to the live one and promotes it tenant by tenant.',
+    subcommands: [
+      { name: 'start', required: ['candidate'], description: 'starts the rollout, every chosen tenant in shadow' },
+      { name: 'status', required: ['candidate'], description: "each tenant's stage, clean days and last verdict" },
+      {
+        name: 'promote',
+        required: ['candidate', 'tenant', 'reason'],
+        description: 'serves the candidate for a tenant',
+      },
+      { name: 'rollback', required: ['candidate', 'tenant', 'reason'], description: 'serves the baseline again' },
+      { name: 'finish', required: ['candidate', 'tenant', 'reason'], description: "ends a tenant's shadow runs" },
+    ],
+    options: [
+      { name: 'candidate', placeholder: 'V', description: 'the candidate pipeline version' },
+      {
+        name: 'baseline',
+        placeholder: 'V',
+        description: 'start: the version compared against (default DAYBREAK_PRIMARY_VERSION)',
+      },
+      { name: 'tenants', placeholder: 'a,b', description: 'start: the tenants (default every enabled tenant)' },
+      { name: 'policy', placeholder: 'NAME', description: 'start: the comparison policy (default v1-to-<candidate>)' },
+      {
+        name: 'clean-days',
+        kind: 'number',
+        placeholder: 'N',
+        description: 'start: clean days before a tenant is eligible (default 2)',
+      },
+      { name: 'auto-promote', kind: 'boolean', description: 'start: promotes eligible tenants without an operator' },
+      { name: 'tenant', placeholder: 'T', description: 'promote|rollback|finish: the tenant' },
+      { name: 'reason', placeholder: 'TEXT', description: 'promote|rollback|finish: why (kept in the audit)' },
+      { name: 'by', placeholder: 'NAME', description: 'who acts (default $USER)' },
+      { name: 'force', kind: 'boolean', description: 'promote without the evidence the validator asks for' },
+      TENANTS_FILE_OPTION,
+    ],
+  } satisfies CommandSpec,
   async run(args, positionals = []) {
     const sub = positionals[0];
     const ctx = await cliContext(args.get('tenants-file'));

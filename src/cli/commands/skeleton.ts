@@ -6,13 +6,26 @@ import { runSearchAttributes } from '../../shared/search-attributes';
 import { assertTenantId } from '../../shared/tenant-id';
 import { createTemporalClient } from '../../workers/clients';
 import { readConfig } from '../../workers/config';
+import type { CommandSpec } from '../args';
 import type { Command } from '../command';
 import { numberOption } from '../command';
 
 export const skeletonCommand: Command = {
-  name: 'skeleton',
-  usage: `skeleton [--tenant T] [--day YYYY-MM-DD] [--events N] [--bulk-mb M]
-      Runs the walking-skeleton workflow (S3 + Avro + Elasticsearch) and waits for its result.`,
+  spec: {
+    name: 'skeleton',
+    description: 'Runs the walking-skeleton workflow (S3 + Avro + Elasticsearch) and waits for its result.',
+    options: [
+      { name: 'tenant', placeholder: 'T', description: 'tenant id (default acme)' },
+      { name: 'day', placeholder: 'YYYY-MM-DD', description: 'day (default yesterday, UTC)' },
+      { name: 'events', kind: 'number', placeholder: 'N', description: 'events to write (default 1000)' },
+      {
+        name: 'bulk-mb',
+        kind: 'number',
+        placeholder: 'M',
+        description: 'size of the multipart upload in MiB (default 17)',
+      },
+    ],
+  } satisfies CommandSpec,
   async run(args) {
     const config = readConfig();
     const tenantId = assertTenantId(args.get('tenant') ?? 'acme', '--tenant');

@@ -2,14 +2,17 @@ import { laneState } from '../../client/lanes';
 import { taskQueueBacklog } from '../../client/task-queues';
 import { versionTaskQueue } from '../../shared/ids';
 import { describeStale } from '../../shared/stale-days';
+import type { CommandSpec } from '../args';
 import type { Command } from '../command';
-import { cliContext } from './context';
+import { TENANTS_FILE_OPTION, cliContext } from './context';
 
 export const statusCommand: Command = {
-  name: 'status',
-  usage: `status [--tenant T]
-      Per tenant: last completed day, what is running, the queue and failures, the stale days (computed
-      before an earlier day was recomputed) and any cascade; then the task queue backlogs.`,
+  spec: {
+    name: 'status',
+    description: `Per tenant: last completed day, what is running, the queue and failures, the stale days (computed
+before an earlier day was recomputed) and any cascade; then the task queue backlogs.`,
+    options: [{ name: 'tenant', placeholder: 'T', description: 'only this tenant' }, TENANTS_FILE_OPTION],
+  } satisfies CommandSpec,
   async run(args) {
     const ctx = await cliContext(args.get('tenants-file'));
     try {

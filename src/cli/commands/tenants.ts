@@ -1,15 +1,27 @@
 import { createElasticsearchServingActivities } from '../../activities/elasticsearch/serving';
 import { syncTenantSchedules } from '../../client/schedules';
 import { createElasticsearchClient, createObjectStore } from '../../workers/clients';
+import type { CommandSpec } from '../args';
 import type { Command } from '../command';
-import { cliContext, cliTenants } from './context';
+import { TENANTS_FILE_OPTION, cliContext, cliTenants } from './context';
 
 export const tenantsCommand: Command = {
-  name: 'tenants',
-  usage: `tenants sync [--tenants-file F] [--prefix P] | tenants list
-      sync: makes the server's schedules match the tenants file (create, update, pause, delete; idempotent),
-      registers the hourly reconciler, and sets up each tenant's Elasticsearch indices and alias.
-      Sync owns every schedule whose id starts with the prefix (default daybreak).`,
+  spec: {
+    name: 'tenants',
+    description: `list: the tenants file's tenants (needs no server).
+sync: makes the server's schedules match the tenants file (create, update, pause, delete; idempotent),
+registers the hourly reconciler, and sets up each tenant's Elasticsearch indices and alias.
+Sync owns every schedule whose id starts with the prefix (default daybreak).`,
+    subcommands: [
+      { name: 'list', description: 'lists the tenants (the default)' },
+      { name: 'sync', description: 'schedules, reconciler and serving indices to match the file' },
+    ],
+    defaultSubcommand: 'list',
+    options: [
+      { name: 'prefix', placeholder: 'P', description: 'sync: the schedule id prefix it owns (default daybreak)' },
+      TENANTS_FILE_OPTION,
+    ],
+  } satisfies CommandSpec,
   async run(args, positionals = []) {
     const sub = positionals[0];
     if (sub === 'list' || sub === undefined) {
