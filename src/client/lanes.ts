@@ -118,3 +118,19 @@ export async function setLaneVersions(
     signalArgs: [versions],
   });
 }
+
+/**
+ * What a lane is running, in one line for `daybreak status`: day, kind and attempt, and for a day
+ * waiting for its inputs what is missing and until when ('-' when idle).
+ */
+export function describeRunning(state: Pick<LaneState, 'running'>): string {
+  const run = state.running;
+  if (!run) return '-';
+  const wait = run.waitingForInputs;
+  return (
+    `${run.day} ${run.kind} #${run.attempt}` +
+    (wait
+      ? ` waiting for inputs since ${wait.since} (deadline ${wait.deadline}): missing ${wait.missing.join('; ')}`
+      : '')
+  );
+}

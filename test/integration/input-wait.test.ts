@@ -3,7 +3,7 @@ import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { workflowMetadataQuery } from '@temporalio/workflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTemporalLaneActivities } from '../../src/activities/temporal/lanes';
-import { laneState, requestRun } from '../../src/client/lanes';
+import { describeRunning, laneState, requestRun } from '../../src/client/lanes';
 import { waitUntil } from '../../src/client/wait-until';
 import { laneWorkflowId, tenantDayWorkflowId, versionTaskQueue } from '../../src/shared/ids';
 import type { LaneState } from '../../src/shared/lane-contracts';
@@ -78,6 +78,12 @@ describe('a tenant-day waiting for its inputs', () => {
       });
       expect(Date.parse(state!.running!.waitingForInputs!.deadline)).toBeGreaterThan(Date.parse(`${day}T00:00:00Z`));
       expect(await details(lane)).toContain(`running ${day} (daily, waiting for inputs)`);
+      // The line `daybreak status` prints for the running run.
+      expect(describeRunning(state!)).toMatch(
+        new RegExp(
+          `^${day} daily #1 waiting for inputs since \\S+ \\(deadline \\S+\\): missing attribute snapshot of ${day}`,
+        ),
+      );
       expect(await details(child)).toContain(`Waiting for inputs of ${day} (UTC)`);
       expect(await details(child)).toContain(`missing attribute snapshot of ${day} (planted)`);
 
@@ -88,6 +94,7 @@ describe('a tenant-day waiting for its inputs', () => {
       const after = await laneState(stack.client, tenantId);
       expect(after.finished[0]).toMatchObject({ day, status: 'completed' });
       expect(after.running).toBeUndefined();
+      expect(describeRunning(after)).toBe('-');
       expect(await details(lane)).not.toContain('waiting for inputs');
     });
   });
