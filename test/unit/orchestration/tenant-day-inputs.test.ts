@@ -21,7 +21,11 @@ import type { TenantDayInput, TenantDayResult } from '../../../src/shared/tenant
 import { FsObjectStore } from '../../../src/storage/fs-object-store';
 import { silentLogger } from '../../../src/workers/run-workers';
 import { tenantDayWorkflow } from '../../../src/workflows';
+import { installTestLogger } from '../../support/logging';
 import { recordingActivities } from '../../support/recording-activities';
+
+// Worker and workflow logs are held and printed only for a failing test.
+installTestLogger();
 
 /**
  * A tenant-day whose inputs have not arrived waits for them (a timer loop around a short check,
