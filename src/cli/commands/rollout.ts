@@ -1,24 +1,22 @@
 import { WorkflowIdReusePolicy } from '@temporalio/client';
 import { rolloutWorkflowId } from '../../shared/ids';
-import type { RolloutState } from '../../shared/rollout-contracts';
 import { assertPipelineVersion } from '../../shared/ids';
 import { rolloutWorkflow } from '../../workflows/rollout';
-import { finishUpdate, promoteUpdate, rollbackUpdate, rolloutStateQuery } from '../../workflows/rollout-signals';
+import {
+  endUpdate,
+  finishUpdate,
+  promoteUpdate,
+  resumeUpdate,
+  rollbackUpdate,
+  rolloutStateQuery,
+} from '../../workflows/rollout-signals';
 import type { CommandSpec } from '../args';
 import type { Command } from '../command';
 import { numberOption, requireOption } from '../command';
 import { TENANTS_FILE_OPTION, cliContext, webUiLink } from './context';
+import { formatRolloutTable, reportUrlOf, rolloutActionError } from './rollout-messages';
 
-export function formatRolloutTable(state: RolloutState): string {
-  const rows = state.tenants.map((t) => {
-    const last = t.verdicts.at(-1);
-    return `  ${t.tenantId.padEnd(16)} ${t.stage.padEnd(12)} clean days ${String(t.consecutiveClean).padEnd(3)} last verdict ${(last ? `${last.day} ${last.verdict}` : '-').padEnd(36)} ${t.lastUnexpectedCsv ?? ''}`;
-  });
-  return [
-    `rollout of ${state.candidateVersion} (baseline ${state.baselineVersion}, policy ${state.policy.comparisonPolicy})`,
-    ...rows,
-  ].join('\n');
-}
+export { formatRolloutTable } from './rollout-messages';
 
 export const rolloutCommand: Command = {
   spec: {
@@ -34,6 +32,16 @@ export const rolloutCommand: Command = {
       },
       { name: 'rollback', required: ['candidate', 'tenant', 'reason'], description: 'serves the baseline again' },
       { name: 'finish', required: ['candidate', 'tenant', 'reason'], description: "ends a tenant's shadow runs" },
+      {
+        name: 'resume',
+        required: ['candidate', 'tenant', 'reason'],
+        description: 'a rolled-back tenant back to shadow, clean days from zero',
+      },
+      {
+        name: 'end',
+        required: ['candidate', 'reason'],
+        description: 'closes a rollout whose tenants are all finished or rolled back',
+      },
     ],
     options: [
       { name: 'candidate', placeholder: 'V', description: 'the candidate pipeline version' },
@@ -51,8 +59,12 @@ export const rolloutCommand: Command = {
         description: 'start: clean days before a tenant is eligible (default 2)',
       },
       { name: 'auto-promote', kind: 'boolean', description: 'start: promotes eligible tenants without an operator' },
-      { name: 'tenant', placeholder: 'T', description: 'promote|rollback|finish: the tenant' },
-      { name: 'reason', placeholder: 'TEXT', description: 'promote|rollback|finish: why (kept in the audit)' },
+      { name: 'tenant', placeholder: 'T', description: 'promote|rollback|finish|resume: the tenant' },
+      {
+        name: 'reason',
+        placeholder: 'TEXT',
+        description: 'promote|rollback|finish|resume|end: why (kept in the audit)',
+      },
       { name: 'by', placeholder: 'NAME', description: 'who acts (default $USER)' },
       { name: 'force', kind: 'boolean', description: 'promote without the evidence the validator asks for' },
       TENANTS_FILE_OPTION,
@@ -66,6 +78,8 @@ export const rolloutCommand: Command = {
       const workflowId = rolloutWorkflowId(candidate);
       const handle = ctx.client.workflow.getHandle<typeof rolloutWorkflow>(workflowId);
       const by = args.get('by') ?? process.env.USER ?? 'operator';
+      const reportUrl = reportUrlOf(ctx.config);
+      const refused = (error: unknown) => rolloutActionError(error, { action: sub ?? 'rollout', candidate, reportUrl });
       switch (sub) {
         case 'start': {
           const chosen = args.get('tenants')?.split(',') ?? ctx.tenants.filter((t) => t.enabled).map((t) => t.id);
@@ -96,29 +110,45 @@ export const rolloutCommand: Command = {
           return;
         }
         case 'status':
-          console.log(formatRolloutTable(await handle.query(rolloutStateQuery)));
+          console.log(formatRolloutTable(await handle.query(rolloutStateQuery), { reportUrl }));
           return;
         case 'promote':
         case 'rollback':
-        case 'finish': {
-          const update = sub === 'promote' ? promoteUpdate : sub === 'rollback' ? rollbackUpdate : finishUpdate;
-          const result = await handle.executeUpdate(update, {
-            args: [
-              {
-                tenantId: requireOption(args, 'tenant'),
-                by,
-                reason: requireOption(args, 'reason'),
-                force: args.has('force'),
-              },
-            ],
+        case 'finish':
+        case 'resume': {
+          const update = {
+            promote: promoteUpdate,
+            rollback: rollbackUpdate,
+            finish: finishUpdate,
+            resume: resumeUpdate,
+          }[sub];
+          const action = {
+            tenantId: requireOption(args, 'tenant'),
+            by,
+            reason: requireOption(args, 'reason'),
+            force: args.has('force'),
+          };
+          const result = await handle.executeUpdate(update, { args: [action] }).catch((error: unknown) => {
+            throw refused(error);
           });
           console.log(
             `${result.tenantId}: ${result.stage}${result.servedIndex ? ` (serving ${result.servedIndex})` : ''}`,
           );
           return;
         }
+        case 'end': {
+          const ended = await handle
+            .executeUpdate(endUpdate, { args: [{ by, reason: requireOption(args, 'reason') }] })
+            .catch((error: unknown) => {
+              throw refused(error);
+            });
+          console.log(
+            `rollout of ${ended.candidateVersion} ended: ${ended.tenants.map((t) => `${t.tenantId} ${t.stage}`).join(', ')}`,
+          );
+          return;
+        }
         default:
-          throw new Error(`rollout needs a subcommand: start, status, promote, rollback or finish`);
+          throw new Error(`rollout needs a subcommand: start, status, promote, rollback, finish, resume or end`);
       }
     } finally {
       await ctx.close();
