@@ -16,11 +16,14 @@ async function main(): Promise<void> {
     delayMs: Number(process.env.RECORDING_DELAY_MS ?? 200),
     onRunEnd: (run) => appendFileSync(outFile, JSON.stringify(run) + '\n'),
   });
-  const connection = await NativeConnection.connect({ address: readConfig().temporal.address });
+  // The suite runs in a namespace of its own (test/support/require-stack.ts): poll that one.
+  const { address, namespace } = readConfig().temporal;
+  const connection = await NativeConnection.connect({ address });
   const workers = await Promise.all(
     [base, versionTaskQueue(base, 'v1'), versionTaskQueue(base, 'v1', 'backfill')].map((taskQueue) =>
       Worker.create({
         connection,
+        namespace,
         taskQueue,
         workflowsPath: WORKFLOWS_PATH,
         activities: recorder.activitiesFor(identity),
