@@ -17,8 +17,16 @@ import {
 } from '../src/shared/ids';
 import { runSearchAttributes } from '../src/shared/search-attributes';
 import type { TenantConfig } from '../src/shared/tenant-config';
+import type { OperatorAction } from '../src/shared/rollout-contracts';
 import { backfillWorkflow, rolloutWorkflow, skeletonWorkflow, tenantDayWorkflow } from '../src/workflows';
-import { dayVerdictSignal, promoteUpdate, rollbackUpdate, rolloutStateQuery } from '../src/workflows/rollout-signals';
+import {
+  dayVerdictSignal,
+  endUpdate,
+  promoteUpdate,
+  resumeUpdate,
+  rollbackUpdate,
+  rolloutStateQuery,
+} from '../src/workflows/rollout-signals';
 import { recordingActivities } from '../test/support/recording-activities';
 import type { Stack } from '../test/support/stack';
 import { WORKFLOWS_PATH, connectStack, stackActivityDeps, testTenant, uniqueName } from '../test/support/stack';
@@ -368,6 +376,56 @@ const scenarios: Scenario[] = [
       await handle.result();
       await waitFor(async () => (await laneState(ctx.stack.client, tenantId)).cascadesDone?.length === 1, 'cascade');
       return handle;
+    },
+  },
+  {
+    // Issue 13, point 7: promoted, rolled back, resumed to shadow, eligible again on the same days
+    // re-compared, promoted, rolled back again, and ended by an operator (the rollout stays open
+    // while a tenant is rolled back).
+    file: 'rollout.resume-end.v2.json',
+    async run(ctx) {
+      const tenantId = uniqueName('resume');
+      const tenant = { timeZone: 'Europe/Berlin', badDataPolicy: 'quarantine' as const };
+      const rollout = await ctx.stack.client.workflow.start(rolloutWorkflow, {
+        taskQueue: ctx.base,
+        workflowId: `${rolloutWorkflowId('v2')}-${tenantId}`,
+        args: [
+          {
+            candidateVersion: 'v2',
+            baselineVersion: 'v1',
+            tenants: [{ tenantId, tenant }],
+            policy: { comparisonPolicy: 'v1-to-v2', cleanDaysToEligible: 2, autoPromote: false },
+          },
+        ],
+      });
+      const act = (reason: string, force = false) => ({
+        args: [{ tenantId, by: 'recorder', reason, force }] as [OperatorAction],
+      });
+      const stage = async () => (await rollout.query(rolloutStateQuery)).tenants[0].stage;
+      const cleanDays = async () => {
+        for (const day of ['2026-11-21', '2026-11-22'])
+          await rollout.signal(dayVerdictSignal, {
+            tenantId,
+            day,
+            primaryVersion: 'v1',
+            shadowVersion: 'v2',
+            verdict: 'clean',
+          });
+        await waitFor(async () => (await stage()) === 'eligible', 'eligible');
+      };
+      await rollout.executeUpdate(promoteUpdate, act('drill', true));
+      await rollout.executeUpdate(rollbackUpdate, act('drill over'));
+      await rollout.executeUpdate(resumeUpdate, act('fix verified'));
+      await cleanDays();
+      await rollout.executeUpdate(promoteUpdate, act('two clean days'));
+      await rollout.executeUpdate(rollbackUpdate, act('not this quarter'));
+      await rollout.executeUpdate(endUpdate, { args: [{ by: 'recorder', reason: 'not this quarter' }] });
+      await rollout.result();
+      await ctx.stack.client.workflow
+        .getHandle(laneWorkflowId(tenantId))
+        .terminate('recording done')
+        .catch(() => undefined);
+      return rollout;
     },
   },
 ];

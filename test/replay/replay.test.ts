@@ -36,6 +36,7 @@ describe('replay of recorded histories against the current workflow code', () =>
         'tenant-day.waited-for-inputs.v2.json',
         'tenant-lane.waited-for-inputs.v2.json',
         'tenant-lane.refused-run.v2.json',
+        'rollout.resume-end.v2.json',
       ]),
     );
   });
