@@ -51,9 +51,10 @@ a v2 rollout in shadow, promotions, a blocked tenant with its CSV, a rollback, a
         shadowDays: numberOption(args, 'shadow-days', 3),
         log: (line) => console.log(line),
       });
-      console.log(`\n5. where every tenant stands\n${formatRolloutTable(result.rollout)}`);
+      const reportUrl = (key: string) => `${store.description}/${key}`;
+      console.log(`\n5. where every tenant stands\n${formatRolloutTable(result.rollout, { reportUrl })}`);
       for (const b of result.blocked)
-        if (b.csvKey) console.log(`\nunexpected differences of ${b.tenantId}: ${store.description}/${b.csvKey}`);
+        if (b.csvKey) console.log(`\nunexpected differences of ${b.tenantId}: ${reportUrl(b.csvKey)}`);
       console.log(`\nWeb UI: ${webUiLink(ctx.config)}`);
       console.log(`  rollout:  ${webUiLink(ctx.config, 'daybreak/rollout/v2')}`);
       console.log(`  a lane:   ${webUiLink(ctx.config, `daybreak/lane/${result.tenants[0].id}`)}`);
