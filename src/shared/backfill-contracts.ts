@@ -20,4 +20,8 @@ export interface BackfillProgress {
   failed: string[];
   current?: string;
   paused: boolean;
+  /** Why the backfill paused on `current` (the failed run's error), while paused. */
+  pausedReason?: string;
+  /** Days an operator skipped after they failed (`daybreak backfill ... --skip`): not recomputed. */
+  skipped?: string[];
 }

@@ -16,6 +16,8 @@ import { runFinishedSignal } from './tenant-lane';
 
 export const backfillProgressQuery = defineQuery<BackfillProgress>('backfillProgress');
 export const resumeBackfillSignal = defineSignal('resumeBackfill');
+/** Moves a paused backfill past its failed day without recomputing it (`daybreak backfill ... --skip`). */
+export const skipBackfillDaySignal = defineSignal('skipBackfillDay');
 
 const lanes = proxyActivities<TemporalLaneActivities>({ startToCloseTimeout: '1 minute', retry: activityRetry });
 
@@ -40,12 +42,17 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillPr
   };
   const finished = new Map<string, RunFinishedSignal>();
   let resume = false;
+  let skip = false;
   setHandler(backfillProgressQuery, () => progress);
   setHandler(runFinishedSignal, (signal) => {
     if (signal.kind === 'backfill') finished.set(signal.day, signal);
   });
   setHandler(resumeBackfillSignal, () => {
     resume = true;
+  });
+  setHandler(skipBackfillDaySignal, () => {
+    // Only a paused backfill has a day to skip; a skip sent while it runs is dropped.
+    if (progress.paused) skip = true;
   });
 
   for (let i = 0; i < days.length;) {
@@ -79,12 +86,19 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillPr
     }
     progress.failed.push(day);
     progress.paused = true;
+    progress.pausedReason = outcome.error ?? 'see the tenant-day run';
     setCurrentDetails(
       `Paused: ${day} failed (${outcome.error ?? 'see the tenant-day run'}); signal resumeBackfill to retry it`,
     );
     resume = false;
-    await condition(() => resume);
+    skip = false;
+    await condition(() => resume || skip);
     progress.paused = false;
+    progress.pausedReason = undefined;
+    if (skip && !resume) {
+      progress.skipped = [...(progress.skipped ?? []), day];
+      i++;
+    }
   }
   progress.current = undefined;
   setCurrentDetails(`Done: ${progress.completed.length} days`);

@@ -2,7 +2,9 @@ import type { Client } from '@temporalio/client';
 import type { LaneDefaults } from '../../client/lanes';
 import type { TenantConfig } from '../../shared/tenant-config';
 import type { OptionSpec } from '../args';
-import { createTemporalClient } from '../../workers/clients';
+import { UnreachableError, assertPolled, reachWorkflow } from '../../client/reachability';
+import { connectTemporal } from '../../client/reachability';
+import { laneWorkflowId } from '../../shared/ids';
 import type { DaybreakConfig } from '../../workers/config';
 import { readConfig } from '../../workers/config';
 import { loadTenantsFile } from '../../workers/tenants';
@@ -14,6 +16,19 @@ export const TENANTS_FILE_OPTION: OptionSpec = {
   description: 'the tenants file (default DAYBREAK_TENANTS_FILE, or deploy/tenants.json in the clone)',
   common: true,
 };
+
+/** How long a status query waits, and the default of `--timeout` for commands that query or ask. */
+export const QUERY_TIMEOUT_S = 30;
+
+/** `--timeout S` of a command that waits: the flag, its default in its description. */
+export function timeoutOption(defaultSeconds: number, what: string): OptionSpec {
+  return {
+    name: 'timeout',
+    kind: 'number',
+    placeholder: 'S',
+    description: `seconds to wait for ${what} before giving up (default ${defaultSeconds})`,
+  };
+}
 
 /** What most commands need: configuration, a Temporal client, the tenants file, lane defaults. */
 export interface CliContext {
@@ -43,7 +58,7 @@ export async function cliTenants(tenantsFile?: string): Promise<Omit<CliContext,
 
 export async function cliContext(tenantsFile?: string): Promise<CliContext> {
   const base = await cliTenants(tenantsFile);
-  const client = await createTemporalClient(base.config.temporal);
+  const client = await connectTemporal(base.config.temporal);
   return {
     ...base,
     client,
@@ -53,6 +68,17 @@ export async function cliContext(tenantsFile?: string): Promise<CliContext> {
     },
     close: () => client.connection.close(),
   };
+}
+
+/**
+ * Refuses a request nobody would take: the tenant's lane runs on a queue no worker polls (a lane
+ * started by a test or an old configuration), or there is no lane and nothing polls the queue a new
+ * one would start on. Without this check the request waits until its timeout, silently.
+ */
+export async function assertLaneServed(ctx: CliContext, tenantId: string, timeoutMs: number): Promise<void> {
+  const reach = await reachWorkflow(ctx.client, laneWorkflowId(tenantId), timeoutMs);
+  if (reach.status === 'no-worker') throw new UnreachableError(`lane of ${tenantId} unreachable: ${reach.message}`);
+  if (reach.status === 'not-found' || !reach.running) await assertPolled(ctx.client, ctx.laneDefaults.taskQueue);
 }
 
 export function webUiLink(config: DaybreakConfig, workflowId?: string): string {

@@ -1,10 +1,18 @@
 import { requestRerun } from '../../client/lanes';
+import { withTimeout } from '../../client/reachability';
 import { assertDay } from '../../shared/days';
 import { laneWorkflowId } from '../../shared/ids';
 import type { CommandSpec } from '../args';
 import type { Command } from '../command';
-import { requireOption } from '../command';
-import { TENANTS_FILE_OPTION, cliContext, webUiLink } from './context';
+import { numberOption, requireOption } from '../command';
+import {
+  QUERY_TIMEOUT_S,
+  TENANTS_FILE_OPTION,
+  assertLaneServed,
+  cliContext,
+  timeoutOption,
+  webUiLink,
+} from './context';
 
 export const rerunCommand: Command = {
   spec: {
@@ -18,6 +26,7 @@ from a task of the metric graph onward, reusing the earlier tasks' outputs.
       { name: 'from-task', placeholder: 'X', description: 'reruns from this task of the metric graph onward' },
       { name: 'by', placeholder: 'NAME', description: 'who asked (default $USER)' },
       { name: 'cascade', kind: 'boolean', description: 'then recomputes the later days it makes stale' },
+      timeoutOption(QUERY_TIMEOUT_S, 'the lane to accept the rerun'),
       TENANTS_FILE_OPTION,
     ],
   } satisfies CommandSpec,
@@ -26,15 +35,20 @@ from a task of the metric graph onward, reusing the earlier tasks' outputs.
     try {
       const tenant = ctx.tenant(requireOption(args, 'tenant'));
       const day = assertDay(requireOption(args, 'day'), '--day');
-      const result = await requestRerun(ctx.client, {
-        tenantId: tenant.id,
-        day,
-        fromTask: args.get('from-task'),
-        requestedBy: args.get('by') ?? process.env.USER ?? 'operator',
-        cascade: args.has('cascade'),
-        tenant: { timeZone: tenant.timeZone, badDataPolicy: tenant.badDataPolicy },
-        defaults: ctx.laneDefaults,
-      });
+      const timeoutMs = numberOption(args, 'timeout', QUERY_TIMEOUT_S) * 1000;
+      await assertLaneServed(ctx, tenant.id, timeoutMs);
+      const lane = laneWorkflowId(tenant.id);
+      const result = await withTimeout(ctx.client, timeoutMs, `for the lane ${lane} to accept the rerun`, () =>
+        requestRerun(ctx.client, {
+          tenantId: tenant.id,
+          day,
+          fromTask: args.get('from-task'),
+          requestedBy: args.get('by') ?? process.env.USER ?? 'operator',
+          cascade: args.has('cascade'),
+          tenant: { timeZone: tenant.timeZone, badDataPolicy: tenant.badDataPolicy },
+          defaults: ctx.laneDefaults,
+        }),
+      );
       console.log(
         result.status === 'queued'
           ? `queued rerun of ${tenant.id} ${day} at position ${result.position}`

@@ -1,4 +1,5 @@
 import { WorkflowIdReusePolicy } from '@temporalio/client';
+import { UnreachableError, reachWorkflow, withTimeout } from '../../client/reachability';
 import { rolloutWorkflowId } from '../../shared/ids';
 import { assertPipelineVersion } from '../../shared/ids';
 import { rolloutWorkflow } from '../../workflows/rollout';
@@ -13,7 +14,7 @@ import {
 import type { CommandSpec } from '../args';
 import type { Command } from '../command';
 import { numberOption, requireOption } from '../command';
-import { TENANTS_FILE_OPTION, cliContext, webUiLink } from './context';
+import { QUERY_TIMEOUT_S, TENANTS_FILE_OPTION, cliContext, timeoutOption, webUiLink } from './context';
 import { formatRolloutTable, reportUrlOf, rolloutActionError } from './rollout-messages';
 
 export { formatRolloutTable } from './rollout-messages';
@@ -67,6 +68,7 @@ export const rolloutCommand: Command = {
       },
       { name: 'by', placeholder: 'NAME', description: 'who acts (default $USER)' },
       { name: 'force', kind: 'boolean', description: 'promote without the evidence the validator asks for' },
+      timeoutOption(QUERY_TIMEOUT_S, 'status: the rollout to answer'),
       TENANTS_FILE_OPTION,
     ],
   } satisfies CommandSpec,
@@ -109,9 +111,19 @@ export const rolloutCommand: Command = {
           console.log(`started ${workflowId}: ${webUiLink(ctx.config, workflowId)}`);
           return;
         }
-        case 'status':
-          console.log(formatRolloutTable(await handle.query(rolloutStateQuery), { reportUrl }));
+        case 'status': {
+          // A query to a workflow no worker serves blocks until its deadline: check the queue first.
+          const timeoutMs = numberOption(args, 'timeout', QUERY_TIMEOUT_S) * 1000;
+          const reach = await reachWorkflow(ctx.client, workflowId, timeoutMs);
+          if (reach.status === 'not-found') throw new Error(`no rollout of ${candidate} (${workflowId} not found)`);
+          if (reach.status === 'no-worker')
+            throw new UnreachableError(`rollout ${workflowId} unreachable: ${reach.message}`);
+          const state = await withTimeout(ctx.client, timeoutMs, `querying ${workflowId}`, () =>
+            handle.query(rolloutStateQuery),
+          );
+          console.log(formatRolloutTable(state, { reportUrl }));
           return;
+        }
         case 'promote':
         case 'rollback':
         case 'finish':

@@ -1,42 +1,42 @@
-import { laneState } from '../../client/lanes';
+import { withTimeout } from '../../client/reachability';
 import { taskQueueBacklog } from '../../client/task-queues';
 import { versionTaskQueue } from '../../shared/ids';
-import { describeStale } from '../../shared/stale-days';
 import type { CommandSpec } from '../args';
 import type { Command } from '../command';
-import { TENANTS_FILE_OPTION, cliContext } from './context';
+import { numberOption } from '../command';
+import { backfillLines, laneLine } from '../status-lines';
+import { QUERY_TIMEOUT_S, TENANTS_FILE_OPTION, cliContext, timeoutOption } from './context';
 
 export const statusCommand: Command = {
   spec: {
     name: 'status',
     description: `Per tenant: last completed day, what is running, the queue and failures, the stale days (computed
-before an earlier day was recomputed) and any cascade; then the task queue backlogs.`,
-    options: [{ name: 'tenant', placeholder: 'T', description: 'only this tenant' }, TENANTS_FILE_OPTION],
+before an earlier day was recomputed) and any cascade, or "no lane" / "lane unreachable" (and why);
+then the running and paused backfills, and the task queue backlogs.`,
+    options: [
+      { name: 'tenant', placeholder: 'T', description: 'only this tenant' },
+      timeoutOption(QUERY_TIMEOUT_S, 'each lane, backfill or queue to answer'),
+      TENANTS_FILE_OPTION,
+    ],
   } satisfies CommandSpec,
   async run(args) {
     const ctx = await cliContext(args.get('tenants-file'));
     try {
+      const timeoutMs = numberOption(args, 'timeout', QUERY_TIMEOUT_S) * 1000;
       const only = args.get('tenant');
       const tenants = only ? [ctx.tenant(only)] : ctx.tenants;
-      for (const tenant of tenants) {
-        let line = `${tenant.id.padEnd(16)} ${tenant.timeZone.padEnd(20)}`;
-        try {
-          const state = await laneState(ctx.client, tenant.id);
-          const lastCompleted = state.finished.filter((f) => f.status === 'completed').at(-1);
-          const failures = state.finished.filter((f) => f.status === 'failed');
-          line +=
-            ` last completed: ${lastCompleted ? `${lastCompleted.day} (${lastCompleted.kind})` : '-'}` +
-            `  running: ${state.running ? `${state.running.day} ${state.running.kind} #${state.running.attempt}` : '-'}` +
-            `  queued: ${state.queue.map((r) => `${r.day}/${r.kind}`).join(',') || '-'}` +
-            `  retrying: ${state.retrying.length}` +
-            `  failed: ${failures.map((f) => f.day).join(',') || '-'}` +
-            `  versions: ${state.versions.primary}${state.versions.shadow ? `+shadow ${state.versions.shadow}` : ''}`;
-          line += `  stale: ${describeStale(state)}`;
-        } catch {
-          line += ' no lane yet';
-        }
-        console.log(line);
-      }
+      // Concurrently, each bounded: one lane nobody serves must not hold up the others.
+      const lines = await Promise.all(tenants.map((tenant) => laneLine(ctx.client, tenant.id, timeoutMs)));
+      tenants.forEach((tenant, i) => console.log(`${tenant.id.padEnd(16)} ${tenant.timeZone.padEnd(20)}${lines[i]}`));
+
+      const backfills = await backfillLines(
+        ctx.client,
+        tenants.map((t) => t.id),
+        timeoutMs,
+      ).catch((error: unknown) => [`  unknown: ${error instanceof Error ? error.message : String(error)}`]);
+      console.log(`\nbackfills running or paused:${backfills.length ? '' : ' none'}`);
+      for (const line of backfills) console.log(line);
+
       const queues = [ctx.config.temporal.taskQueue];
       for (const v of ctx.config.pipeline.versions)
         queues.push(
@@ -44,12 +44,17 @@ before an earlier day was recomputed) and any cascade; then the task queue backl
           versionTaskQueue(ctx.config.temporal.taskQueue, v, 'backfill'),
         );
       console.log('\ntask queue backlog (tasks waiting for a free worker slot):');
-      for (const queue of queues) {
-        const backlog = await taskQueueBacklog(ctx.client, queue);
-        console.log(
-          `  ${queue.padEnd(28)} workflow tasks ${backlog.workflowTasks}  activity tasks ${backlog.activityTasks}  pollers ${backlog.pollers}`,
-        );
-      }
+      const backlogs = await Promise.all(
+        queues.map((queue) =>
+          withTimeout(ctx.client, timeoutMs, `describing task queue ${queue}`, () =>
+            taskQueueBacklog(ctx.client, queue),
+          ).then(
+            (b) => `workflow tasks ${b.workflowTasks}  activity tasks ${b.activityTasks}  pollers ${b.pollers}`,
+            (error: unknown) => `unknown: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+        ),
+      );
+      queues.forEach((queue, i) => console.log(`  ${queue.padEnd(28)} ${backlogs[i]}`));
     } finally {
       await ctx.close();
     }
