@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { UnreachableError, noWorkerMessage, withTimeout, workflowPollers } from '../client/reachability';
 import type { BackfillProgress } from '../shared/backfill-contracts';
 import { backfillProgressQuery } from '../workflows/backfill';
-import { backfillCommandLine, formatBackfillProgress } from './status-lines';
+import { backfillCommandLine, explainPause, formatBackfillProgress } from './status-lines';
 
 /** A backfill that stopped on a failed day: the CLI prints why and what to run, and exits 1. */
 export class BackfillPausedError extends Error {
@@ -68,10 +68,12 @@ export async function watchBackfill(client: Client, options: WatchOptions): Prom
     }
     for (const line of newlyFinished(last, progress)) print(line);
     last = progress;
-    if (progress.paused)
+    if (progress.paused) {
+      const explained = await explainPause(client, progress, queryTimeoutMs);
       throw new BackfillPausedError(
-        `backfill ${options.workflowId} ${formatBackfillProgress(options.workflowId, progress)}`,
+        `backfill ${options.workflowId} ${formatBackfillProgress(options.workflowId, explained)}`,
       );
+    }
     if (Date.now() > deadline)
       throw new UnreachableError(
         `timed out after ${options.timeoutMs / 1000} s waiting for backfill ${options.workflowId} ` +

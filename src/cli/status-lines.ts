@@ -72,6 +72,31 @@ export function formatBackfillProgress(workflowId: string, progress: BackfillPro
   return `running${progress.current ? ` ${progress.current}` : ''}, ${done}`;
 }
 
+/**
+ * The paused-on run's own failure (its innermost cause: "planted failure for ..."), in front of the
+ * lane's summary of it ("CorruptDataError: Child Workflow execution failed"), which alone says little.
+ */
+export async function explainPause(
+  client: Client,
+  progress: BackfillProgress,
+  timeoutMs: number,
+): Promise<BackfillProgress> {
+  const run = progress.pausedRun;
+  if (!progress.paused || !run) return progress;
+  try {
+    await withTimeout(client, timeoutMs, `fetching the failure of ${run}`, () =>
+      client.workflow.getHandle(run).result(),
+    );
+    return progress;
+  } catch (error) {
+    let root: unknown = error;
+    while (root instanceof Error && root.cause instanceof Error) root = root.cause;
+    const message = root instanceof Error ? root.message : undefined;
+    if (!message || error instanceof UnreachableError) return progress;
+    return { ...progress, pausedReason: `${message}; ${progress.pausedReason ?? 'failed'} in ${run}` };
+  }
+}
+
 /** The running backfills of these tenants (running includes paused: a paused backfill waits for a signal). */
 export async function backfillLines(client: Client, tenantIds: string[], timeoutMs: number): Promise<string[]> {
   if (!tenantIds.length) return [];
@@ -92,7 +117,7 @@ export async function backfillLines(client: Client, tenantIds: string[], timeout
           return `  ${id}  state unknown: ${reach.status === 'no-worker' ? reach.message : 'gone'}`;
         const progress = await withTimeout(client, timeoutMs, `querying ${id}`, () =>
           client.workflow.getHandle(id).query(backfillProgressQuery),
-        );
+        ).then((p) => explainPause(client, p, timeoutMs));
         return `  ${id}  ${formatBackfillProgress(id, progress)}`;
       } catch (error) {
         return `  ${id}  state unknown: ${reason(error)}`;

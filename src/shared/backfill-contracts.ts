@@ -22,6 +22,8 @@ export interface BackfillProgress {
   paused: boolean;
   /** Why the backfill paused on `current` (the failed run's error), while paused. */
   pausedReason?: string;
+  /** The failed tenant-day run the backfill paused on (its workflow id), while paused. */
+  pausedRun?: string;
   /** Days an operator skipped after they failed (`daybreak backfill ... --skip`): not recomputed. */
   skipped?: string[];
 }

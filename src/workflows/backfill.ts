@@ -86,7 +86,8 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillPr
     }
     progress.failed.push(day);
     progress.paused = true;
-    progress.pausedReason = outcome.error ?? 'see the tenant-day run';
+    progress.pausedReason = `${outcome.errorType ? `${outcome.errorType}: ` : ''}${outcome.error ?? 'failed'}`;
+    progress.pausedRun = outcome.workflowId || undefined;
     setCurrentDetails(
       `Paused: ${day} failed (${outcome.error ?? 'see the tenant-day run'}); signal resumeBackfill to retry it`,
     );
@@ -95,6 +96,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillPr
     await condition(() => resume || skip);
     progress.paused = false;
     progress.pausedReason = undefined;
+    progress.pausedRun = undefined;
     if (skip && !resume) {
       progress.skipped = [...(progress.skipped ?? []), day];
       i++;
