@@ -102,7 +102,8 @@ describe('the daybreak command against the running stack', () => {
           await expect(daybreak('rerun', '--tenant', 'Bad/Id', '--day', '2026-11-20')).rejects.toThrow(/not in/);
 
           // A rollout driven from the command line: promotion needs evidence or --force, and is audited.
-          const candidate = uniqueName('rc');
+          // A version of this release (an unknown one is refused); the run's namespace keeps the id to this test.
+          const candidate = 'v2';
           const rollout = (...args: string[]) => daybreak('rollout', ...args, '--candidate', candidate);
           expect(await rollout('start', '--baseline', 'v1', '--tenants', tenantId, '--policy', 'identical')).toContain(
             `started daybreak/rollout/${candidate}`,
@@ -122,8 +123,11 @@ describe('the daybreak command against the running stack', () => {
           expect(await rollout('rollback', '--tenant', tenantId, '--reason', 'drill over', '--by', 'ci')).toContain(
             `${tenantId}: rolled-back`,
           );
-          // Every tenant is rolled back or finished, so the rollout completed; its state stays queryable.
+          // Rolled back, the tenant could still be resumed: the rollout stays open until it is ended.
           expect(await rollout('status')).toMatch(new RegExp(`${tenantId}\\s+rolled-back`));
+          expect(await rollout('end', '--reason', 'drill over', '--by', 'ci')).toContain(
+            `rollout of v2 ended: ${tenantId} rolled-back`,
+          );
         }),
       );
     } finally {
