@@ -19,6 +19,7 @@ import { runSearchAttributes } from '../src/shared/search-attributes';
 import type { TenantConfig } from '../src/shared/tenant-config';
 import type { OperatorAction } from '../src/shared/rollout-contracts';
 import { backfillWorkflow, rolloutWorkflow, skeletonWorkflow, tenantDayWorkflow } from '../src/workflows';
+import { backfillProgressQuery, skipBackfillDaySignal } from '../src/workflows/backfill';
 import {
   dayVerdictSignal,
   endUpdate,
@@ -354,6 +355,25 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    // Issue 13, point 6: a backfill pauses on a failed day (on the `-failing` queues, where 2026-11-02
+    // always fails) and an operator skips it (`daybreak backfill ... --skip`); the next day then runs.
+    file: 'backfill.paused-skipped.v2.json',
+    async run(ctx) {
+      const tenantId = uniqueName('bfskip');
+      extraLanes.push(laneWorkflowId(tenantId));
+      const tenant = { timeZone: 'Europe/Berlin', badDataPolicy: 'quarantine' as const };
+      const handle = await ctx.stack.client.workflow.start(backfillWorkflow, {
+        taskQueue: `${ctx.base}-failing`,
+        workflowId: backfillWorkflowId(tenantId, '2026-11-01', '2026-11-03'),
+        args: [{ tenantId, fromDay: '2026-11-01', toDay: '2026-11-03', tenant }],
+      });
+      await waitFor(async () => (await handle.query(backfillProgressQuery)).paused, 'the pause');
+      await handle.signal(skipBackfillDaySignal);
+      await handle.result();
+      return handle;
+    },
+  },
+  {
     // A backfill with cascade: its last day asks the lane to recompute the stale days after the range.
     file: 'backfill.cascade.v2.json',
     async run(ctx) {
@@ -463,6 +483,15 @@ async function main(): Promise<void> {
   const fake = { ...recordingActivities({ delayMs: 20 }).activities, ...lanes };
   const flaky = { ...recordingActivities({ delayMs: 20, failFirstAttempt: true }).activities, ...lanes };
   const waiting = { ...recordingActivities({ delayMs: 20, inputsMissingChecks: 2 }).activities, ...lanes };
+  // Lanes of the `-failing` queues: one attempt per day, and 2026-11-02 always fails.
+  const failing = {
+    ...recordingActivities({ delayMs: 20, failDays: ['2026-11-02'] }).activities,
+    ...createTemporalLaneActivities({
+      temporal: stack.client,
+      laneDefaults: { taskQueue: `${base}-failing`, primaryVersion: 'v1', maxAttempts: 1 },
+      loadTenants: () => Promise.resolve([tenant]),
+    }),
+  };
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
   const make = (taskQueue: string, activities: object) =>
     Worker.create({ connection: stack.connection, taskQueue, workflowBundle, activities });
@@ -477,6 +506,8 @@ async function main(): Promise<void> {
     make(versionTaskQueue(`${base}-flaky`, 'v1'), flaky),
     make(`${base}-waiting`, fake),
     make(versionTaskQueue(`${base}-waiting`, 'v1'), waiting),
+    make(`${base}-failing`, failing),
+    make(versionTaskQueue(`${base}-failing`, 'v1', 'backfill'), failing),
   ]);
   mkdirSync(OUT_DIR, { recursive: true });
   const ctx: Context = { stack, base, tenantId, tenant };

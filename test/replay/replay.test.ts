@@ -37,6 +37,7 @@ describe('replay of recorded histories against the current workflow code', () =>
         'tenant-lane.waited-for-inputs.v2.json',
         'tenant-lane.refused-run.v2.json',
         'rollout.resume-end.v2.json',
+        'backfill.paused-skipped.v2.json',
       ]),
     );
   });
