@@ -7,7 +7,8 @@ import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTemporalLaneActivities } from '../../src/activities/temporal/lanes';
 import { requestRun } from '../../src/client/lanes';
-import { backfillWorkflowId, laneWorkflowId, versionTaskQueue } from '../../src/shared/ids';
+import { backfillWorkflowId, laneWorkflowId, rolloutWorkflowId, versionTaskQueue } from '../../src/shared/ids';
+import { rolloutWorkflow } from '../../src/workflows/rollout';
 import { tenantLaneWorkflow } from '../../src/workflows/tenant-lane';
 import { recordingActivities } from '../support/recording-activities';
 import type { Stack } from '../support/stack';
@@ -131,6 +132,26 @@ describe('no command hangs silently', () => {
     expect(rerunOrphan.code).toBe(1);
     expect(rerunOrphan.ms).toBeLessThan(15_000);
     expect(rerunOrphan.stderr).toContain(`no worker polls task queue ${orphanQueue} in namespace ${namespace}`);
+
+    // A rollout nobody serves: `rollout status` says so instead of waiting for the query's timeout.
+    const candidate = uniqueName('rc');
+    await stack.client.workflow.start(rolloutWorkflow, {
+      workflowId: rolloutWorkflowId(candidate),
+      taskQueue: orphanQueue,
+      args: [
+        {
+          candidateVersion: candidate,
+          baselineVersion: 'v1',
+          tenants: [],
+          policy: { comparisonPolicy: 'identical', cleanDaysToEligible: 2, autoPromote: false },
+        },
+      ],
+    });
+    started.push(rolloutWorkflowId(candidate));
+    const rollout = await daybreak(env, ['rollout', 'status', '--candidate', candidate]);
+    expect(rollout.code).toBe(1);
+    expect(rollout.ms).toBeLessThan(15_000);
+    expect(rollout.stderr).toContain(`no worker polls task queue ${orphanQueue} in namespace ${namespace}`);
   });
 });
 
