@@ -3,7 +3,10 @@ import * as path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
+import { installTestLogger } from '../support/logging';
 import { WORKFLOWS_PATH } from '../support/stack';
+
+installTestLogger();
 
 /**
  * Issue 13, point 7: the rollout's lifecycle changed (a rolled-back tenant keeps it open) behind
