@@ -152,6 +152,30 @@ describe('no command hangs silently', () => {
     expect(rollout.code).toBe(1);
     expect(rollout.ms).toBeLessThan(15_000);
     expect(rollout.stderr).toContain(`no worker polls task queue ${orphanQueue} in namespace ${namespace}`);
+    // Operator actions are bounded the same way.
+    const promote = await daybreak(env, [
+      'rollout',
+      'promote',
+      '--candidate',
+      candidate,
+      '--tenant',
+      orphan,
+      '--reason',
+      'x',
+    ]);
+    expect(promote.code).toBe(1);
+    expect(promote.ms).toBeLessThan(15_000);
+    expect(promote.stderr).toContain(`no worker polls task queue ${orphanQueue} in namespace ${namespace}`);
+
+    // `rollout start` refuses an unknown candidate at the door, and a rollout no worker would run.
+    const unknown = await daybreak(env, ['rollout', 'start', '--candidate', 'v3', '--tenants', orphan]);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain('v3');
+    expect(unknown.stderr).toContain('does not exist');
+    const unserved = await daybreak(env, ['rollout', 'start', '--candidate', 'v2', '--tenants', orphan]);
+    expect(unserved.code).toBe(1);
+    // (Checked before the start: other tests of the run may hold daybreak/rollout/v2 in this namespace.)
+    expect(unserved.stderr).toContain(`no worker polls task queue ${configuredQueue} in namespace ${namespace}`);
   });
 });
 

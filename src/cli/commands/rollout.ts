@@ -1,8 +1,9 @@
-import { WorkflowIdReusePolicy } from '@temporalio/client';
-import { UnreachableError, reachWorkflow, withTimeout } from '../../client/reachability';
+import { UnreachableError, assertPolled, reachWorkflow, withTimeout } from '../../client/reachability';
+import { startRollout } from '../../client/rollouts';
+import { assertRolloutInput } from '../../shared/request-validation';
 import { rolloutWorkflowId } from '../../shared/ids';
 import { assertPipelineVersion } from '../../shared/ids';
-import { rolloutWorkflow } from '../../workflows/rollout';
+import type { rolloutWorkflow } from '../../workflows/rollout';
 import {
   endUpdate,
   finishUpdate,
@@ -68,7 +69,7 @@ export const rolloutCommand: Command = {
       },
       { name: 'by', placeholder: 'NAME', description: 'who acts (default $USER)' },
       { name: 'force', kind: 'boolean', description: 'promote without the evidence the validator asks for' },
-      timeoutOption(QUERY_TIMEOUT_S, 'status: the rollout to answer'),
+      timeoutOption(QUERY_TIMEOUT_S, 'the rollout to answer a status or an action'),
       TENANTS_FILE_OPTION,
     ],
   } satisfies CommandSpec,
@@ -81,43 +82,41 @@ export const rolloutCommand: Command = {
       const handle = ctx.client.workflow.getHandle<typeof rolloutWorkflow>(workflowId);
       const by = args.get('by') ?? process.env.USER ?? 'operator';
       const reportUrl = reportUrlOf(ctx.config);
+      const timeoutMs = numberOption(args, 'timeout', QUERY_TIMEOUT_S) * 1000;
+      // A query or update to a workflow no worker serves blocks until its deadline: check the queue first.
+      const reachable = async () => {
+        const reach = await reachWorkflow(ctx.client, workflowId, timeoutMs);
+        if (reach.status === 'not-found') throw new Error(`no rollout of ${candidate} (${workflowId} not found)`);
+        if (reach.status === 'no-worker')
+          throw new UnreachableError(`rollout ${workflowId} unreachable: ${reach.message}`);
+      };
       const refused = (error: unknown) => rolloutActionError(error, { action: sub ?? 'rollout', candidate, reportUrl });
       switch (sub) {
         case 'start': {
           const chosen = args.get('tenants')?.split(',') ?? ctx.tenants.filter((t) => t.enabled).map((t) => t.id);
-          await ctx.client.workflow.start(rolloutWorkflow, {
-            workflowId,
-            taskQueue: ctx.config.temporal.taskQueue,
-            workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-            args: [
-              {
-                candidateVersion: candidate,
-                baselineVersion: assertPipelineVersion(
-                  args.get('baseline') ?? ctx.config.pipeline.defaultPrimaryVersion,
-                ),
-                tenants: chosen.map((id) => {
-                  const t = ctx.tenant(id);
-                  return { tenantId: t.id, tenant: { timeZone: t.timeZone, badDataPolicy: t.badDataPolicy } };
-                }),
-                policy: {
-                  comparisonPolicy: args.get('policy') ?? `v1-to-${candidate}`,
-                  cleanDaysToEligible: numberOption(args, 'clean-days', 2),
-                  autoPromote: args.has('auto-promote'),
-                },
-              },
-            ],
-            staticSummary: `Rollout of ${candidate}`,
-          });
+          const input = {
+            candidateVersion: candidate,
+            baselineVersion: assertPipelineVersion(args.get('baseline') ?? ctx.config.pipeline.defaultPrimaryVersion),
+            tenants: chosen.map((id) => {
+              const t = ctx.tenant(id);
+              return { tenantId: t.id, tenant: { timeZone: t.timeZone, badDataPolicy: t.badDataPolicy } };
+            }),
+            policy: {
+              comparisonPolicy: args.get('policy') ?? `v1-to-${candidate}`,
+              cleanDaysToEligible: numberOption(args, 'clean-days', 2),
+              autoPromote: args.has('auto-promote'),
+            },
+          };
+          // Bad requests first (an unknown version or policy), then a rollout nobody would run: it
+          // could only show up as a query that never answers.
+          assertRolloutInput(input);
+          await assertPolled(ctx.client, ctx.config.temporal.taskQueue);
+          await startRollout(ctx.client, { taskQueue: ctx.config.temporal.taskQueue, ...input });
           console.log(`started ${workflowId}: ${webUiLink(ctx.config, workflowId)}`);
           return;
         }
         case 'status': {
-          // A query to a workflow no worker serves blocks until its deadline: check the queue first.
-          const timeoutMs = numberOption(args, 'timeout', QUERY_TIMEOUT_S) * 1000;
-          const reach = await reachWorkflow(ctx.client, workflowId, timeoutMs);
-          if (reach.status === 'not-found') throw new Error(`no rollout of ${candidate} (${workflowId} not found)`);
-          if (reach.status === 'no-worker')
-            throw new UnreachableError(`rollout ${workflowId} unreachable: ${reach.message}`);
+          await reachable();
           const state = await withTimeout(ctx.client, timeoutMs, `querying ${workflowId}`, () =>
             handle.query(rolloutStateQuery),
           );
@@ -140,8 +139,11 @@ export const rolloutCommand: Command = {
             reason: requireOption(args, 'reason'),
             force: args.has('force'),
           };
-          const result = await handle.executeUpdate(update, { args: [action] }).catch((error: unknown) => {
-            throw refused(error);
+          await reachable();
+          const result = await withTimeout(ctx.client, timeoutMs, `waiting for ${workflowId} to ${sub}`, () =>
+            handle.executeUpdate(update, { args: [action] }),
+          ).catch((error: unknown) => {
+            throw error instanceof UnreachableError ? error : refused(error);
           });
           console.log(
             `${result.tenantId}: ${result.stage}${result.servedIndex ? ` (serving ${result.servedIndex})` : ''}`,
@@ -149,11 +151,12 @@ export const rolloutCommand: Command = {
           return;
         }
         case 'end': {
-          const ended = await handle
-            .executeUpdate(endUpdate, { args: [{ by, reason: requireOption(args, 'reason') }] })
-            .catch((error: unknown) => {
-              throw refused(error);
-            });
+          await reachable();
+          const ended = await withTimeout(ctx.client, timeoutMs, `waiting for ${workflowId} to end`, () =>
+            handle.executeUpdate(endUpdate, { args: [{ by, reason: requireOption(args, 'reason') }] }),
+          ).catch((error: unknown) => {
+            throw error instanceof UnreachableError ? error : refused(error);
+          });
           console.log(
             `rollout of ${ended.candidateVersion} ended: ${ended.tenants.map((t) => `${t.tenantId} ${t.stage}`).join(', ')}`,
           );
