@@ -37,6 +37,8 @@ export async function laneLine(client: Client, tenantId: string, timeoutMs: numb
     const reach = await reachWorkflow(client, workflowId, timeoutMs);
     if (reach.status === 'not-found') return ' no lane (no workflow yet; the first daily run or rerun starts it)';
     if (reach.status === 'no-worker') return ` lane unreachable: ${reach.message}`;
+    if (reach.status === 'closed')
+      return ` no running lane (the last one was ${reach.closeStatus}; the next daily run or rerun starts one)`;
     const state = await withTimeout(client, timeoutMs, `querying ${workflowId} on task queue ${reach.taskQueue}`, () =>
       laneState(client, tenantId),
     );
@@ -114,7 +116,7 @@ export async function backfillLines(client: Client, tenantIds: string[], timeout
       try {
         const reach = await reachWorkflow(client, id, timeoutMs);
         if (reach.status !== 'found')
-          return `  ${id}  state unknown: ${reach.status === 'no-worker' ? reach.message : 'gone'}`;
+          return `  ${id}  state unknown: ${reach.status === 'no-worker' ? reach.message : reach.status === 'closed' ? reach.closeStatus : 'gone'}`;
         const progress = await withTimeout(client, timeoutMs, `querying ${id}`, () =>
           client.workflow.getHandle(id).query(backfillProgressQuery),
         ).then((p) => explainPause(client, p, timeoutMs));

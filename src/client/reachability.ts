@@ -84,6 +84,8 @@ export async function withTimeout<T>(
 export type WorkflowReach =
   | { status: 'not-found' }
   | { status: 'no-worker'; taskQueue: string; message: string }
+  // Closed, and no worker polls its queue to answer queries: for a request it is as good as absent.
+  | { status: 'closed'; taskQueue: string; closeStatus: string }
   | { status: 'found'; taskQueue: string; running: boolean };
 
 /**
@@ -101,7 +103,10 @@ export async function reachWorkflow(client: Client, workflowId: string, timeoutM
     throw error;
   }
   const taskQueue = description.taskQueue;
-  if ((await workflowPollers(client, taskQueue, timeoutMs)) === 0)
+  const running = description.status.name === 'RUNNING';
+  if ((await workflowPollers(client, taskQueue, timeoutMs)) === 0) {
+    if (!running) return { status: 'closed', taskQueue, closeStatus: description.status.name.toLowerCase() };
     return { status: 'no-worker', taskQueue, message: noWorkerMessage(client.options.namespace, taskQueue) };
-  return { status: 'found', taskQueue, running: description.status.name === 'RUNNING' };
+  }
+  return { status: 'found', taskQueue, running };
 }

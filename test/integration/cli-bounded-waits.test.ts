@@ -152,6 +152,25 @@ describe('no command hangs silently', () => {
     expect(rollout.code).toBe(1);
     expect(rollout.ms).toBeLessThan(15_000);
     expect(rollout.stderr).toContain(`no worker polls task queue ${orphanQueue} in namespace ${namespace}`);
+    // A lane that has closed (terminated by an operator) on a queue nobody polls is no obstacle:
+    // status says there is no running lane, and a rerun would start a new one on the configured queue.
+    const closed = uniqueName('closed');
+    const closedEnv = { ...env, DAYBREAK_TENANTS_FILE: tenantsFile(tempDir(), [closed]) };
+    const closedLane = await stack.client.workflow.start(tenantLaneWorkflow, {
+      workflowId: laneWorkflowId(closed),
+      taskQueue: orphanQueue,
+      args: [
+        { tenantId: closed, tenant: { timeZone: 'Europe/Berlin', badDataPolicy: 'fail' }, versions: { primary: 'v1' } },
+      ],
+    });
+    await closedLane.terminate('an operator cleared it');
+    const closedStatus = await daybreak(closedEnv, ['status', '--tenant', closed]);
+    expect(closedStatus.code).toBe(0);
+    expect(closedStatus.stdout).toContain('no running lane (the last one was terminated');
+    const closedRerun = await daybreak(closedEnv, ['rerun', '--tenant', closed, '--day', '2026-11-20']);
+    expect(closedRerun.code).toBe(1);
+    expect(closedRerun.stderr).toContain(`no worker polls task queue ${configuredQueue} in namespace ${namespace}`);
+
     // Operator actions are bounded the same way.
     const promote = await daybreak(env, [
       'rollout',

@@ -25,7 +25,7 @@ export const BACKFILL_WAIT_S = 3600;
 /** The days a lane has computed, any kind and any version it tracked: daily runs, reruns and backfills. */
 async function computedDays(ctx: CliContext, tenantId: string, timeoutMs: number): Promise<Set<string>> {
   const reach = await reachWorkflow(ctx.client, laneWorkflowId(tenantId), timeoutMs);
-  if (reach.status === 'not-found') return new Set();
+  if (reach.status === 'not-found' || reach.status === 'closed') return new Set();
   if (reach.status === 'no-worker') throw new UnreachableError(`lane of ${tenantId} unreachable: ${reach.message}`);
   const state = await withTimeout(ctx.client, timeoutMs, `querying the lane of ${tenantId}`, () =>
     laneState(ctx.client, tenantId),
@@ -87,7 +87,7 @@ export const backfillCommand: Command = {
       if (args.has('resume') || args.has('skip')) {
         if (args.has('resume') && args.has('skip')) throw new UsageError('--resume and --skip exclude each other');
         const reach = await reachWorkflow(ctx.client, workflowId, serverTimeoutMs);
-        if (reach.status === 'not-found' || (reach.status === 'found' && !reach.running))
+        if (reach.status === 'not-found' || reach.status === 'closed' || (reach.status === 'found' && !reach.running))
           throw new Error(`no running backfill ${workflowId} (daybreak status lists the running ones)`);
         if (reach.status === 'no-worker') throw new UnreachableError(reach.message);
         const handle = ctx.client.workflow.getHandle(workflowId);
@@ -129,7 +129,7 @@ export const backfillCommand: Command = {
       if (!started) {
         // The reuse policy refuses a second run of a range that is running or completed.
         const reach = await reachWorkflow(ctx.client, workflowId, serverTimeoutMs);
-        if (reach.status === 'found' && !reach.running) {
+        if (reach.status === 'closed' || (reach.status === 'found' && !reach.running)) {
           console.log(
             `the backfill ${workflowId} of this range already completed; recompute single days with daybreak rerun`,
           );

@@ -78,7 +78,7 @@ export async function cliContext(tenantsFile?: string): Promise<CliContext> {
 export async function assertLaneServed(ctx: CliContext, tenantId: string, timeoutMs: number): Promise<void> {
   const reach = await reachWorkflow(ctx.client, laneWorkflowId(tenantId), timeoutMs);
   if (reach.status === 'no-worker') throw new UnreachableError(`lane of ${tenantId} unreachable: ${reach.message}`);
-  if (reach.status === 'not-found' || !reach.running) await assertPolled(ctx.client, ctx.laneDefaults.taskQueue);
+  if (reach.status !== 'found' || !reach.running) await assertPolled(ctx.client, ctx.laneDefaults.taskQueue);
 }
 
 export function webUiLink(config: DaybreakConfig, workflowId?: string): string {

@@ -89,6 +89,10 @@ export const rolloutCommand: Command = {
         if (reach.status === 'not-found') throw new Error(`no rollout of ${candidate} (${workflowId} not found)`);
         if (reach.status === 'no-worker')
           throw new UnreachableError(`rollout ${workflowId} unreachable: ${reach.message}`);
+        if (reach.status === 'closed')
+          throw new UnreachableError(
+            `rollout ${workflowId} is ${reach.closeStatus} and no worker polls its task queue ${reach.taskQueue}; start a new one with daybreak rollout start`,
+          );
       };
       const refused = (error: unknown) => rolloutActionError(error, { action: sub ?? 'rollout', candidate, reportUrl });
       switch (sub) {
