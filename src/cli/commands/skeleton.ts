@@ -4,7 +4,7 @@ import { addDays } from '../../shared/days';
 import { skeletonWorkflowId } from '../../shared/ids';
 import { runSearchAttributes } from '../../shared/search-attributes';
 import { assertTenantId } from '../../shared/tenant-id';
-import { createTemporalClient } from '../../workers/clients';
+import { connectTemporal } from '../../client/reachability';
 import { readConfig } from '../../workers/config';
 import type { CommandSpec } from '../args';
 import type { Command } from '../command';
@@ -31,7 +31,7 @@ export const skeletonCommand: Command = {
     const tenantId = assertTenantId(args.get('tenant') ?? 'acme', '--tenant');
     // The CLI is not workflow code: yesterday (UTC) is a fine default for a manual run.
     const day = args.get('day') ?? addDays(new Date().toISOString().slice(0, 10), -1);
-    const client = await createTemporalClient(config.temporal);
+    const client = await connectTemporal(config.temporal);
     const workflowId = skeletonWorkflowId(tenantId, day);
     const handle = await client.workflow.start(skeletonWorkflow, {
       taskQueue: config.temporal.taskQueue,
