@@ -399,6 +399,34 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    // Issue 12, point 6: the initial lane set-up runs under the operator lock (patch marker), with
+    // a forced promotion sent right after the start, then a rollback and the operator's end.
+    file: 'rollout.setup-under-lock.v2.json',
+    async run(ctx) {
+      const tenantId = uniqueName('setup');
+      const rollout = await ctx.stack.client.workflow.start(rolloutWorkflow, {
+        taskQueue: ctx.base,
+        workflowId: `${rolloutWorkflowId('v2')}-${tenantId}`,
+        args: [
+          {
+            candidateVersion: 'v2',
+            baselineVersion: 'v1',
+            tenants: [{ tenantId, tenant: { timeZone: 'Europe/Berlin', badDataPolicy: 'quarantine' as const } }],
+            policy: { comparisonPolicy: 'v1-to-v2', cleanDaysToEligible: 2, autoPromote: false },
+          },
+        ],
+      });
+      const act = (reason: string, force = false) => ({
+        args: [{ tenantId, by: 'recorder', reason, force }] as [OperatorAction],
+      });
+      await rollout.executeUpdate(promoteUpdate, act('during set-up', true));
+      await rollout.executeUpdate(rollbackUpdate, act('drill over'));
+      await rollout.executeUpdate(endUpdate, { args: [{ by: 'recorder', reason: 'done' }] });
+      await rollout.result();
+      return rollout;
+    },
+  },
+  {
     // Issue 13, point 7: promoted, rolled back, resumed to shadow, eligible again on the same days
     // re-compared, promoted, rolled back again, and ended by an operator (the rollout stays open
     // while a tenant is rolled back).

@@ -58,6 +58,8 @@ const serving = proxyActivities<ElasticsearchServingActivities>({
 const AUDIT_KEPT = 500;
 /** The patch id of the lifecycle in which a rolled-back tenant keeps the rollout open. */
 const ROLLED_BACK_KEEPS_ROLLOUT_OPEN = 'rollout-open-while-rolled-back';
+/** Patch: the initial lane set-up runs under the operator lock (rollouts started before it did not). */
+const SETUP_UNDER_LOCK = 'rollout-setup-under-lock';
 
 /**
  * One per candidate version, id `daybreak/rollout/<candidate>`: holds each tenant's stage
@@ -260,13 +262,19 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutState
 
   if (!input.state) {
     // Every tenant starts in shadow: the baseline stays primary, the candidate runs beside it.
-    for (const tenant of state.tenants) {
-      await lanes.setLaneVersions({
-        tenantId: tenant.tenantId,
-        tenant: tenant.tenant,
-        versions: shadowLaneVersions(state, rolloutWorkflowId),
-      });
-    }
+    const setUpLanes = async () => {
+      for (const tenant of state.tenants) {
+        await lanes.setLaneVersions({
+          tenantId: tenant.tenantId,
+          tenant: tenant.tenant,
+          versions: shadowLaneVersions(state, rolloutWorkflowId),
+        });
+      }
+    };
+    // Under the operator lock, so an action that arrives during the set-up waits for it instead of
+    // having its lane versions overwritten by a set-up that reaches its tenant later.
+    if (patched(SETUP_UNDER_LOCK)) await mutex.runExclusive(setUpLanes);
+    else await setUpLanes();
   }
 
   const done = () => rolloutDone(state, keepRolledBack);

@@ -42,6 +42,7 @@ function fakeServingAndLanes() {
   let inFlight = 0;
   let maxInFlight = 0;
   const gates = new Map<string, Promise<void>>();
+  const laneGates = new Map<string, Promise<void>>();
   const started = new Set<string>();
   const track = async <T>(work: () => Promise<T>): Promise<T> => {
     inFlight++;
@@ -71,7 +72,7 @@ function fakeServingAndLanes() {
     setLaneVersions: (input: { tenantId: string; tenant: TenantSettings; versions: PipelineVersions }) =>
       track(async () => {
         calls.push({ tenantId: input.tenantId, activity: 'setLaneVersions', to: input.versions.primary });
-        await sleep(ACTIVITY_MS / 3);
+        await (laneGates.get(input.tenantId) ?? sleep(ACTIVITY_MS / 3));
         lanes.set(input.tenantId, input.versions);
       }),
   };
@@ -89,8 +90,23 @@ function fakeServingAndLanes() {
       release();
     };
   };
+  /** Makes the tenant's next lane updates wait until the returned function is called. */
+  const holdLane = (tenantId: string) => {
+    let release!: () => void;
+    laneGates.set(
+      tenantId,
+      new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+    );
+    return () => {
+      laneGates.delete(tenantId);
+      release();
+    };
+  };
   return {
     activities,
+    holdLane,
     served,
     lanes,
     calls,
@@ -269,6 +285,55 @@ describe('operator actions on a rollout are exclusive', () => {
       for (const id of [holder, tenant]) await rollout.executeUpdate(rollbackUpdate, { args: [by(id, 'cleanup')] });
       await rollout.executeUpdate(endUpdate, { args: [{ by: 'test', reason: 'cleanup' }] });
       await rollout.result();
+    });
+  });
+
+  it('an action sent while the rollout sets up its lanes waits for the set-up, so the set-up cannot undo it', async () => {
+    const first = uniqueName('first');
+    const tenant = uniqueName('tenant');
+    const taskQueue = uniqueName('rollout-setup');
+    const fake = fakeServingAndLanes();
+    // The set-up stops at the first tenant's lane; a promotion of the second is sent meanwhile.
+    const release = fake.holdLane(first);
+    const worker = await Worker.create({
+      connection: stack.connection,
+      taskQueue,
+      workflowBundle,
+      activities: fake.activities,
+    });
+    await worker.runUntil(async () => {
+      const rollout = await stack.client.workflow.start(rolloutWorkflow, {
+        taskQueue,
+        workflowId: uniqueName('daybreak-test/rollout-setup'),
+        args: [
+          {
+            candidateVersion: 'v2',
+            baselineVersion: 'v1',
+            tenants: [first, tenant].map((tenantId) => ({ tenantId, tenant: SETTINGS })),
+            policy: { comparisonPolicy: 'v1-to-v2', cleanDaysToEligible: 2, autoPromote: false },
+          },
+        ],
+      });
+      started.push(rollout);
+      await waitUntil(() => Promise.resolve(fake.calls.some((c) => c.tenantId === first)), {
+        what: 'the set-up to reach the first tenant',
+      });
+      const promote = await rollout.startUpdate(promoteUpdate, {
+        args: [by(tenant, 'during set-up', true)],
+        waitForStage: WorkflowUpdateStage.ACCEPTED,
+      });
+      await sleep(ACTIVITY_MS);
+      release();
+      expect(await promote.result()).toMatchObject({ tenantId: tenant, stage: 'promoted' });
+      expect(fake.calls.filter((c) => c.tenantId === tenant)).toEqual([
+        { tenantId: tenant, activity: 'setLaneVersions', to: 'v1' },
+        { tenantId: tenant, activity: 'swapServedAlias', to: 'v2', from: null },
+        { tenantId: tenant, activity: 'setLaneVersions', to: 'v2' },
+      ]);
+      // Served, run and recorded stage agree: the promoted tenant's lane runs v2 as primary.
+      expect(fake.served.get(tenant)).toBe('v2');
+      expect(fake.lanes.get(tenant)?.primary).toBe('v2');
+      await rollout.terminate('test over');
     });
   });
 });

@@ -38,6 +38,7 @@ describe('replay of recorded histories against the current workflow code', () =>
         'tenant-lane.refused-run.v2.json',
         'rollout.resume-end.v2.json',
         'backfill.paused-skipped.v2.json',
+        'rollout.setup-under-lock.v2.json',
       ]),
     );
   });
