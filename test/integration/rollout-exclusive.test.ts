@@ -154,9 +154,11 @@ async function withRollout(
     rollout: WorkflowHandle<typeof rolloutWorkflow>,
     fake: ReturnType<typeof fakeServingAndLanes>,
   ) => Promise<void>,
+  options: { waitForSetUp?: boolean; prepare?: (fake: ReturnType<typeof fakeServingAndLanes>) => void } = {},
 ) {
   const taskQueue = uniqueName('rollout-mutex');
   const fake = fakeServingAndLanes();
+  options.prepare?.(fake);
   const worker = await Worker.create({
     connection: stack.connection,
     taskQueue,
@@ -177,10 +179,12 @@ async function withRollout(
       ],
     });
     started.push(rollout);
-    await waitUntil(() => Promise.resolve(fake.lanes.size === tenantIds.length), {
-      what: 'the rollout to set up its lanes',
-    });
-    fake.resetCounts();
+    if (options.waitForSetUp ?? true) {
+      await waitUntil(() => Promise.resolve(fake.lanes.size === tenantIds.length), {
+        what: 'the rollout to set up its lanes',
+      });
+      fake.resetCounts();
+    }
     await body(rollout, fake);
   });
 }
@@ -291,49 +295,32 @@ describe('operator actions on a rollout are exclusive', () => {
   it('an action sent while the rollout sets up its lanes waits for the set-up, so the set-up cannot undo it', async () => {
     const first = uniqueName('first');
     const tenant = uniqueName('tenant');
-    const taskQueue = uniqueName('rollout-setup');
-    const fake = fakeServingAndLanes();
     // The set-up stops at the first tenant's lane; a promotion of the second is sent meanwhile.
-    const release = fake.holdLane(first);
-    const worker = await Worker.create({
-      connection: stack.connection,
-      taskQueue,
-      workflowBundle,
-      activities: fake.activities,
-    });
-    await worker.runUntil(async () => {
-      const rollout = await stack.client.workflow.start(rolloutWorkflow, {
-        taskQueue,
-        workflowId: uniqueName('daybreak-test/rollout-setup'),
-        args: [
-          {
-            candidateVersion: 'v2',
-            baselineVersion: 'v1',
-            tenants: [first, tenant].map((tenantId) => ({ tenantId, tenant: SETTINGS })),
-            policy: { comparisonPolicy: 'v1-to-v2', cleanDaysToEligible: 2, autoPromote: false },
-          },
-        ],
-      });
-      started.push(rollout);
-      await waitUntil(() => Promise.resolve(fake.calls.some((c) => c.tenantId === first)), {
-        what: 'the set-up to reach the first tenant',
-      });
-      const promote = await rollout.startUpdate(promoteUpdate, {
-        args: [by(tenant, 'during set-up', true)],
-        waitForStage: WorkflowUpdateStage.ACCEPTED,
-      });
-      await sleep(ACTIVITY_MS);
-      release();
-      expect(await promote.result()).toMatchObject({ tenantId: tenant, stage: 'promoted' });
-      expect(fake.calls.filter((c) => c.tenantId === tenant)).toEqual([
-        { tenantId: tenant, activity: 'setLaneVersions', to: 'v1' },
-        { tenantId: tenant, activity: 'swapServedAlias', to: 'v2', from: null },
-        { tenantId: tenant, activity: 'setLaneVersions', to: 'v2' },
-      ]);
-      // Served, run and recorded stage agree: the promoted tenant's lane runs v2 as primary.
-      expect(fake.served.get(tenant)).toBe('v2');
-      expect(fake.lanes.get(tenant)?.primary).toBe('v2');
-      await rollout.terminate('test over');
-    });
+    let release!: () => void;
+    await withRollout(
+      [first, tenant],
+      async (rollout, fake) => {
+        await waitUntil(() => Promise.resolve(fake.calls.some((c) => c.tenantId === first)), {
+          what: 'the set-up to reach the first tenant',
+        });
+        const promote = await rollout.startUpdate(promoteUpdate, {
+          args: [by(tenant, 'during set-up', true)],
+          waitForStage: WorkflowUpdateStage.ACCEPTED,
+        });
+        await sleep(ACTIVITY_MS);
+        release();
+        expect(await promote.result()).toMatchObject({ tenantId: tenant, stage: 'promoted' });
+        expect(fake.calls.filter((c) => c.tenantId === tenant)).toEqual([
+          { tenantId: tenant, activity: 'setLaneVersions', to: 'v1' },
+          { tenantId: tenant, activity: 'swapServedAlias', to: 'v2', from: null },
+          { tenantId: tenant, activity: 'setLaneVersions', to: 'v2' },
+        ]);
+        // Served, run and recorded stage agree: the promoted tenant's lane runs v2 as primary.
+        expect(fake.served.get(tenant)).toBe('v2');
+        expect(fake.lanes.get(tenant)?.primary).toBe('v2');
+        await rollout.terminate('test over');
+      },
+      { waitForSetUp: false, prepare: (fake) => (release = fake.holdLane(first)) },
+    );
   });
 });
