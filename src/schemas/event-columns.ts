@@ -22,6 +22,9 @@ export interface EventColumns {
   /** -1 when the event has no session id. */
   sessionAt: Int32Array;
   sessionLen: Int32Array;
+  /** The tenant each record says it belongs to; the reader refuses those not of the key's tenant. */
+  tenantAt: Int32Array;
+  tenantLen: Int32Array;
   occurredAt: Float64Array;
   value: Float64Array;
   /** 1 when the reader accepted the record (inside the window, first occurrence of its eventId). */
@@ -31,6 +34,7 @@ export interface EventColumns {
 /** The raw-event fields the columns carry (the metric engine's projection). */
 export const COLUMN_FIELDS: (keyof RawEvent)[] = [
   'eventId',
+  'tenantId',
   'accountId',
   'userId',
   'type',
@@ -54,6 +58,8 @@ export function allocateColumns(capacity: number): EventColumns {
     typeLen: ints(),
     sessionAt: ints(),
     sessionLen: ints(),
+    tenantAt: ints(),
+    tenantLen: ints(),
     occurredAt: new Float64Array(capacity),
     value: new Float64Array(capacity),
     accepted: new Uint8Array(capacity),
@@ -82,6 +88,7 @@ const ACCOUNT = 1;
 const USER = 2;
 const TYPE = 3;
 const SESSION = 4;
+const TENANT = 5;
 
 type Skipper = (d: BlockDecoder) => void;
 
@@ -94,8 +101,8 @@ interface Plan {
 
 /**
  * Decodes a block of raw events straight into columns, following a plan compiled from the file's
- * writer schema: fields the metric engine reads are captured as offsets, every other field (the
- * properties map, tenantId) is skipped without being materialized. Writer schemas the plan cannot
+ * writer schema: fields the metric engine reads, and tenantId (which the reader checks), are
+ * captured as offsets; every other field (the properties map) is skipped without being materialized. Writer schemas the plan cannot
  * express (a field promoted from bytes, a session union with other branches) return null from
  * compileColumnPlan and are decoded through avsc instead (columnsFromRecords).
  */
@@ -117,8 +124,22 @@ export class BlockDecoder {
     columns.bytes = data;
     columns.count = count;
     const { ops, args, skippers } = this.plan;
-    const ats = [columns.eventIdAt, columns.accountAt, columns.userAt, columns.typeAt, columns.sessionAt];
-    const lens = [columns.eventIdLen, columns.accountLen, columns.userLen, columns.typeLen, columns.sessionLen];
+    const ats = [
+      columns.eventIdAt,
+      columns.accountAt,
+      columns.userAt,
+      columns.typeAt,
+      columns.sessionAt,
+      columns.tenantAt,
+    ];
+    const lens = [
+      columns.eventIdLen,
+      columns.accountLen,
+      columns.userLen,
+      columns.typeLen,
+      columns.sessionLen,
+      columns.tenantLen,
+    ];
     const { occurredAt, value, sessionAt, sessionLen } = columns;
     for (let i = 0; i < count; i++) {
       sessionAt[i] = -1;
@@ -305,6 +326,7 @@ function skipperFor(type: avro.Type): Skipper {
 
 const READER_FIELDS: Record<string, string> = {
   eventId: 'eventId',
+  tenantId: 'tenantId',
   accountId: 'accountId',
   userId: 'userId',
   user: 'userId', // the v3 alias for the v1/v2 name
@@ -313,7 +335,13 @@ const READER_FIELDS: Record<string, string> = {
   value: 'value',
   sessionId: 'sessionId',
 };
-const STRING_COLUMNS: Record<string, number> = { eventId: EVENT_ID, accountId: ACCOUNT, userId: USER, type: TYPE };
+const STRING_COLUMNS: Record<string, number> = {
+  eventId: EVENT_ID,
+  tenantId: TENANT,
+  accountId: ACCOUNT,
+  userId: USER,
+  type: TYPE,
+};
 
 function baseName(type: avro.Type): string {
   return type.typeName.startsWith('logical') ? (type as avro.types.LogicalType).underlyingType.typeName : type.typeName;
@@ -374,7 +402,7 @@ export function compileColumnPlan(writerType: avro.Type): BlockDecoder | null {
     args.push(arg);
     skippers.push(op === SKIP ? skipperFor(field.type) : null);
   }
-  for (const required of ['eventId', 'accountId', 'userId', 'type', 'occurredAt', 'value']) {
+  for (const required of ['eventId', 'tenantId', 'accountId', 'userId', 'type', 'occurredAt', 'value']) {
     if (!found.has(required)) return null;
   }
   return new BlockDecoder({ ops: Int32Array.from(ops), args: Int32Array.from(args), skippers });
@@ -385,7 +413,10 @@ export function compileColumnPlan(writerType: avro.Type): BlockDecoder | null {
  * not handle. The strings are re-encoded into one buffer.
  */
 export function columnsFromRecords(
-  records: Pick<RawEvent, 'eventId' | 'accountId' | 'userId' | 'type' | 'occurredAt' | 'value' | 'sessionId'>[],
+  records: Pick<
+    RawEvent,
+    'eventId' | 'tenantId' | 'accountId' | 'userId' | 'type' | 'occurredAt' | 'value' | 'sessionId'
+  >[],
   reuse: EventColumns,
 ): EventColumns {
   const columns = ensureCapacity(reuse, records.length);
@@ -403,6 +434,7 @@ export function columnsFromRecords(
     put(r.accountId, columns.accountAt, columns.accountLen, i);
     put(r.userId, columns.userAt, columns.userLen, i);
     put(r.type, columns.typeAt, columns.typeLen, i);
+    put(r.tenantId, columns.tenantAt, columns.tenantLen, i);
     if (r.sessionId === null || r.sessionId === undefined) {
       columns.sessionAt[i] = -1;
       columns.sessionLen[i] = 0;

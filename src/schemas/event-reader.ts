@@ -6,6 +6,13 @@ import type { RawEvent } from '../shared/events';
 import { assertDay } from '../shared/days';
 import { quarantineKey } from '../shared/keys';
 import type { RecordCounts } from '../shared/pipeline-contracts';
+import type { ForeignTenantRecord } from '../shared/record-tenant';
+import {
+  FOREIGN_TENANT_FILE,
+  foreignTenantMessage,
+  foreignTenantQuarantine,
+  foreignTenantSummary,
+} from '../shared/record-tenant';
 import type { BadDataPolicy } from '../shared/tenant-config';
 import { assertTenantId } from '../shared/tenant-id';
 import type { ObjectStore } from '../storage/object-store';
@@ -99,8 +106,15 @@ const MAX_BLOCK_BYTES = 256 * 1024 * 1024;
 /** Decodes one block's records; throws when the bytes are not exactly `count` records. */
 type DecodeBlock<B> = (data: Buffer, count: number) => B;
 
-/** Decides per record whether it is accepted: in the window and the first copy of its eventId. */
+/**
+ * Decides per record whether it is accepted: the reading tenant's, in the window and the first copy
+ * of its eventId. A format calls `foreign` (and not `admit`) for a record whose tenantId is not
+ * `tenantId`/`tenantBytes` (the same id as UTF-8, for formats that compare bytes).
+ */
 interface Gate {
+  tenantId: string;
+  tenantBytes: Buffer;
+  foreign(index: number, eventId: string, recordTenantId: string): void;
   admit(occurredAt: number, idA: number, idB: number): boolean;
 }
 
@@ -137,6 +151,13 @@ interface FileReader<B> {
  * makes a CorruptDataError naming the tenant, key, byte offset and problem. Under policy 'fail' it is
  * thrown from the iteration; under 'quarantine' the bad bytes are written under quarantineKey(...)
  * and reading goes on with the next block (after the next sync marker) or the next file.
+ *
+ * Records of another tenant: every record's tenantId must be `tenantId`, the tenant whose raw prefix
+ * the keys are under. One that is not is checked before anything else (never accepted, out of
+ * window or remembered as a duplicate). Under 'fail' the first one is a CorruptDataError naming
+ * both tenants, the key and the block; under 'quarantine' each counts as quarantined, and the
+ * object's foreign records are listed, each with its reason, in one JSON Lines object at
+ * quarantineKey(tenant, day, key, 'foreign-tenant.jsonl') (record-tenant.ts).
  */
 export function readRawEvents(options: ReadRawEventsOptions): RawEventsReading {
   const readerType = projectedReaderType(options.fields);
@@ -145,7 +166,12 @@ export function readRawEvents(options: ReadRawEventsOptions): RawEventsReading {
     compile: (_writer, resolver) => (data, count) => decodeBlock(readerType, resolver, data, count),
     screen(records, gate) {
       const out: RawEvent[] = [];
-      for (const r of records) {
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i];
+        if (r.tenantId !== gate.tenantId) {
+          gate.foreign(i, r.eventId, r.tenantId);
+          continue;
+        }
         hashString(r.eventId);
         if (gate.admit(r.occurredAt, HASH[0], HASH[1])) out.push(r);
       }
@@ -175,8 +201,18 @@ export function readRawEventColumns(options: Omit<ReadRawEventsOptions, 'fields'
       return (data, count) => (columns = columnsFromRecords(decodeBlock(readerType, resolver, data, count), columns));
     },
     screen(block, gate) {
-      const { bytes, eventIdAt, eventIdLen, occurredAt, accepted } = block;
+      const { bytes, eventIdAt, eventIdLen, tenantAt, tenantLen, occurredAt, accepted } = block;
+      const tenant = gate.tenantBytes;
       for (let i = 0; i < block.count; i++) {
+        if (!sameBytes(bytes, tenantAt[i], tenantLen[i], tenant)) {
+          accepted[i] = 0;
+          gate.foreign(
+            i,
+            bytes.toString('utf8', eventIdAt[i], eventIdAt[i] + eventIdLen[i]),
+            bytes.toString('utf8', tenantAt[i], tenantAt[i] + tenantLen[i]),
+          );
+          continue;
+        }
         hashBytes(bytes, eventIdAt[i], eventIdLen[i]);
         accepted[i] = gate.admit(occurredAt[i], HASH[0], HASH[1]) ? 1 : 0;
       }
@@ -204,7 +240,27 @@ function readBlocks<B, Out>(
   const decoders = new Map<string, DecodeBlock<B> | string>();
   const startMs = window?.startMs ?? Number.NEGATIVE_INFINITY;
   const endMs = window?.endMs ?? Number.POSITIVE_INFINITY;
+  const tenantBytes = Buffer.from(tenantId, 'utf8');
+  /** Where the block being screened starts, and the current object's records of other tenants. */
+  let blockAt = 0;
+  let foreignRecords: ForeignTenantRecord[] = [];
   const gate: Gate = {
+    tenantId,
+    tenantBytes,
+    // Checked before the window and the duplicates: another tenant's record is none of this
+    // tenant's events, not even an out-of-window or duplicate one, so its id is never remembered.
+    foreign(index, eventId, recordTenantId) {
+      const record = { blockOffset: blockAt, index, eventId, tenantId: recordTenantId };
+      if (policy === 'fail') {
+        throw new CorruptDataError(
+          foreignTenantMessage({ keyTenantId: tenantId, key: currentKey, record }),
+          currentKey,
+          blockAt,
+        );
+      }
+      counts.quarantined++;
+      foreignRecords.push(record);
+    },
     admit(t, a, b) {
       if (!(t >= startMs && t < endMs)) counts.outOfWindow++;
       else if (!seen.add(fileHourMs, a, b)) counts.duplicates++;
@@ -217,6 +273,9 @@ function readBlocks<B, Out>(
   };
   // For dedupeKeys: the ids an accepting read would have remembered, and nothing else.
   const remember: Gate = {
+    tenantId,
+    tenantBytes,
+    foreign: () => undefined,
     admit(t, a, b) {
       if (t >= startMs && t < endMs) seen.add(fileHourMs, a, b);
       return false;
@@ -224,6 +283,7 @@ function readBlocks<B, Out>(
   };
 
   let priming = false;
+  let currentKey = '';
   const bad = async (key: string, offset: number, reason: string, bytes: Buffer, records: number, name: string) => {
     // Bad data in another partition's objects is that partition's to report.
     if (priming) return;
@@ -269,8 +329,28 @@ function readBlocks<B, Out>(
     return total;
   };
 
+  /** Writes the current object's foreign records, if any, to one quarantine object listing each with its reason. */
+  const quarantineForeign = async (key: string) => {
+    const records = foreignRecords;
+    foreignRecords = [];
+    if (records.length === 0) return;
+    const target = quarantineKey(tenantId, quarantineDate, key, FOREIGN_TENANT_FILE);
+    await store.put(target, Buffer.from(foreignTenantQuarantine({ keyTenantId: tenantId, key, records }), 'utf8'), {
+      contentType: 'application/x-ndjson',
+    });
+    quarantineKeys.push(target);
+    problems.push({
+      key,
+      offset: records[0].blockOffset,
+      reason: foreignTenantSummary({ keyTenantId: tenantId, records }),
+      records: records.length,
+      quarantineKey: target,
+    });
+  };
+
   async function* readFile(key: string): AsyncGenerator<Out> {
     fileHourMs = rawKeyHourMs(key);
+    currentKey = key;
     const source = new ByteSource(await store.get(key));
     try {
       // Header.
@@ -326,6 +406,7 @@ function readBlocks<B, Out>(
           );
           return;
         }
+        blockAt = block.blockStart;
         if (priming) {
           format.screen(decoded, remember);
           return;
@@ -419,13 +500,23 @@ function readBlocks<B, Out>(
     priming = true;
     for (const key of options.dedupeKeys ?? []) yield* readFile(key);
     priming = false;
-    for (const key of keys) yield* readFile(key);
+    for (const key of keys) {
+      yield* readFile(key);
+      await quarantineForeign(key);
+    }
   }
 
   return {
     blocks: all(),
     result: () => ({ counts: { ...counts }, quarantineKeys: [...quarantineKeys], problems: [...problems] }),
   };
+}
+
+/** Whether bytes[at, at + len) are exactly `expected` (a short id: a loop beats Buffer.compare's call). */
+function sameBytes(bytes: Buffer, at: number, len: number, expected: Buffer): boolean {
+  if (len !== expected.length) return false;
+  for (let k = 0; k < len; k++) if (bytes[at + k] !== expected[k]) return false;
+  return true;
 }
 
 const inflateRawAsync = promisify(inflateRaw);

@@ -27,8 +27,11 @@ export const RAW_EVENT_TYPES: Record<RawEventVersion, avro.Type> = {
 export const RAW_EVENT_READER_SCHEMA = RAW_EVENT_SCHEMAS[3];
 export const RAW_EVENT_READER_TYPE = RAW_EVENT_TYPES[3];
 
-/** Fields every projection keeps: the reader needs them to drop duplicates and filter the window. */
-export const ALWAYS_READ_FIELDS: (keyof RawEvent)[] = ['eventId', 'occurredAt'];
+/**
+ * Fields every projection keeps: the reader needs them to drop duplicates, filter the window and
+ * refuse records of another tenant.
+ */
+export const ALWAYS_READ_FIELDS: (keyof RawEvent)[] = ['eventId', 'tenantId', 'occurredAt'];
 
 /**
  * The v3 reader schema reduced to `fields` (plus ALWAYS_READ_FIELDS). Resolving a writer schema to

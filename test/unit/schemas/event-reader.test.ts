@@ -217,7 +217,7 @@ describe('readRawEvents', () => {
     expect(written.filter((k) => !k.startsWith('raw/'))).toEqual([]);
   });
 
-  it('projects to the listed fields (plus eventId and occurredAt)', async () => {
+  it('projects to the listed fields (plus eventId, tenantId and occurredAt)', async () => {
     const s = store();
     await s.put(
       'raw/a.avro',
@@ -235,7 +235,13 @@ describe('readRawEvents', () => {
       fields: ['accountId', 'userId'],
     });
     const read = await collect(events);
-    expect({ ...read[1] }).toEqual({ eventId: 'e-1', occurredAt: T0 + 1000, accountId: 'a-1', userId: 'u-1' });
+    expect({ ...read[1] }).toEqual({
+      eventId: 'e-1',
+      tenantId: TENANT,
+      occurredAt: T0 + 1000,
+      accountId: 'a-1',
+      userId: 'u-1',
+    });
   });
 
   describe('bad data', () => {
@@ -362,5 +368,130 @@ describe('readRawEvents', () => {
       expect(problems[0].reason).toMatch(/^unknown schema fingerprint [0-9a-f]{64}$/);
       expect((await s.getBytes(quarantineKeys[0])).equals(await s.getBytes('raw/v1.avro'))).toBe(true);
     });
+  });
+});
+
+describe('records of another tenant under a tenant prefix', () => {
+  const FOREIGN = 'stark';
+  // a.avro: 30 records in blocks of 10, records 5, 12, 13 and 25 say "stark". b.avro: 30..39, with
+  // 30 saying "stark", then an acme record reusing the id e-5 of a.avro's foreign record.
+  const foreignInA = [5, 12, 13, 25];
+  async function mixedStore(version: 1 | 2 | 3): Promise<FsObjectStore> {
+    const s = store();
+    const a = range(0, 30).map((n) => v3(n, foreignInA.includes(n) ? { tenantId: FOREIGN } : {}));
+    const b = [...range(30, 40).map((n) => v3(n, n === 30 ? { tenantId: FOREIGN } : {})), v3(5)];
+    await s.put('raw/a.avro', await file(version, a));
+    await s.put('raw/b.avro', await file(version, b));
+    return s;
+  }
+
+  for (const version of [1, 2, 3] as const) {
+    it(`quarantines them under policy quarantine, each listed with its reason (v${version} files)`, async () => {
+      const s = await mixedStore(version);
+      const options = {
+        tenantId: TENANT,
+        keys: ['raw/a.avro', 'raw/b.avro'],
+        policy: 'quarantine' as const,
+        quarantineDate: DAY,
+      };
+      const objects = readRawEvents({ ...options, store: s });
+      const read = await collect(objects.events);
+      // 30 + 11 read; 4 + 1 foreign; e-5 of b.avro is acme's first e-5 (the foreign one is never remembered).
+      const expectedCounts = { read: 41, accepted: 36, quarantined: 5, duplicates: 0, outOfWindow: 0 };
+      expect(objects.result().counts).toEqual(expectedCounts);
+      expect(read.every((e) => e.tenantId === TENANT)).toBe(true);
+      expect(read.map((e) => e.eventId)).toEqual(
+        [...range(0, 30).filter((n) => !foreignInA.includes(n)), ...range(31, 40), 5].map((n) => `e-${n}`),
+      );
+
+      const columns = readRawEventColumns({ ...options, store: s });
+      let accepted = 0;
+      for await (const block of columns.blocks) for (let i = 0; i < block.count; i++) accepted += block.accepted[i];
+      expect(accepted).toBe(36);
+      const { counts, quarantineKeys, problems } = columns.result();
+      expect(counts).toEqual(expectedCounts);
+      expect(quarantineKeys).toEqual([
+        'quarantine/tenant=acme/date=2026-03-08/raw_a.avro/foreign-tenant.jsonl',
+        'quarantine/tenant=acme/date=2026-03-08/raw_b.avro/foreign-tenant.jsonl',
+      ]);
+      expect(problems.map((p) => [p.key, p.records])).toEqual([
+        ['raw/a.avro', 4],
+        ['raw/b.avro', 1],
+      ]);
+      expect(problems[0].reason).toMatch(/4 record\(s\) of tenant\(s\) stark under the raw prefix of tenant acme/);
+      const lines = (await s.getBytes(quarantineKeys[0]))
+        .toString('utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines.map((l) => [l.eventId, l.tenantId, l.index, l.key])).toEqual([
+        ['e-5', FOREIGN, 5, 'raw/a.avro'],
+        ['e-12', FOREIGN, 2, 'raw/a.avro'],
+        ['e-13', FOREIGN, 3, 'raw/a.avro'],
+        ['e-25', FOREIGN, 5, 'raw/a.avro'],
+      ]);
+      for (const l of lines) {
+        expect(l.reason).toBe('record tenantId "stark" is not "acme", the tenant whose raw prefix holds the object');
+      }
+      // Records 12 and 13 share the second block; 5 and 25 are in the first and third.
+      const offsets = lines.map((l) => l.blockOffset as number);
+      expect(offsets[1]).toBe(offsets[2]);
+      expect(offsets[0]).toBeLessThan(offsets[1]);
+      expect(offsets[2]).toBeLessThan(offsets[3]);
+      expect(problems[0].offset).toBe(offsets[0]);
+    });
+  }
+
+  it('fails on the first one under policy fail, naming both tenants, the key and the block', async () => {
+    const s = await mixedStore(3);
+    for (const reading of [
+      () =>
+        collect(
+          readRawEvents({ store: s, tenantId: TENANT, keys: ['raw/a.avro'], policy: 'fail', quarantineDate: DAY })
+            .events,
+        ),
+      async () => {
+        const r = readRawEventColumns({
+          store: s,
+          tenantId: TENANT,
+          keys: ['raw/a.avro'],
+          policy: 'fail',
+          quarantineDate: DAY,
+        });
+        for await (const block of r.blocks) void block;
+      },
+    ]) {
+      const error = await reading().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(CorruptDataError);
+      const e = error as CorruptDataError;
+      expect(e.key).toBe('raw/a.avro');
+      expect(e.message).toMatch(
+        /^tenant acme: object raw\/a\.avro at byte \d+: record 5 of the block \(eventId "e-5"\) belongs to tenant stark: /,
+      );
+    }
+    expect(await s.exists('quarantine/tenant=acme/date=2026-03-08/raw_a.avro/foreign-tenant.jsonl')).toBe(false);
+  });
+
+  it('never remembers their ids from the objects read before a partition (dedupeKeys)', async () => {
+    const s = await mixedStore(3);
+    const r = readRawEventColumns({
+      store: s,
+      tenantId: TENANT,
+      keys: ['raw/b.avro'],
+      dedupeKeys: ['raw/a.avro'],
+      policy: 'quarantine',
+      quarantineDate: DAY,
+    });
+    let accepted = 0;
+    for await (const block of r.blocks) for (let i = 0; i < block.count; i++) accepted += block.accepted[i];
+    // b.avro alone: 11 read, 30 foreign, and e-5 accepted as a single reader of a.avro + b.avro would.
+    expect(r.result().counts).toEqual({ read: 11, accepted: 10, quarantined: 1, duplicates: 0, outOfWindow: 0 });
+    expect(accepted).toBe(10);
+    expect(r.result().quarantineKeys).toEqual([
+      'quarantine/tenant=acme/date=2026-03-08/raw_b.avro/foreign-tenant.jsonl',
+    ]);
   });
 });
