@@ -12,6 +12,8 @@ import { createS3CompareActivities } from './s3/compare-outputs';
 import { createS3MetricActivities } from './s3/metrics';
 import type { PartitionRunner } from './s3/metrics';
 import { createS3InputActivities } from './s3/inputs';
+import { supervise } from './supervised';
+import type { Endpoints } from '../shared/outage';
 
 /**
  * The clients activities are built over. Activities live in one folder per external system they
@@ -38,10 +40,16 @@ export interface ActivityDeps {
   partitionRunner?: PartitionRunner;
   /** See S3InputDeps.inputDeadlineHours. */
   inputDeadlineHours?: number;
+  /** Dependency addresses, named in the message of a connection failure (dependencyEndpoints(config)). */
+  endpoints?: Endpoints;
 }
 
-/** Every activity Daybreak registers. */
+/** Every activity Daybreak registers, each under the keep-alive and outage rules of supervise(). */
 export function createActivities(deps: ActivityDeps) {
+  return supervise(allActivities(deps), { endpoints: deps.endpoints });
+}
+
+function allActivities(deps: ActivityDeps) {
   return {
     ...createS3SkeletonActivities(deps),
     ...createS3CompareActivities(deps),

@@ -24,6 +24,8 @@ export interface LaneDefaults {
   primaryVersion: string;
   retryBackoffBaseMs?: number;
   maxAttempts?: number;
+  /** See TenantLaneInput.outageRideOutMinutes (DAYBREAK_OUTAGE_RIDE_OUT_MINUTES). */
+  outageRideOutMinutes?: number;
 }
 
 function startLane(tenantId: string, tenant: TenantSettings, defaults: LaneDefaults) {
@@ -39,6 +41,7 @@ function startLane(tenantId: string, tenant: TenantSettings, defaults: LaneDefau
         versions: { primary: defaults.primaryVersion },
         retryBackoffBaseMs: defaults.retryBackoffBaseMs,
         maxAttempts: defaults.maxAttempts,
+        outageRideOutMinutes: defaults.outageRideOutMinutes,
       },
     ],
     // A lane spans days and versions: only the tenant is a fact about it.

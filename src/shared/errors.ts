@@ -13,6 +13,8 @@ export const ErrorTypes = {
   InputsNotArrived: 'InputsNotArrivedError',
   /** A conditional create found the object already there. */
   AlreadyExists: 'AlreadyExistsError',
+  /** A dependency (S3, Elasticsearch, Temporal) could not be reached; retried until it is back. */
+  DependencyUnavailable: 'DependencyUnavailableError',
 } as const;
 
 export type ErrorType = (typeof ErrorTypes)[keyof typeof ErrorTypes];

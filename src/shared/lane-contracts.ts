@@ -174,4 +174,6 @@ export interface TenantLaneInput {
   partitionConcurrency?: number;
   /** How its tenant-days wait for missing inputs (tests shorten the checks); default: InputWaitOptions' defaults. */
   inputWait?: InputWaitOptions;
+  /** Passed to its tenant-days (TenantDayInput.outageRideOutMinutes). */
+  outageRideOutMinutes?: number;
 }

@@ -2,7 +2,7 @@ import { PIPELINE_VERSIONS, isPipelineVersionName, pipelineTaskGraph } from '../
 import { assertDay } from './days';
 import { InvalidInputError } from './errors';
 import type { RunRequest, TenantSettings } from './lane-contracts';
-import { isValidTimeZone } from './local-day';
+import { timeZoneProblem } from './time-zone';
 import type { RolloutInput } from './rollout-contracts';
 import type { TenantDayInput } from './tenant-day-contracts';
 import { assertTenantId } from './tenant-id';
@@ -42,11 +42,8 @@ export function assertPipelineTask(task: unknown, pipelineVersion: string): stri
 
 export function assertTenantSettings(tenant: TenantSettings | undefined, context = 'tenant settings'): TenantSettings {
   if (!tenant || typeof tenant !== 'object') throw new InvalidInputError(`${context} are missing`);
-  if (typeof tenant.timeZone !== 'string' || !isValidTimeZone(tenant.timeZone)) {
-    throw new InvalidInputError(
-      `${context}: time zone ${JSON.stringify(tenant.timeZone)} is not a known IANA time zone`,
-    );
-  }
+  const zoneProblem = timeZoneProblem(tenant.timeZone);
+  if (zoneProblem) throw new InvalidInputError(`${context}: ${zoneProblem}`);
   if (!BAD_DATA_POLICIES.includes(tenant.badDataPolicy)) {
     throw new InvalidInputError(
       `${context}: bad data policy ${JSON.stringify(tenant.badDataPolicy)} is invalid; use ${BAD_DATA_POLICIES.join(' or ')}`,
@@ -113,6 +110,7 @@ export function assertTenantDayInput(input: TenantDayInput): void {
   }
   assertPositiveInteger(input.maxPartitions, `${at}: maxPartitions`);
   assertPositiveInteger(input.partitionConcurrency, `${at}: partitionConcurrency`);
+  assertPositiveInteger(input.outageRideOutMinutes, `${at}: outageRideOutMinutes`);
   if (input.comparedWith)
     assertKnownPipelineVersion(input.comparedWith.pipelineVersion, `${at}: compared-with version`);
 }

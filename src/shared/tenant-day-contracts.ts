@@ -21,6 +21,8 @@ export interface TenantDayInput {
   shadow?: { pipelineVersion: string; rolloutWorkflowId?: string; comparisonPolicy?: string };
   /** Waiting for missing inputs (attribute snapshot, raw events); see InputWaitOptions. */
   inputWait?: InputWaitOptions;
+  /** How long its activities ride out a dependency outage; default DEFAULT_OUTAGE_RIDE_OUT_MINUTES. */
+  outageRideOutMinutes?: number;
   /** For a shadow run: the primary run it is compared with, and the rollout that wants the verdict. */
   comparedWith?: { pipelineVersion: string; workflowId: string; rolloutWorkflowId?: string; comparisonPolicy?: string };
 }
@@ -51,6 +53,12 @@ export interface PrimaryFinishedSignal {
   status: 'completed' | 'failed';
   accountsKey?: string;
 }
+
+/**
+ * Minutes an activity of a tenant-day keeps retrying a dependency outage (S3, Elasticsearch, the
+ * Temporal server) before the run fails (DAYBREAK_OUTAGE_RIDE_OUT_MINUTES).
+ */
+export const DEFAULT_OUTAGE_RIDE_OUT_MINUTES = 30;
 
 /** Hours after the end of a tenant's local day that a tenant-day waits for missing inputs (DAYBREAK_INPUT_DEADLINE_HOURS). */
 export const DEFAULT_INPUT_DEADLINE_HOURS = 24;

@@ -1,7 +1,9 @@
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_MIN_PARTITION_BYTES } from '../shared/pipeline-contracts';
-import { DEFAULT_INPUT_DEADLINE_HOURS } from '../shared/tenant-day-contracts';
+import { DEFAULT_INPUT_DEADLINE_HOURS, DEFAULT_OUTAGE_RIDE_OUT_MINUTES } from '../shared/tenant-day-contracts';
+import type { LaneDefaults } from '../client/lanes';
+import type { Endpoints } from '../shared/outage';
 
 export type LogFormat = 'json' | 'pretty';
 /** Temporal's levels, plus `SILENT` (nothing at all). */
@@ -41,6 +43,8 @@ export interface DaybreakConfig {
     tenantsFile: string;
     /** Hours after a local day's end that its tenant-day waits for missing inputs before it fails. */
     inputDeadlineHours: number;
+    /** Minutes an activity keeps retrying through a dependency outage before its run fails. */
+    outageRideOutMinutes: number;
   };
 }
 
@@ -100,7 +104,26 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DaybreakConfig
       defaultPrimaryVersion: env.DAYBREAK_PRIMARY_VERSION ?? 'v1',
       tenantsFile: projectPath(env.DAYBREAK_TENANTS_FILE ?? path.join('deploy', 'tenants.json')),
       inputDeadlineHours: nonNegativeInt(env, 'DAYBREAK_INPUT_DEADLINE_HOURS', DEFAULT_INPUT_DEADLINE_HOURS),
+      outageRideOutMinutes: positiveInt(env, 'DAYBREAK_OUTAGE_RIDE_OUT_MINUTES', DEFAULT_OUTAGE_RIDE_OUT_MINUTES),
     },
+  };
+}
+
+/** What a lane is started with, by the worker's activities and the CLI alike. */
+export function laneDefaultsOf(config: DaybreakConfig): LaneDefaults {
+  return {
+    taskQueue: config.temporal.taskQueue,
+    primaryVersion: config.pipeline.defaultPrimaryVersion,
+    outageRideOutMinutes: config.pipeline.outageRideOutMinutes,
+  };
+}
+
+/** The dependencies a connection failure is named after ("S3 at 127.0.0.1:7070: connection refused"). */
+export function dependencyEndpoints(config: DaybreakConfig): Endpoints {
+  return {
+    ...(config.store.kind === 's3' ? { S3: config.s3.endpoint } : {}),
+    Elasticsearch: config.elasticsearch.url,
+    Temporal: config.temporal.address,
   };
 }
 

@@ -4,7 +4,7 @@ import { RAW_EVENT_SUBJECT } from '../schemas/raw-event-schemas';
 import { SchemaRegistry } from '../schemas/registry';
 import { versionTaskQueue } from '../shared/ids';
 import { createElasticsearchClient, createObjectStore, createTemporalClient } from './clients';
-import { readConfig } from './config';
+import { dependencyEndpoints, laneDefaultsOf, readConfig } from './config';
 import { PartitionThreadPool } from './partition-threads';
 import { installLogger } from './logging';
 import { loadTenantsFile } from './tenants';
@@ -53,7 +53,8 @@ async function main(): Promise<void> {
     indexPrefix: config.elasticsearch.indexPrefix,
     temporal,
     schemaRegistry,
-    laneDefaults: { taskQueue: config.temporal.taskQueue, primaryVersion: config.pipeline.defaultPrimaryVersion },
+    laneDefaults: laneDefaultsOf(config),
+    endpoints: dependencyEndpoints(config),
     loadTenants: async () => (await loadTenantsFile(config.pipeline.tenantsFile)).tenants,
     minPartitionBytes: config.worker.minPartitionBytes,
     partitionRunner: partitionThreads?.runner,

@@ -2,16 +2,14 @@ import {
   condition,
   defineQuery,
   defineSignal,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { TemporalLaneActivities } from '../activities/temporal/lanes';
 import { addDays } from '../shared/days';
 import type { BackfillInput, BackfillProgress } from '../shared/backfill-contracts';
 import type { RunFinishedSignal } from '../shared/lane-contracts';
-import { activityRetry } from './activity-options';
+import { coordinationActivities } from './activity-options';
 import { runFinishedSignal } from './tenant-lane';
 
 export const backfillProgressQuery = defineQuery<BackfillProgress>('backfillProgress');
@@ -19,7 +17,7 @@ export const resumeBackfillSignal = defineSignal('resumeBackfill');
 /** Moves a paused backfill past its failed day without recomputing it (`daybreak backfill ... --skip`). */
 export const skipBackfillDaySignal = defineSignal('skipBackfillDay');
 
-const lanes = proxyActivities<TemporalLaneActivities>({ startToCloseTimeout: '1 minute', retry: activityRetry });
+const { lanes } = coordinationActivities();
 
 /**
  * Recomputes a tenant's days from `fromDay` to `toDay`, in order and one at a time, through the

@@ -1,10 +1,9 @@
 import { ApplicationFailure, SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { TemporalLaneActivities } from '../activities/temporal/lanes';
+import { workflowInfo } from '@temporalio/workflow';
 import { ErrorTypes } from '../shared/errors';
 import { dayEndedBefore } from '../shared/local-day';
 import type { DailyTriggerInput, DailyTriggerResult } from '../shared/trigger-contracts';
-import { activityRetry } from './activity-options';
+import { coordinationActivities } from './activity-options';
 
 /** Set by the server on every workflow a schedule starts: the instant the action was due. */
 export const ScheduledStartTimeKey = defineSearchAttributeKey(
@@ -12,7 +11,7 @@ export const ScheduledStartTimeKey = defineSearchAttributeKey(
   SearchAttributeType.DATETIME,
 );
 
-const lanes = proxyActivities<TemporalLaneActivities>({ startToCloseTimeout: '1 minute', retry: activityRetry });
+const { lanes } = coordinationActivities();
 
 /**
  * The action of a tenant's daily schedule (`daybreak-daily-<tenant>`), kept thin on purpose: it

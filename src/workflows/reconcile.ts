@@ -1,10 +1,9 @@
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { TemporalLaneActivities } from '../activities/temporal/lanes';
+import { workflowInfo } from '@temporalio/workflow';
 import type { ReconcileInput, ReconcileResult } from '../shared/trigger-contracts';
-import { activityRetry } from './activity-options';
+import { coordinationActivities } from './activity-options';
 import { ScheduledStartTimeKey } from './daily-trigger';
 
-const lanes = proxyActivities<TemporalLaneActivities>({ startToCloseTimeout: '5 minutes', retry: activityRetry });
+const { reconcile: lanes } = coordinationActivities();
 
 /**
  * Started hourly by the `daybreak-reconciler` schedule: finds tenant-days whose daily run never

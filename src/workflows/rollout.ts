@@ -4,15 +4,12 @@ import {
   continueAsNew,
   log,
   patched,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/common';
 import { Mutex } from 'async-mutex';
-import type { ElasticsearchServingActivities } from '../activities/elasticsearch/serving';
-import type { TemporalLaneActivities } from '../activities/temporal/lanes';
 import { ErrorTypes } from '../shared/errors';
 import { assertRolloutInput } from '../shared/request-validation';
 import type { PipelineVersions } from '../shared/lane-contracts';
@@ -37,7 +34,7 @@ import {
   rolloutDone,
   shadowLaneVersions,
 } from '../shared/rollout-state';
-import { activityRetry } from './activity-options';
+import { coordinationActivities } from './activity-options';
 import { workflowNow } from './workflow-clock';
 import {
   dayVerdictSignal,
@@ -49,11 +46,7 @@ import {
   rolloutStateQuery,
 } from './rollout-signals';
 
-const lanes = proxyActivities<TemporalLaneActivities>({ startToCloseTimeout: '1 minute', retry: activityRetry });
-const serving = proxyActivities<ElasticsearchServingActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: activityRetry,
-});
+const { lanes, serving } = coordinationActivities();
 
 const AUDIT_KEPT = 500;
 /** The patch id of the lifecycle in which a rolled-back tenant keeps the rollout open. */

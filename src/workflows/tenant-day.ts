@@ -6,7 +6,6 @@ import {
   isCancellation,
   log,
   patched,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
   setWorkflowOptions,
@@ -14,10 +13,6 @@ import {
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { S3MetricActivities } from '../activities/s3/metrics';
-import type { S3CompareActivities } from '../activities/s3/compare-outputs';
-import type { S3InputActivities } from '../activities/s3/inputs';
-import type { ElasticsearchServingActivities } from '../activities/elasticsearch/serving';
 import { ApplicationFailure } from '@temporalio/common';
 import { MetricTasks, getPipeline, isPipelineVersionName } from '../metrics/pipelines';
 import { ErrorTypes, InvalidInputError } from '../shared/errors';
@@ -35,7 +30,7 @@ import type {
 } from '../shared/tenant-day-contracts';
 import { outputKey } from '../shared/keys';
 import type { Verdict } from '../shared/rollout-contracts';
-import { activityRetry } from './activity-options';
+import { tenantDayActivities } from './activity-options';
 import { activitySummaries as summaries } from './activity-summaries';
 import { workflowNow } from './workflow-clock';
 import { dayVerdictSignal } from './rollout-signals';
@@ -47,28 +42,6 @@ export const inputsWaitSignal = defineSignal<[InputsWaitSignal]>('inputsWait');
 const WAIT_FOR_INPUTS_PATCH = 'wait-for-inputs';
 const INPUT_CHECK_INITIAL_MS = 60_000;
 const INPUT_CHECK_MAXIMUM_MS = 30 * 60_000;
-
-// Partition aggregation reads and decodes raw files: long, so it heartbeats and a lost worker is
-// noticed within the heartbeat timeout (then retried elsewhere) instead of the start-to-close timeout.
-const partitions = proxyActivities<S3MetricActivities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '20 seconds',
-  retry: activityRetry,
-});
-// Planning and the later tasks work on per-account datasets and do not heartbeat.
-const metrics = proxyActivities<S3MetricActivities>({ startToCloseTimeout: '30 minutes', retry: activityRetry });
-const serving = proxyActivities<ElasticsearchServingActivities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: activityRetry,
-});
-// A check is one existence test and a LIST per hour: short, retried like any read.
-const inputs = proxyActivities<S3InputActivities>({ startToCloseTimeout: '2 minutes', retry: activityRetry });
-const compare = proxyActivities<S3CompareActivities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: activityRetry,
-});
 
 /** How long a shadow run waits for its primary before it reports without a comparison. */
 const PRIMARY_WAIT = '12 hours';
@@ -168,6 +141,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * details say so, and a primary tells its lane, which shows it in laneState (`daybreak status`).
  */
 async function waitForInputs(input: TenantDayInput): Promise<void> {
+  const { inputs } = tenantDayActivities(input.outageRideOutMinutes);
   const initial = input.inputWait?.initialIntervalMs ?? INPUT_CHECK_INITIAL_MS;
   const maximum = input.inputWait?.maximumIntervalMs ?? INPUT_CHECK_MAXIMUM_MS;
   let interval = initial;
@@ -233,6 +207,7 @@ async function tellLane(input: TenantDayInput, wait: Omit<InputsWaitSignal, 'day
 }
 
 async function computeDay(input: TenantDayInput, run: RunRef): Promise<Omit<TenantDayResult, 'shadow'>> {
+  const { metrics, serving } = tenantDayActivities(input.outageRideOutMinutes);
   const tasks: TaskTiming[] = [];
   let aggregated: AggregatePartitionResult[] = [];
   let partitionCount = 0;
@@ -250,7 +225,7 @@ async function computeDay(input: TenantDayInput, run: RunRef): Promise<Omit<Tena
         partitionCount = plan.partitions.length;
         let done = 0;
         aggregated = await mapBounded(plan.partitions, input.partitionConcurrency ?? 4, async (partition) => {
-          const result = await partitions.aggregatePartition.executeWithOptions(
+          const result = await metrics.aggregatePartition.executeWithOptions(
             { summary: summaries.aggregatePartition(partition.index, partition.count) },
             [{ ...run, partition, badDataPolicy: input.badDataPolicy }],
           );
@@ -405,6 +380,7 @@ async function compareWithPrimary(
   shadowAccountsKey: string,
   primary: () => PrimaryFinishedSignal | undefined,
 ): Promise<void> {
+  const { compare } = tenantDayActivities(input.outageRideOutMinutes);
   setCurrentDetails(`Waiting for primary ${input.comparedWith!.pipelineVersion} to finish`);
   const arrived = await condition(() => primary() !== undefined, PRIMARY_WAIT);
   const finished = primary();

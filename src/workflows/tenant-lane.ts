@@ -43,6 +43,7 @@ import { seedComputedDays } from '../shared/stale-days';
 import { assertRunRequest } from '../shared/request-validation';
 import { ErrorTypes } from '../shared/errors';
 import { failureTypeOf } from '../shared/failure-types';
+import { rootCauseOf } from '../shared/root-cause';
 import { runSearchAttributes } from '../shared/search-attributes';
 import type { Trigger } from '../shared/search-attributes';
 import { inputsWaitSignal, tenantDayWorkflow } from './tenant-day';
@@ -162,6 +163,7 @@ export async function tenantLaneWorkflow(input: TenantLaneInput): Promise<void> 
             baseTaskQueue,
             partitionConcurrency: input.partitionConcurrency,
             inputWait: input.inputWait,
+            outageRideOutMinutes: input.outageRideOutMinutes,
             shadow: shadowVersion
               ? {
                   pipelineVersion: shadowVersion,
@@ -175,9 +177,10 @@ export async function tenantLaneWorkflow(input: TenantLaneInput): Promise<void> 
       finish(run, workflowId, 'completed', undefined, shadowVersion);
     } catch (error) {
       if (isCancellation(error)) throw error;
-      const reason = error instanceof Error ? error.message : String(error);
+      // The child's own failure says only "Child Workflow execution failed": record what caused it.
+      const reason = rootCauseOf(error).message;
       if (run.attempt < maxAttempts) {
-        log.warn('tenant-day failed; the lane will retry it', { workflowId, attempt: run.attempt });
+        log.warn('tenant-day failed; the lane will retry it', { workflowId, attempt: run.attempt, cause: reason });
         void retryLater(run);
       } else {
         finish(run, workflowId, 'failed', reason, undefined, failureTypeOf(error));

@@ -6,7 +6,7 @@ import { UnreachableError, assertPolled, reachWorkflow } from '../../client/reac
 import { connectTemporal } from '../../client/reachability';
 import { laneWorkflowId } from '../../shared/ids';
 import type { DaybreakConfig } from '../../workers/config';
-import { readConfig } from '../../workers/config';
+import { laneDefaultsOf, readConfig } from '../../workers/config';
 import { loadTenantsFile } from '../../workers/tenants';
 
 /** The option of every command that reads the tenants file. */
@@ -62,10 +62,7 @@ export async function cliContext(tenantsFile?: string): Promise<CliContext> {
   return {
     ...base,
     client,
-    laneDefaults: {
-      taskQueue: base.config.temporal.taskQueue,
-      primaryVersion: base.config.pipeline.defaultPrimaryVersion,
-    },
+    laneDefaults: laneDefaultsOf(base.config),
     close: () => client.connection.close(),
   };
 }

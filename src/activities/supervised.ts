@@ -1,0 +1,93 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { NON_OUTAGE_ATTEMPTS, describeConnectionFailure, type Endpoints } from '../shared/outage';
+import { ErrorTypes } from '../shared/errors';
+
+export interface SupervisionOptions {
+  /** The dependencies' addresses, so a connection failure names what is down (see shared/outage.ts). */
+  endpoints?: Endpoints;
+  /** Keep-alive heartbeats per heartbeat timeout; default 4 (one every 5 s at a 20 s timeout). */
+  beatsPerTimeout?: number;
+}
+
+type AnyActivity = (...args: never[]) => Promise<unknown>;
+
+/**
+ * Every registered activity runs under two rules, applied here once instead of in each factory:
+ *
+ * - **Keep-alive heartbeats.** While an activity with a heartbeat timeout runs, it heartbeats on a
+ *   timer (re-sending its last progress details), so the server notices a lost worker, or a
+ *   completion lost while the server restarted, within the heartbeat timeout instead of the
+ *   start-to-close timeout. A worker that hangs without dying is still bounded by start-to-close.
+ * - **Outages are named.** A connection-level failure is rethrown, retryable, with a message that
+ *   says which dependency is unreachable ("S3 at 127.0.0.1:7070: connection refused"): that is the
+ *   last failure the Web UI, `temporal workflow describe` and `daybreak status` show while the
+ *   activity waits out the outage under its retry policy (workflows/activity-options.ts). Any
+ *   other retryable failure ends the activity at its NON_OUTAGE_ATTEMPTS-th attempt.
+ */
+export function supervise<T extends Record<string, AnyActivity>>(activities: T, options: SupervisionOptions = {}): T {
+  const supervised: Record<string, AnyActivity> = {};
+  for (const [name, fn] of Object.entries(activities)) {
+    supervised[name] = async (...args: never[]) => {
+      const ctx = currentContext();
+      if (!ctx) return fn(...args);
+      const stop = keepAlive(ctx, options.beatsPerTimeout ?? 4);
+      try {
+        return await fn(...args);
+      } catch (error) {
+        throw failureOf(error, ctx.info.attempt, options.endpoints);
+      } finally {
+        stop();
+      }
+    };
+  }
+  return supervised as T;
+}
+
+function currentContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    // In-process runs (tests, the benchmark, local tools) have no activity context.
+    return undefined;
+  }
+}
+
+function keepAlive(ctx: Context, beatsPerTimeout: number): () => void {
+  const timeoutMs = ctx.info.heartbeatTimeoutMs;
+  if (!timeoutMs) return () => undefined;
+  const send = ctx.heartbeat;
+  let last: unknown;
+  // The activity's own progress heartbeats go through here too, so the timer re-sends the latest.
+  // (`heartbeat` is a writable instance field of the SDK's Context, typed readonly.)
+  (ctx as { heartbeat: (details?: unknown) => void }).heartbeat = (details?: unknown) => {
+    last = details;
+    send(details);
+  };
+  const timer = setInterval(() => send(last), Math.max(1_000, Math.floor(timeoutMs / beatsPerTimeout)));
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+function failureOf(error: unknown, attempt: number, endpoints: Endpoints | undefined): unknown {
+  if (error instanceof CancelledFailure) return error;
+  const outage = error instanceof ApplicationFailure ? undefined : describeConnectionFailure(error, endpoints);
+  if (outage) {
+    return ApplicationFailure.create({
+      type: ErrorTypes.DependencyUnavailable,
+      message: outage.message,
+      nonRetryable: false,
+      cause: error instanceof Error ? error : undefined,
+    });
+  }
+  if (attempt < NON_OUTAGE_ATTEMPTS) return error;
+  if (error instanceof ApplicationFailure && (error.nonRetryable || error.type === ErrorTypes.DependencyUnavailable))
+    return error;
+  const failure = error instanceof Error ? error : new Error(String(error));
+  return ApplicationFailure.create({
+    type: (failure instanceof ApplicationFailure ? failure.type : failure.name) ?? undefined,
+    message: `${failure.message} (attempt ${attempt}: only dependency outages are retried longer)`,
+    nonRetryable: true,
+    cause: failure,
+  });
+}

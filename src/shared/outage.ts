@@ -1,0 +1,107 @@
+/**
+ * Names the dependency behind a connection-level failure, so that what an operator sees while a
+ * run waits (the pending activity's last failure in the Web UI, `temporal workflow describe`,
+ * `daybreak status`) says what is down: "S3 at 127.0.0.1:7070: connection refused". Pure: the
+ * endpoints come from the worker's configuration.
+ */
+
+/**
+ * Attempts after which a failure that is not a connection failure ends its activity: outages are
+ * ridden out for as long as the retry policy's schedule-to-close allows, a bug is not retried for
+ * half an hour.
+ */
+export const NON_OUTAGE_ATTEMPTS = 6;
+
+/** Dependency name -> its URL (or host:port), e.g. { S3: 'http://127.0.0.1:7070' }. */
+export type Endpoints = Readonly<Record<string, string>>;
+
+const CONNECTION_CODES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection closed',
+  ETIMEDOUT: 'connection timed out',
+  ECONNABORTED: 'connection aborted',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'name lookup failed',
+  UND_ERR_SOCKET: 'connection closed',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+};
+
+/** Messages of failures that carry no code but are connection-level all the same. */
+const CONNECTION_MESSAGES: readonly [RegExp, string][] = [
+  [/socket hang up/i, 'connection closed'],
+  [/other side closed/i, 'connection closed'],
+  [/ECONNREFUSED/, 'connection refused'],
+  [/ECONNRESET/, 'connection reset'],
+  [/no living connections/i, 'no connection could be made'],
+];
+
+export interface ConnectionFailure {
+  /** "S3 at 127.0.0.1:7070", or the bare address when it is no known dependency's. */
+  dependency: string;
+  /** "connection refused", "connection reset", ... */
+  what: string;
+  message: string;
+}
+
+function hostPort(url: string): string | undefined {
+  try {
+    const parsed = new URL(url.includes('://') ? url : `http://${url}`);
+    const port = parsed.port || (parsed.protocol === 'https:' ? '443' : '80');
+    return `${parsed.hostname}:${port}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The error and its causes (cause chains, AggregateError members), breadth first, bounded. */
+function* chain(error: unknown): Generator<Record<string, unknown>> {
+  const queue: unknown[] = [error];
+  const seen = new Set<unknown>();
+  while (queue.length > 0 && seen.size < 32) {
+    const e = queue.shift();
+    if (e === null || typeof e !== 'object' || seen.has(e)) continue;
+    seen.add(e);
+    const record = e as Record<string, unknown>;
+    yield record;
+    if (Array.isArray(record.errors)) queue.push(...(record.errors as unknown[]));
+    queue.push(record.cause);
+    // @elastic/transport keeps the underlying error's fields under meta.
+    if (record.meta && typeof record.meta === 'object') queue.push((record.meta as Record<string, unknown>).body);
+  }
+}
+
+function addressOf(record: Record<string, unknown>): string | undefined {
+  const port = record.port;
+  if (typeof record.address === 'string' && (typeof port === 'number' || typeof port === 'string'))
+    return `${record.address}:${port}`;
+  const message = typeof record.message === 'string' ? record.message : '';
+  return /(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:]+\]|localhost):(\d+)/i.exec(message)?.[0];
+}
+
+/**
+ * The connection failure inside `error`, named after the endpoint it was trying to reach; undefined
+ * when the error is not connection-level (a 4xx, a bad record, a bug), which keeps its own message.
+ */
+export function describeConnectionFailure(error: unknown, endpoints: Endpoints = {}): ConnectionFailure | undefined {
+  let what: string | undefined;
+  let address: string | undefined;
+  for (const record of chain(error)) {
+    const code = typeof record.code === 'string' ? record.code : undefined;
+    const message = typeof record.message === 'string' ? record.message : '';
+    const found =
+      (code && CONNECTION_CODES[code]) ?? CONNECTION_MESSAGES.find(([pattern]) => pattern.test(message))?.[1];
+    if (found && !what) what = found;
+    address ??= addressOf(record);
+    if (what && address) break;
+  }
+  if (!what) return undefined;
+  const known = Object.entries(endpoints).find(([, url]) => address !== undefined && hostPort(url) === address);
+  const onlyOne = Object.entries(endpoints).length === 1 ? Object.entries(endpoints)[0] : undefined;
+  const [name, url] = known ?? (address === undefined ? (onlyOne ?? []) : []);
+  const at = url ? hostPort(url) : address;
+  const dependency = name ? `${name} at ${at}` : (at ?? 'a dependency');
+  return { dependency, what, message: `${dependency}: ${what}` };
+}
