@@ -1,5 +1,6 @@
 import { addDays, assertDay } from './days';
 import { InvalidInputError } from './errors';
+import { timeZoneProblem } from './time-zone';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -9,6 +10,9 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 function formatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
   if (!f) {
+    // Intl would take any capitalization; the rule (time-zone.ts) is the IANA spelling, exactly.
+    const problem = timeZoneProblem(timeZone);
+    if (problem) throw new InvalidInputError(`time zone ${problem}`);
     try {
       f = new Intl.DateTimeFormat('en-CA', {
         timeZone,
@@ -25,15 +29,6 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
     formatters.set(timeZone, f);
   }
   return f;
-}
-
-export function isValidTimeZone(timeZone: string): boolean {
-  try {
-    formatter(timeZone);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The local calendar date ('YYYY-MM-DD') of an instant in a time zone. */

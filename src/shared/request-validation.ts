@@ -43,7 +43,7 @@ export function assertPipelineTask(task: unknown, pipelineVersion: string): stri
 export function assertTenantSettings(tenant: TenantSettings | undefined, context = 'tenant settings'): TenantSettings {
   if (!tenant || typeof tenant !== 'object') throw new InvalidInputError(`${context} are missing`);
   const zoneProblem = timeZoneProblem(tenant.timeZone);
-  if (zoneProblem) throw new InvalidInputError(`${context}: ${zoneProblem}`);
+  if (zoneProblem) throw new InvalidInputError(`${context}: time zone ${zoneProblem}`);
   if (!BAD_DATA_POLICIES.includes(tenant.badDataPolicy)) {
     throw new InvalidInputError(
       `${context}: bad data policy ${JSON.stringify(tenant.badDataPolicy)} is invalid; use ${BAD_DATA_POLICIES.join(' or ')}`,

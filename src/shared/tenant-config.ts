@@ -1,6 +1,6 @@
 import { closestName } from './did-you-mean';
 import { InvalidInputError } from './errors';
-import { isValidTimeZone } from './local-day';
+import { timeZoneProblem } from './time-zone';
 import { isValidTenantId } from './tenant-id';
 
 export const PLAN_TIERS = ['free', 'standard', 'premium', 'enterprise'] as const;
@@ -92,8 +92,8 @@ export function parseTenantsFile(raw: unknown, source = 'tenants file'): Tenants
       fail('id', `id ${JSON.stringify(e.id)} must be 1-63 characters of [a-z0-9-], not starting or ending with '-'`);
     else if (seen.has(e.id)) fail('id', `duplicate id ${JSON.stringify(e.id)}`);
     else seen.add(e.id);
-    if (typeof e.timeZone !== 'string' || !isValidTimeZone(e.timeZone))
-      fail('timeZone', `timeZone ${JSON.stringify(e.timeZone)} is not a known IANA time zone`);
+    const zoneProblem = timeZoneProblem(e.timeZone);
+    if (zoneProblem) fail('timeZone', `timeZone ${zoneProblem}`);
     const runHour = e.runHour ?? 0;
     if (typeof runHour !== 'number' || !Number.isInteger(runHour) || runHour < 0 || runHour > 23)
       fail('runHour', `runHour ${JSON.stringify(runHour)} must be an integer 0-23`);
