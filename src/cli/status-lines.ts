@@ -1,16 +1,21 @@
 import type { Client } from '@temporalio/client';
 import { describeRunning, laneState } from '../client/lanes';
 import { UnreachableError, reachWorkflow, withTimeout } from '../client/reachability';
+import { runningActivities } from '../client/run-activities';
+import { formatActivityTroubles } from '../shared/activity-trouble';
 import type { BackfillProgress } from '../shared/backfill-contracts';
-import { laneWorkflowId } from '../shared/ids';
-import type { LaneState } from '../shared/lane-contracts';
+import { laneWorkflowId, tenantDayWorkflowId } from '../shared/ids';
+import type { FinishedRun, LaneState } from '../shared/lane-contracts';
+import { describeRootCause, isWrapperMessage, rootCauseOf } from '../shared/root-cause';
+import { openFailures } from '../shared/run-queue';
 import { describeStale } from '../shared/stale-days';
 import { backfillProgressQuery } from '../workflows/backfill';
 
 /** One lane's line of `daybreak status`, after the tenant and zone columns. */
 export function formatLaneState(state: LaneState): string {
   const lastCompleted = state.finished.filter((f) => f.status === 'completed').at(-1);
-  const failures = state.finished.filter((f) => f.status === 'failed');
+  // A failure a later completion of the same run cleared is not a failure any more.
+  const failures = openFailures(state.finished);
   return (
     ` last completed: ${lastCompleted ? `${lastCompleted.day} (${lastCompleted.kind})` : '-'}` +
     `  running: ${describeRunning(state)}` +
@@ -24,6 +29,73 @@ export function formatLaneState(state: LaneState): string {
 
 function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The lane's running tenant-days: the primary child it waits for, and the shadow that primary
+ * starts when the lane has a shadow version (ids from src/shared/ids.ts, as the lane builds them).
+ */
+export function runningRunIds(state: Pick<LaneState, 'tenantId' | 'running' | 'versions'>): string[] {
+  const run = state.running;
+  if (!run) return [];
+  const ids = [tenantDayWorkflowId(state.tenantId, run.day, run.pipelineVersion, 'primary')];
+  const shadow = run.pipelineVersion === state.versions.primary ? state.versions.shadow : undefined;
+  if (shadow) ids.push(tenantDayWorkflowId(state.tenantId, run.day, shadow, 'shadow'));
+  return ids;
+}
+
+/** One line per failure still open: the day, its run and the root cause the lane recorded. */
+export function formatFailures(failures: readonly FinishedRun[]): string[] {
+  return failures.map((f) => {
+    const cause = describeRootCause({ message: f.error ?? 'no reason recorded', type: f.errorType });
+    const attempts = `${f.attempts} attempt${f.attempts === 1 ? '' : 's'}`;
+    return `  failed ${f.day} (${f.kind}, ${f.pipelineVersion}, ${attempts}${f.workflowId ? `, ${f.workflowId}` : ''}): ${cause}`;
+  });
+}
+
+/**
+ * A failure recorded by lanes of older code says only "Child Workflow execution failed": its root
+ * cause is read from the failed run itself, when that run is still the latest of its id and failed.
+ */
+async function explainFailure(client: Client, failure: FinishedRun, timeoutMs: number): Promise<FinishedRun> {
+  if (!failure.workflowId || !isWrapperMessage(failure.error)) return failure;
+  try {
+    const handle = client.workflow.getHandle(failure.workflowId);
+    // result() of a run that is running again would wait: only a closed, failed run is asked.
+    const description = await withTimeout(client, timeoutMs, `describing ${failure.workflowId}`, () =>
+      handle.describe(),
+    );
+    if (description.status.name !== 'FAILED') return failure;
+    await withTimeout(client, timeoutMs, `fetching the failure of ${failure.workflowId}`, () => handle.result());
+    return failure;
+  } catch (error) {
+    if (error instanceof UnreachableError) return failure;
+    const cause = rootCauseOf(error);
+    return { ...failure, error: cause.message, errorType: cause.type ?? failure.errorType };
+  }
+}
+
+/**
+ * The lines under a lane's line: each running tenant-day's activities that are retrying or past
+ * their heartbeat timeout, then each open failure with its root cause. A run that cannot be
+ * described says so on its line instead of failing the status.
+ */
+export async function laneDetailLines(
+  client: Client,
+  state: LaneState,
+  timeoutMs: number,
+  nowMs: number = Date.now(),
+): Promise<string[]> {
+  const activityLines = await Promise.all(
+    runningRunIds(state).map((workflowId) =>
+      runningActivities(client, workflowId, timeoutMs).then(
+        (activities) => (activities ? formatActivityTroubles({ workflowId, activities, nowMs }) : []),
+        (error: unknown) => [`  ${workflowId} activities unknown: ${reason(error)}`],
+      ),
+    ),
+  );
+  const failures = await Promise.all(openFailures(state.finished).map((f) => explainFailure(client, f, timeoutMs)));
+  return [...activityLines.flat(), ...formatFailures(failures)];
 }
 
 /**
@@ -42,7 +114,8 @@ export async function laneLine(client: Client, tenantId: string, timeoutMs: numb
     const state = await withTimeout(client, timeoutMs, `querying ${workflowId} on task queue ${reach.taskQueue}`, () =>
       laneState(client, tenantId),
     );
-    return formatLaneState(state);
+    const details = await laneDetailLines(client, state, timeoutMs);
+    return [formatLaneState(state), ...details].join('\n');
   } catch (error) {
     if (error instanceof UnreachableError) return ` lane unreachable: ${error.message}`;
     return ` lane unreachable: ${reason(error)}`;
@@ -91,10 +164,11 @@ export async function explainPause(
     );
     return progress;
   } catch (error) {
-    let root: unknown = error;
-    while (root instanceof Error && root.cause instanceof Error) root = root.cause;
-    const message = root instanceof Error ? root.message : undefined;
-    if (!message || error instanceof UnreachableError) return progress;
+    const message = error instanceof UnreachableError ? undefined : rootCauseOf(error).message;
+    if (!message) return progress;
+    // A lane that records root causes already put this one in the reason.
+    if (progress.pausedReason?.includes(message))
+      return { ...progress, pausedReason: `${progress.pausedReason} in ${run}` };
     return { ...progress, pausedReason: `${message}; ${progress.pausedReason ?? 'failed'} in ${run}` };
   }
 }

@@ -70,9 +70,17 @@ export function takeNext(state: LaneState): QueuedRun | undefined {
   return next;
 }
 
+/**
+ * Records a run's outcome. A completed run clears the earlier failures of the same run (day, version
+ * and kind): a backfill day resumed after it failed is done, not "completed and failed".
+ */
 export function recordFinished(state: LaneState, finished: FinishedRun): void {
   state.running = undefined;
-  state.finished = [...state.finished, finished].slice(-FINISHED_KEPT);
+  const earlier =
+    finished.status === 'completed'
+      ? state.finished.filter((f) => !(f.status === 'failed' && runKey(f) === runKey(finished)))
+      : state.finished;
+  state.finished = [...earlier, finished].slice(-FINISHED_KEPT);
   if (
     finished.status === 'completed' &&
     finished.kind === 'daily' &&
@@ -80,6 +88,17 @@ export function recordFinished(state: LaneState, finished: FinishedRun): void {
   ) {
     state.completedDailyDays = [...state.completedDailyDays, finished.day].sort().slice(-DAILY_DAYS_KEPT);
   }
+}
+
+/**
+ * The failures no later completion of the same run (day, version, kind) has cleared, oldest first.
+ * recordFinished drops them as they are cleared; lanes continued from older code may still carry some.
+ */
+export function openFailures(finished: readonly FinishedRun[]): FinishedRun[] {
+  return finished.filter(
+    (f, i) =>
+      f.status === 'failed' && !finished.slice(i + 1).some((g) => g.status === 'completed' && runKey(g) === runKey(f)),
+  );
 }
 
 /** Parks a failed run until its backoff timer fires. */

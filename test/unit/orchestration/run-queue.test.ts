@@ -3,6 +3,7 @@ import type { RunRequest } from '../../../src/shared/lane-contracts';
 import {
   emptyLaneState,
   enqueue,
+  openFailures,
   orderedQueue,
   parkForRetry,
   recordFinished,
@@ -64,6 +65,51 @@ describe('lane queue', () => {
     });
     expect(enqueue(s, req('2026-11-01', 'daily')).status).toBe('duplicate');
     expect(enqueue(s, req('2026-11-01', 'rerun')).status).toBe('queued');
+  });
+
+  it('clears a failure once the same day, version and kind completes (a resumed backfill day)', () => {
+    const s = lane();
+    const finished = (
+      day: string,
+      kind: RunRequest['kind'],
+      status: 'completed' | 'failed',
+      pipelineVersion = 'v1',
+    ) => {
+      recordFinished(s, { day, kind, pipelineVersion, workflowId: `wf-${day}`, status, attempts: 3 });
+    };
+    finished('2026-11-02', 'backfill', 'failed');
+    finished('2026-11-02', 'backfill', 'failed', 'v2');
+    finished('2026-11-03', 'daily', 'failed');
+    expect(openFailures(s.finished).map((f) => `${f.day}/${f.kind}/${f.pipelineVersion}`)).toEqual([
+      '2026-11-02/backfill/v1',
+      '2026-11-02/backfill/v2',
+      '2026-11-03/daily/v1',
+    ]);
+    // The day resumed and done: its v1 backfill failure goes; another version's or kind's stays.
+    finished('2026-11-02', 'backfill', 'completed');
+    finished('2026-11-03', 'rerun', 'completed');
+    expect(s.finished.map((f) => `${f.day}/${f.kind}/${f.pipelineVersion}/${f.status}`)).toEqual([
+      '2026-11-02/backfill/v2/failed',
+      '2026-11-03/daily/v1/failed',
+      '2026-11-02/backfill/v1/completed',
+      '2026-11-03/rerun/v1/completed',
+    ]);
+    // A later failure of the same run is a failure again.
+    finished('2026-11-02', 'backfill', 'failed');
+    expect(openFailures(s.finished).map((f) => `${f.day}/${f.kind}/${f.pipelineVersion}`)).toEqual([
+      '2026-11-02/backfill/v2',
+      '2026-11-03/daily/v1',
+      '2026-11-02/backfill/v1',
+    ]);
+  });
+
+  it('shows a failure recorded before the clearing as cleared once the same run completed after it', () => {
+    // A lane continued from older code carries both entries of the day.
+    const entry = (status: 'completed' | 'failed', day = '2026-11-02') =>
+      ({ day, kind: 'backfill', pipelineVersion: 'v1', workflowId: 'x', status, attempts: 1 }) as const;
+    expect(openFailures([entry('failed'), entry('completed')])).toEqual([]);
+    expect(openFailures([entry('completed'), entry('failed')])).toEqual([entry('failed')]);
+    expect(openFailures([entry('failed'), entry('completed', '2026-11-03')])).toEqual([entry('failed')]);
   });
 
   it('never starves a daily run behind a stream of reruns', () => {
