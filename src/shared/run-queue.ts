@@ -6,7 +6,9 @@ import type { FinishedRun, LaneState, QueuedRun, RequestKind, RunRequest } from 
  * - an operator rerun goes ahead of a daily run, which goes ahead of a backfill;
  * - a daily run passed over twice goes next, so a stream of reruns cannot starve it;
  * - a request equal to one queued, retrying or running (same day, version and kind) is dropped;
- * - a daily request for a day whose daily run already completed is dropped (double schedule fire);
+ * - a daily request for a day whose daily run already completed is dropped (double schedule fire),
+ *   and, with `skipComputedDays`, one for a day any run of the primary version completed (a
+ *   `temporal schedule backfill` over days a backfill or rerun already did) unless that day is stale;
  * - a duplicate that asks for a cascade gives the run already coming its cascade.
  */
 const PRIORITY: Record<RequestKind, number> = { rerun: 0, daily: 1, backfill: 2 };
@@ -28,7 +30,18 @@ export function emptyLaneState(
 
 export type EnqueueOutcome = { status: 'queued'; position: number } | { status: 'duplicate'; position: number };
 
-export function enqueue(state: LaneState, request: RunRequest): EnqueueOutcome {
+export interface EnqueueOptions {
+  /** Daily requests also skip days computed by any kind of run (the lane enables it behind a patch). */
+  skipComputedDays?: boolean;
+}
+
+/** Whether a daily request asks for a day the primary version already has, and not stale. */
+function alreadyComputed(state: LaneState, day: string, pipelineVersion: string): boolean {
+  if (!(state.computedDays?.[pipelineVersion] ?? []).includes(day)) return false;
+  return !(state.stale ?? []).some((s) => s.pipelineVersion === pipelineVersion && s.day === day);
+}
+
+export function enqueue(state: LaneState, request: RunRequest, options: EnqueueOptions = {}): EnqueueOutcome {
   const pipelineVersion = request.pipelineVersion ?? state.versions.primary;
   const key = runKey({ ...request, pipelineVersion });
   // A cascade asked of a run that is already coming is kept: the run cascades when it completes.
@@ -39,6 +52,8 @@ export function enqueue(state: LaneState, request: RunRequest): EnqueueOutcome {
   if (queuedAt >= 0) return { status: 'duplicate', position: orderedQueue(state).findIndex((r) => runKey(r) === key) };
   if (state.retrying.some((r) => runKey(r) === key)) return { status: 'duplicate', position: state.queue.length };
   if (request.kind === 'daily' && state.completedDailyDays.includes(request.day))
+    return { status: 'duplicate', position: -1 };
+  if (request.kind === 'daily' && options.skipComputedDays && alreadyComputed(state, request.day, pipelineVersion))
     return { status: 'duplicate', position: -1 };
   state.tenant = request.tenant;
   const run: QueuedRun = { ...request, pipelineVersion, seq: state.nextSeq++, attempt: 1, passedOver: 0 };

@@ -57,6 +57,9 @@ const TRIGGER_OF: Record<QueuedRun['kind'], Trigger> = { daily: 'schedule', reru
 /** Temporal task priority (1 = highest): shadow runs use 5, below every primary kind. */
 const PRIORITY_KEY: Record<QueuedRun['kind'], number> = { rerun: 2, daily: 2, backfill: 4 };
 
+/** Patch: a daily request skips a day any completed run of the version computed (not only a daily run). */
+const DAILY_SKIPS_COMPUTED_DAYS = 'daily-skips-computed-days';
+
 /**
  * One per tenant, id `daybreak/lane/<tenant>` (laneWorkflowId): the tenant's mutex and queue.
  * Run requests (daily, rerun, backfill) arrive through update-with-start (`requestRun`); the lane
@@ -73,15 +76,20 @@ export async function tenantLaneWorkflow(input: TenantLaneInput): Promise<void> 
   // Lanes continued from code without staleness tracking know their computed days only from these.
   state.computedDays ??= seedComputedDays(state);
 
-  setHandler(requestRunUpdate, (request) => enqueue(state, request), {
-    validator: (request: RunRequest) => {
-      // The same rules as the SDK's: a request accepted here can run (known version, task, day).
-      assertRunRequest({ tenantId: state.tenantId, request, primaryVersion: state.versions.primary });
-      if (request.cascade && request.kind === 'daily')
-        throw new Error(`cascade is for reruns and backfills, not the daily run of ${request.day}`);
-      if (request.cascadeOf !== undefined) throw new Error('cascadeOf is set by the lane, not by requesters');
+  // patched: lanes that took daily requests for such days under older code replay as they ran.
+  setHandler(
+    requestRunUpdate,
+    (request) => enqueue(state, request, { skipComputedDays: patched(DAILY_SKIPS_COMPUTED_DAYS) }),
+    {
+      validator: (request: RunRequest) => {
+        // The same rules as the SDK's: a request accepted here can run (known version, task, day).
+        assertRunRequest({ tenantId: state.tenantId, request, primaryVersion: state.versions.primary });
+        if (request.cascade && request.kind === 'daily')
+          throw new Error(`cascade is for reruns and backfills, not the daily run of ${request.day}`);
+        if (request.cascadeOf !== undefined) throw new Error('cascadeOf is set by the lane, not by requesters');
+      },
     },
-  });
+  );
   setHandler(setPipelineVersionsSignal, (versions) => {
     state.versions = versions;
   });

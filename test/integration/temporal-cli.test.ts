@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTemporalLaneActivities } from '../../src/activities/temporal/lanes';
-import { laneState } from '../../src/client/lanes';
+import { laneState, requestRun } from '../../src/client/lanes';
 import { dailySchedule } from '../../src/client/schedules';
 import { dailyScheduleId, versionTaskQueue } from '../../src/shared/ids';
 import { recordingActivities } from '../support/recording-activities';
@@ -47,7 +47,7 @@ describe("the README's temporal CLI recipes", () => {
     const tenantId = uniqueName('cli');
     const tenant = testTenant(tenantId);
     const { header, recipes } = readmeRecipes();
-    expect(recipes.length).toBe(5);
+    expect(recipes.length).toBe(6);
     // The README's own header, with the test's tenant and queue in place of acme and daybreak.
     // ... and the run's namespace in place of `default`, which the recipes must name.
     const namespace = stack.config.temporal.namespace;
@@ -71,8 +71,8 @@ describe("the README's temporal CLI recipes", () => {
       }),
     };
     const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
-    const [a, b] = await Promise.all(
-      [queue, versionTaskQueue(queue, 'v1')].map((taskQueue) =>
+    const [a, b, c] = await Promise.all(
+      [queue, versionTaskQueue(queue, 'v1'), versionTaskQueue(queue, 'v1', 'backfill')].map((taskQueue) =>
         Worker.create({ connection: stack.connection, taskQueue, workflowBundle, activities }),
       ),
     );
@@ -80,22 +80,47 @@ describe("the README's temporal CLI recipes", () => {
     let state: Awaited<ReturnType<typeof laneState>> | undefined;
     try {
       await a.runUntil(
-        b.runUntil(async () => {
-          for (const recipe of recipes) {
-            const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', `${env}\n${recipe.script}`], { cwd: ROOT });
-            outputs[recipe.title] = stdout;
-          }
-          // The rerun, the triggered day and the three backfilled days (5 runs) all went through the lane.
-          await waitFor(async () => (await laneState(stack.client, tenantId)).finished.length >= 5);
-          // Visibility (what `workflow list` reads) trails the runs by a moment: list again until it shows the lane.
-          const list = recipes.find((r) => r.title.startsWith("List a tenant's runs"))!;
-          await waitFor(async () => {
-            const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', `${env}\n${list.script}`], { cwd: ROOT });
-            outputs[list.title] = stdout;
-            return stdout.includes(`daybreak/lane/${tenantId}`);
-          });
-          state = await laneState(stack.client, tenantId);
-        }),
+        b.runUntil(
+          c.runUntil(async () => {
+            // A day a backfill has already computed: the schedule backfill below must not compute it again.
+            await requestRun(
+              stack.client,
+              tenantId,
+              { day: '2026-11-01', kind: 'backfill', requestedBy: 'test', tenant },
+              laneDefaults,
+            );
+            await waitFor(async () =>
+              (await laneState(stack.client, tenantId)).finished.some(
+                (f) => f.kind === 'backfill' && f.status === 'completed',
+              ),
+            );
+            for (const recipe of recipes) {
+              const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', `${env}\n${recipe.script}`], {
+                cwd: ROOT,
+              });
+              outputs[recipe.title] = stdout;
+            }
+            // The backfill, the rerun, the triggered day and the two schedule-backfilled days not yet
+            // computed (5 runs) all went through the lane.
+            await waitFor(async () => (await laneState(stack.client, tenantId)).finished.length >= 5);
+            // Visibility (what `workflow list` reads) trails the runs by a moment: list again until it shows the lane.
+            const list = recipes.find((r) => r.title.startsWith("List a tenant's runs"))!;
+            await waitFor(async () => {
+              const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', `${env}\n${list.script}`], { cwd: ROOT });
+              outputs[list.title] = stdout;
+              return stdout.includes(`daybreak/lane/${tenantId}`);
+            });
+            const backfills = recipes.find((r) => r.title.startsWith("List a tenant's backfill runs"))!;
+            await waitFor(async () => {
+              const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', `${env}\n${backfills.script}`], {
+                cwd: ROOT,
+              });
+              outputs[backfills.title] = stdout;
+              return stdout.includes(`daybreak/tenant-day/${tenantId}/2026-11-01/v1/primary`);
+            });
+            state = await laneState(stack.client, tenantId);
+          }),
+        ),
       );
     } finally {
       await schedule.delete();
@@ -106,9 +131,16 @@ describe("the README's temporal CLI recipes", () => {
     expect(text("List a tenant's runs")).toContain(`daybreak/lane/${tenantId}`);
     expect(text("Describe a task queue's backlog")).toMatch(/Poller|poller|Backlog|backlog/);
     expect(state!.finished.some((f) => f.day === '2026-11-20' && f.kind === 'rerun')).toBe(true);
-    // Backfilled fires at local midnight of Nov 1-3 compute the days that had just ended.
+    // Backfilled fires at local midnight of Nov 1-3 compute the days that had just ended, except
+    // 11-01, which the backfill had computed (the lane drops that fire).
     const daily = state!.finished.filter((f) => f.kind === 'daily').map((f) => f.day);
-    expect(daily).toEqual(expect.arrayContaining(['2026-10-31', '2026-11-01', '2026-11-02']));
+    expect(daily).toEqual(expect.arrayContaining(['2026-10-31', '2026-11-02']));
+    expect(daily).not.toContain('2026-11-01');
+    // Only the backfill's run has Trigger backfill: the schedule's fires and the rerun are not listed.
+    const listed = text("List a tenant's backfill runs");
+    expect(listed).toContain(`daybreak/tenant-day/${tenantId}/2026-11-01/v1/primary`);
+    expect(listed).not.toContain('2026-11-20');
+    expect(listed).not.toContain('2026-10-31');
     expect(dailyScheduleId(tenantId)).toBe(`daybreak-daily-${tenantId}`);
   });
 });
