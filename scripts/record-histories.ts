@@ -122,6 +122,26 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    // A schedule's fire for a day a backfill already computed is dropped (patch
+    // daily-skips-computed-days); a fire for another day runs.
+    file: 'tenant-lane.daily-after-backfill.v3.json',
+    async run(ctx) {
+      const { stack } = ctx;
+      const tenantId = uniqueName('skipdaily');
+      extraLanes.push(laneWorkflowId(tenantId));
+      const tenant = { timeZone: 'America/New_York', badDataPolicy: 'quarantine' as const };
+      const request = (day: string, kind: 'daily' | 'backfill') =>
+        requestRun(stack.client, tenantId, { day, kind, requestedBy: 'recorder', tenant }, defaults(ctx));
+      await request('2026-11-18', 'backfill');
+      await waitFor(async () => (await laneState(stack.client, tenantId)).finished.length === 1, 'the backfill');
+      const dropped = await request('2026-11-18', 'daily');
+      if (dropped.status !== 'duplicate') throw new Error(`the daily fire of a backfilled day was ${dropped.status}`);
+      await request('2026-11-17', 'daily');
+      await waitFor(async () => (await laneState(stack.client, tenantId)).finished.length === 2, 'the other day');
+      return stack.client.workflow.getHandle(laneWorkflowId(tenantId));
+    },
+  },
+  {
     file: 'tenant-day.retried-activity.v1.json',
     async run({ stack, base, tenantId }) {
       const handle = await stack.client.workflow.start(tenantDayWorkflow, {

@@ -39,6 +39,7 @@ describe('replay of recorded histories against the current workflow code', () =>
         'rollout.resume-end.v2.json',
         'backfill.paused-skipped.v2.json',
         'rollout.setup-under-lock.v2.json',
+        'tenant-lane.daily-after-backfill.v3.json',
       ]),
     );
   });
