@@ -297,18 +297,30 @@ function readBlocks<B, Out>(
     counts.quarantined += records;
   };
 
+  const unreadable = (error: unknown) =>
+    `writer schema cannot be read as the current raw-event schema: ${(error as Error).message}`;
+  const compileDecoder = async (schemaJson: string): Promise<DecodeBlock<B> | string> => {
+    let writerType: avro.Type;
+    try {
+      writerType = avro.Type.forSchema(JSON.parse(schemaJson) as avro.Schema);
+    } catch (error) {
+      return unreadable(error);
+    }
+    const fingerprint = schemaFingerprint(writerType);
+    // Outside any try: a registry that cannot be reached (an S3 outage) fails the read, to be
+    // retried, instead of sending a good file to quarantine as bad data.
+    if (registry && !(await registry.lookup(fingerprint))) return `unknown schema fingerprint ${fingerprint}`;
+    try {
+      return format.compile(writerType, readerType.createResolver(writerType));
+    } catch (error) {
+      return unreadable(error);
+    }
+  };
+
   const decoderFor = async (header: OcfHeader): Promise<DecodeBlock<B> | string> => {
     const cached = decoders.get(header.schemaJson);
     if (cached !== undefined) return cached;
-    let outcome: DecodeBlock<B> | string;
-    try {
-      const writerType = avro.Type.forSchema(JSON.parse(header.schemaJson) as avro.Schema);
-      const fingerprint = schemaFingerprint(writerType);
-      if (registry && !(await registry.lookup(fingerprint))) outcome = `unknown schema fingerprint ${fingerprint}`;
-      else outcome = format.compile(writerType, readerType.createResolver(writerType));
-    } catch (error) {
-      outcome = `writer schema cannot be read as the current raw-event schema: ${(error as Error).message}`;
-    }
+    const outcome = await compileDecoder(header.schemaJson);
     decoders.set(header.schemaJson, outcome);
     return outcome;
   };

@@ -368,6 +368,32 @@ describe('readRawEvents', () => {
       expect(problems[0].reason).toMatch(/^unknown schema fingerprint [0-9a-f]{64}$/);
       expect((await s.getBytes(quarantineKeys[0])).equals(await s.getBytes('raw/v1.avro'))).toBe(true);
     });
+
+    it('fails the read, quarantining nothing, when the registry cannot be reached (an outage is not bad data)', async () => {
+      const s = store();
+      await s.put(
+        'raw/v3.avro',
+        await file(
+          3,
+          range(0, 12).map((n) => v3(n)),
+        ),
+      );
+      const registry = new SchemaRegistry(s);
+      const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:7070'), { code: 'ECONNREFUSED' });
+      registry.lookup = () => Promise.reject(refused);
+      const { events } = readRawEvents({
+        store: s,
+        tenantId: TENANT,
+        keys: ['raw/v3.avro'],
+        policy: 'quarantine',
+        quarantineDate: DAY,
+        registry,
+      });
+      await expect(collect(events)).rejects.toBe(refused);
+      const quarantined: string[] = [];
+      for await (const o of s.list('quarantine/')) quarantined.push(o.key);
+      expect(quarantined).toEqual([]);
+    });
   });
 });
 
