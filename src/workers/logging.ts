@@ -4,6 +4,8 @@ import { LogTimestamp, Runtime, makeTelemetryFilterString } from '@temporalio/wo
 import { NON_RETRYABLE_ERROR_TYPES } from '../shared/errors';
 import type { DaybreakLogLevel, LogFormat } from './config';
 import { LOG_LEVELS } from './config';
+import type { Clock } from './repeat-summarizer';
+import { RepeatSummarizer } from './repeat-summarizer';
 
 export interface LoggerOptions {
   format: LogFormat;
@@ -11,7 +13,19 @@ export interface LoggerOptions {
   /** Where a finished line goes (without its newline); stderr by default. */
   write?: (line: string) => void;
   now?: () => Date;
+  /**
+   * Repeats of a transient error within this window are counted and written as one summary line
+   * (src/workers/repeat-summarizer.ts); 0 writes every one. Default REPEAT_WINDOW_MS.
+   */
+  repeatWindowMs?: number;
+  /** The summarizer's clock (tests pass a fake one). */
+  clock?: Clock;
 }
+
+export const REPEAT_WINDOW_MS = 30_000;
+
+/** A Temporal Logger that can write its pending repeat summaries at once (before the process exits). */
+export type DaybreakLogger = Logger & { flush(): void };
 
 /** One log event as it is written: the fields a log system indexes. */
 export interface LogRecord {
@@ -141,19 +155,28 @@ export function formatRecord(record: LogRecord, format: LogFormat): string {
   return [time, level.toUpperCase().padEnd(5), msg, ...pairs].join(' ').replace(/\\n/g, '\n    ');
 }
 
-/** A Temporal Logger that writes one formatted line per event at or above `level`. */
-export function createLogger(options: LoggerOptions): Logger {
+/**
+ * A Temporal Logger that writes one formatted line per event at or above `level`; repeats of a
+ * transient error within `repeatWindowMs` become one summary line.
+ */
+export function createLogger(options: LoggerOptions): DaybreakLogger {
   const threshold = LOG_LEVELS.indexOf(options.level);
   const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   const now = options.now ?? (() => new Date());
+  const summarizer = new RepeatSummarizer({
+    emit: (record) => write(formatRecord(record, options.format)),
+    windowMs: options.repeatWindowMs ?? REPEAT_WINDOW_MS,
+    clock: options.clock,
+  });
   const log = (level: LogLevel, message: string, meta?: LogMetadata): void => {
     if (LOG_LEVELS.indexOf(level) < threshold) return;
     // The runtime's log collector stamps each entry when it was emitted, before buffering it.
     const stamp: unknown = meta?.[LogTimestamp];
     const time = typeof stamp === 'bigint' ? new Date(Number(stamp / 1_000_000n)) : now();
-    write(formatRecord(toRecord(level, message, meta, time), options.format));
+    summarizer.push(toRecord(level, message, meta, time));
   };
   return {
+    flush: () => summarizer.flush(),
     log,
     trace: (m, meta) => log('TRACE', m, meta),
     debug: (m, meta) => log('DEBUG', m, meta),
@@ -167,7 +190,7 @@ export function createLogger(options: LoggerOptions): Logger {
  * Installs the logger as the Temporal runtime's, before any worker or connection exists: SDK,
  * workflow and activity logs, and the native core's (forwarded), all go through it.
  */
-export function installLogger(options: LoggerOptions): Logger {
+export function installLogger(options: LoggerOptions): DaybreakLogger {
   const logger = createLogger(options);
   const coreLevel: LogLevel = options.level === 'SILENT' ? 'ERROR' : options.level;
   Runtime.install({

@@ -94,6 +94,8 @@ async function main(): Promise<void> {
     await connection.close();
     await temporal.connection.close();
     await es.close();
+    // The counts of repeated errors not yet summarized go out before the process does.
+    logger.flush();
   }
 }
 
