@@ -29,14 +29,25 @@ const CONNECTION_CODES: Readonly<Record<string, string>> = {
   UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
 };
 
-/** Messages of failures that carry no code but are connection-level all the same. */
+/**
+ * Messages of failures that carry no code but are connection-level all the same: the code quoted in
+ * the message (an @elastic/transport ConnectionError keeps only the message, gRPC puts it in its
+ * details), then wordings without one; gRPC's UNAVAILABLE (a Temporal server restarting) last.
+ */
 const CONNECTION_MESSAGES: readonly [RegExp, string][] = [
+  ...Object.entries(CONNECTION_CODES).map(([code, what]): [RegExp, string] => [new RegExp(`\\b${code}\\b`), what]),
   [/socket hang up/i, 'connection closed'],
   [/other side closed/i, 'connection closed'],
-  [/ECONNREFUSED/, 'connection refused'],
-  [/ECONNRESET/, 'connection reset'],
+  [/connection refused/i, 'connection refused'],
   [/no living connections/i, 'no connection could be made'],
+  [/\bUNAVAILABLE\b/, 'unavailable'],
 ];
+
+/** Error classes that are connection-level whatever their message says. */
+const CONNECTION_ERROR_NAMES: Readonly<Record<string, string>> = {
+  NoLivingConnectionsError: 'no connection could be made',
+  ConnectionError: 'connection failed',
+};
 
 export interface ConnectionFailure {
   /** "S3 at 127.0.0.1:7070", or the bare address when it is no known dependency's. */
@@ -54,6 +65,25 @@ function hostPort(url: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1']);
+
+/**
+ * Whether a failed connection's address is an endpoint's: `localhost` is dialled as 127.0.0.1 or
+ * ::1 (Node reports the address it tried, URLs bracket IPv6 hosts).
+ */
+function sameAddress(address: string, endpoint: string): boolean {
+  const split = (hp: string) => {
+    const at = hp.lastIndexOf(':');
+    const host = hp
+      .slice(0, at)
+      .replace(/^\[(.*)\]$/, '$1')
+      .toLowerCase();
+    return { host: LOOPBACK.has(host) ? 'loopback' : host, port: hp.slice(at + 1) };
+  };
+  const [a, b] = [split(address), split(endpoint)];
+  return a.host === b.host && a.port === b.port;
 }
 
 /** The error and its causes (cause chains, AggregateError members), breadth first, bounded. */
@@ -91,14 +121,20 @@ export function describeConnectionFailure(error: unknown, endpoints: Endpoints =
   for (const record of chain(error)) {
     const code = typeof record.code === 'string' ? record.code : undefined;
     const message = typeof record.message === 'string' ? record.message : '';
+    const name = typeof record.name === 'string' ? record.name : '';
     const found =
-      (code && CONNECTION_CODES[code]) ?? CONNECTION_MESSAGES.find(([pattern]) => pattern.test(message))?.[1];
+      (code && CONNECTION_CODES[code]) ??
+      CONNECTION_MESSAGES.find(([pattern]) => pattern.test(message))?.[1] ??
+      CONNECTION_ERROR_NAMES[name];
     if (found && !what) what = found;
     address ??= addressOf(record);
     if (what && address) break;
   }
   if (!what) return undefined;
-  const known = Object.entries(endpoints).find(([, url]) => address !== undefined && hostPort(url) === address);
+  const known = Object.entries(endpoints).find(([, url]) => {
+    const endpoint = hostPort(url);
+    return address !== undefined && endpoint !== undefined && sameAddress(address, endpoint);
+  });
   const onlyOne = Object.entries(endpoints).length === 1 ? Object.entries(endpoints)[0] : undefined;
   const [name, url] = known ?? (address === undefined ? (onlyOne ?? []) : []);
   const at = url ? hostPort(url) : address;
