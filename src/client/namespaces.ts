@@ -33,7 +33,21 @@ export interface EnsureNamespaceResult {
 }
 
 // gRPC status codes (google.rpc.Code).
-const GrpcStatus = { NOT_FOUND: 5, ALREADY_EXISTS: 6 } as const;
+const GrpcStatus = {
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  UNIMPLEMENTED: 12,
+  UNAUTHENTICATED: 16,
+} as const;
+
+/** What a server answers a caller who may not register search attributes (no rights; a managed service's API). */
+function isRefusal(error: unknown): boolean {
+  const code = grpcCode(error);
+  return (
+    code === GrpcStatus.PERMISSION_DENIED || code === GrpcStatus.UNIMPLEMENTED || code === GrpcStatus.UNAUTHENTICATED
+  );
+}
 
 function grpcCode(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | null)?.code;
@@ -67,13 +81,71 @@ export async function ensureNamespace(
       if (grpcCode(registerError) !== GrpcStatus.ALREADY_EXISTS) throw registerError;
     }
   }
+  const { added } = await ensureSearchAttributes(connection, namespace);
+  return { namespace, created, addedSearchAttributes: added };
+}
+
+/** The `temporal` CLI's name of each search attribute type. */
+const CLI_TYPE: Record<SearchAttributeType, string> = {
+  [SearchAttributeType.TEXT]: 'Text',
+  [SearchAttributeType.KEYWORD]: 'Keyword',
+  [SearchAttributeType.INT]: 'Int',
+  [SearchAttributeType.DOUBLE]: 'Double',
+  [SearchAttributeType.BOOL]: 'Bool',
+  [SearchAttributeType.DATETIME]: 'Datetime',
+  [SearchAttributeType.KEYWORD_LIST]: 'KeywordList',
+};
+
+/**
+ * The command an operator with the rights runs to register `keys` in `namespace`. Each --name has
+ * its own --type: given one --type for several names, the CLI (1.9) registers only the first.
+ */
+export function searchAttributesCommand(namespace: string, keys = ALL_SEARCH_ATTRIBUTE_KEYS, address?: string): string {
+  const at = `${address ? ` --address ${address}` : ''} --namespace ${assertNamespace(namespace)}`;
+  const pairs = keys.map((k) => `--name ${k.name} --type ${CLI_TYPE[k.type]}`).join(' ');
+  return `temporal operator search-attribute create${at} ${pairs}`;
+}
+
+/** Daybreak's search attributes could not be read or registered in a namespace (rights, or a server that refuses). */
+export class SearchAttributesError extends Error {
+  override readonly name = 'SearchAttributesError';
+}
+
+/**
+ * Registers those of Daybreak's search attributes (src/shared/search-attributes.ts) that
+ * `namespace` lacks, and waits until the server uses them: schedules and workflows carrying them
+ * are refused before (`no mapping defined for search attribute TenantId`). Idempotent and safe
+ * against a concurrent registration. When the server refuses (no operator rights, a managed
+ * service), the error says which command to have run.
+ */
+export async function ensureSearchAttributes(
+  connection: Pick<Connection, 'operatorService'>,
+  namespace: string,
+  /** The server's address, for the command the error names. */
+  options: { address?: string } = {},
+): Promise<{ added: string[] }> {
+  assertNamespace(namespace);
+  const refused = (error: unknown, missing = ALL_SEARCH_ATTRIBUTE_KEYS): never => {
+    throw new SearchAttributesError(
+      `could not register Daybreak's search attributes (${missing.map((k) => k.name).join(', ')}) in namespace ` +
+        `${namespace}: ${(error as Error).message.replace(/\.$/, '')}. Have someone with operator rights on the ` +
+        `namespace run:\n  ${searchAttributesCommand(namespace, missing, options.address)}\nthen run this again.`,
+      { cause: error },
+    );
+  };
   // A namespace just registered reaches every server role's cache a moment later (NOT_FOUND until then).
   const listNames = async () =>
     untilFound(async () => {
       const listed = await connection.operatorService.listSearchAttributes({ namespace });
       return new Set(Object.keys(listed.customAttributes ?? {}));
     });
-  const before = await listNames();
+  let before: Set<string>;
+  try {
+    before = await listNames();
+  } catch (error) {
+    if (isRefusal(error)) refused(error);
+    throw error;
+  }
   const missing = ALL_SEARCH_ATTRIBUTE_KEYS.filter((k) => !before.has(k.name));
   if (missing.length > 0) {
     await untilFound(async () => {
@@ -84,7 +156,9 @@ export async function ensureNamespace(
         });
       } catch (error) {
         // Another process added them between our list and our add.
-        if (grpcCode(error) !== GrpcStatus.ALREADY_EXISTS) throw error;
+        if (grpcCode(error) === GrpcStatus.ALREADY_EXISTS) return;
+        if (isRefusal(error)) refused(error, missing);
+        throw error;
       }
     });
     const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -98,7 +172,7 @@ export async function ensureNamespace(
       await sleep(250);
     }
   }
-  return { namespace, created, addedSearchAttributes: missing.map((k) => k.name) };
+  return { added: missing.map((k) => k.name) };
 }
 
 const READY_TIMEOUT_MS = 30_000;

@@ -2,8 +2,10 @@ import type { Client, ScheduleDescription, ScheduleOptions } from '@temporalio/c
 import { msToNumber } from '@temporalio/common/lib/time';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import { dailyScheduleId } from '../shared/ids';
+import { ensureSearchAttributes } from './namespaces';
 import { TenantIdKey, TriggerKey } from '../shared/search-attributes';
 import type { TenantConfig } from '../shared/tenant-config';
+import { parseTenantsFile } from '../shared/tenant-config';
 import { dailyTriggerWorkflow } from '../workflows/daily-trigger';
 import { reconcileWorkflow } from '../workflows/reconcile';
 
@@ -110,33 +112,56 @@ function reconcilerSchedule(options: SyncSchedulesOptions): ScheduleOptions {
  * Makes the server's schedules match the tenants file: one daily schedule per tenant at its local
  * run hour in its own time zone (paused when disabled), plus the reconciler; schedules with the
  * prefix whose tenant left the file are deleted. Idempotent: a second sync changes nothing.
+ *
+ * All or nothing as far as the input decides: every tenant is validated first (the tenants-file
+ * rules, every problem listed in one TenantsFileError) and every schedule is read before the first
+ * change, so an invalid tenant anywhere in the list changes nothing. The namespace gets Daybreak's
+ * search attributes if it lacks them (the schedules carry TenantId), or a SearchAttributesError
+ * says what to run. A failure while applying (the server going away) leaves a partial sync that
+ * the next sync completes.
  */
 export async function syncTenantSchedules(
   client: Client,
   tenants: TenantConfig[],
   options: SyncSchedulesOptions,
 ): Promise<SyncSchedulesResult> {
+  parseTenantsFile({ tenants }, 'tenants to sync');
   const prefix = options.prefix ?? 'daybreak';
   const result: SyncSchedulesResult = { created: [], updated: [], paused: [], deleted: [] };
   const wanted = [...tenants.map((t) => dailySchedule(t, options)), reconcilerSchedule(options)];
   const wantedIds = new Set(wanted.map((s) => s.scheduleId));
+  await ensureSearchAttributes(client.connection, client.options.namespace, {
+    address: (client.connection as { options?: { address?: string } }).options?.address,
+  });
 
+  // Plan: read everything first.
+  const creates: ScheduleOptions[] = [];
+  const updates: { schedule: ScheduleOptions; wasPaused: boolean }[] = [];
   for (const schedule of wanted) {
-    const handle = client.schedule.getHandle(schedule.scheduleId);
     let described: ScheduleDescription | undefined;
     try {
-      described = await handle.describe();
+      described = await client.schedule.getHandle(schedule.scheduleId).describe();
     } catch (error) {
       if (!(error instanceof ScheduleNotFoundError)) throw error;
     }
-    if (!described) {
-      await client.schedule.create(schedule);
-      result.created.push(schedule.scheduleId);
-      continue;
-    }
+    if (!described) creates.push(schedule);
+    else if (fingerprint(described) !== wantedFingerprint(schedule))
+      updates.push({ schedule, wasPaused: described.state.paused });
+  }
+  const deletes: string[] = [];
+  for await (const listed of client.schedule.list()) {
+    if (listed.scheduleId.startsWith(`${prefix}-`) && !wantedIds.has(listed.scheduleId))
+      deletes.push(listed.scheduleId);
+  }
+
+  // Apply.
+  for (const schedule of creates) {
+    await client.schedule.create(schedule);
+    result.created.push(schedule.scheduleId);
+  }
+  for (const { schedule, wasPaused } of updates) {
     const paused = schedule.state?.paused ?? false;
-    if (fingerprint(described) === wantedFingerprint(schedule)) continue;
-    await handle.update((previous) => ({
+    await client.schedule.getHandle(schedule.scheduleId).update((previous) => ({
       ...previous,
       spec: schedule.spec,
       action: schedule.action,
@@ -144,14 +169,11 @@ export async function syncTenantSchedules(
       state: { ...previous.state, paused },
     }));
     result.updated.push(schedule.scheduleId);
-    if (paused && !described.state.paused) result.paused.push(schedule.scheduleId);
+    if (paused && !wasPaused) result.paused.push(schedule.scheduleId);
   }
-
-  for await (const listed of client.schedule.list()) {
-    if (listed.scheduleId.startsWith(`${prefix}-`) && !wantedIds.has(listed.scheduleId)) {
-      await client.schedule.getHandle(listed.scheduleId).delete();
-      result.deleted.push(listed.scheduleId);
-    }
+  for (const id of deletes) {
+    await client.schedule.getHandle(id).delete();
+    result.deleted.push(id);
   }
   return result;
 }

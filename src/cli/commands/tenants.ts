@@ -1,4 +1,5 @@
 import { createElasticsearchServingActivities } from '../../activities/elasticsearch/serving';
+import { ensureSearchAttributes } from '../../client/namespaces';
 import { syncTenantSchedules } from '../../client/schedules';
 import { createElasticsearchClient, createObjectStore } from '../../workers/clients';
 import type { CommandSpec } from '../args';
@@ -11,7 +12,9 @@ export const tenantsCommand: Command = {
     description: `list: the tenants file's tenants (needs no server).
 sync: makes the server's schedules match the tenants file (create, update, pause, delete; idempotent),
 registers the hourly reconciler, and sets up each tenant's Elasticsearch indices and alias.
-Sync owns every schedule whose id starts with the prefix (default daybreak).`,
+Sync owns every schedule whose id starts with the prefix (default daybreak). It validates the whole
+file first and changes nothing if any tenant is invalid; it registers Daybreak's search attributes
+in a namespace that lacks them (or prints the command to run when the server refuses).`,
     subcommands: [
       { name: 'list', description: 'lists the tenants (the default)' },
       { name: 'sync', description: 'schedules, reconciler and serving indices to match the file' },
@@ -36,6 +39,14 @@ Sync owns every schedule whose id starts with the prefix (default daybreak).`,
     const ctx = await cliContext(args.get('tenants-file'));
     try {
       if (sub !== 'sync') throw new Error(`unknown tenants subcommand ${JSON.stringify(sub)}`);
+      // The file was validated whole when it was loaded: an invalid tenant stops sync before any change.
+      const attributes = await ensureSearchAttributes(ctx.client.connection, ctx.client.options.namespace, {
+        address: ctx.config.temporal.address,
+      });
+      if (attributes.added.length)
+        console.log(
+          `search attributes: registered ${attributes.added.join(', ')} in namespace ${ctx.client.options.namespace}`,
+        );
       const result = await syncTenantSchedules(ctx.client, ctx.tenants, {
         taskQueue: ctx.config.temporal.taskQueue,
         prefix: args.get('prefix') ?? 'daybreak',
