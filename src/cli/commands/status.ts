@@ -12,7 +12,9 @@ export const statusCommand: Command = {
     name: 'status',
     description: `Per tenant: last completed day, what is running, the queue and failures, the stale days (computed
 before an earlier day was recomputed) and any cascade, or "no lane" / "lane unreachable" (and why);
-then the running and paused backfills, and the task queue backlogs.`,
+under it, the running tenant-days' activities that are retrying (attempt, last failure) or past their
+heartbeat timeout, and each failed day with its root cause; then the running and paused backfills,
+and the task queue backlogs.`,
     options: [
       { name: 'tenant', placeholder: 'T', description: 'only this tenant' },
       timeoutOption(QUERY_TIMEOUT_S, 'each lane, backfill or queue to answer'),
