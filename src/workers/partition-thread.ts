@@ -22,6 +22,24 @@ function openStore(spec: StoreSpec): ObjectStore {
   return new S3ObjectStore(createS3Client(spec.s3), spec.s3.bucket);
 }
 
+/**
+ * A Node network error's code and address, from the error or its cause: the activity names the
+ * dependency that is down from them (shared/outage.ts), and they do not survive postMessage by themselves.
+ */
+function connectionFields(error: Error): { code?: string; address?: string; port?: number } {
+  for (const e of [error, (error as { cause?: unknown }).cause]) {
+    const { code, address, port } = (e ?? {}) as { code?: unknown; address?: unknown; port?: unknown };
+    if (typeof code === 'string') {
+      return {
+        code,
+        address: typeof address === 'string' ? address : undefined,
+        port: typeof port === 'number' ? port : undefined,
+      };
+    }
+  }
+  return {};
+}
+
 const port = parentPort!;
 const data = workerData as PartitionThreadData;
 const store = openStore(data.store);
@@ -38,7 +56,8 @@ port.on('message', (message: ToThread) => {
     (error: unknown) => {
       const e = error instanceof Error ? error : new Error(String(error));
       const { key, offset } = e as { key?: string; offset?: number };
-      send({ type: 'error', error: { name: e.name, message: e.message, stack: e.stack, key, offset } });
+      const connection = connectionFields(e);
+      send({ type: 'error', error: { name: e.name, message: e.message, stack: e.stack, key, offset, ...connection } });
     },
   );
 });

@@ -34,7 +34,20 @@ export type FromThread =
   | { type: 'ready' }
   | { type: 'progress'; progress: { done: number; total: number } }
   | { type: 'result'; result: AggregatePartitionResult }
-  | { type: 'error'; error: { name: string; message: string; stack?: string; key?: string; offset?: number } };
+  | {
+      type: 'error';
+      error: {
+        name: string;
+        message: string;
+        stack?: string;
+        key?: string;
+        offset?: number;
+        /** A network error's code and address (ECONNREFUSED, 127.0.0.1, 7070), so an outage is recognized. */
+        code?: string;
+        address?: string;
+        port?: number;
+      };
+    };
 
 /** An error from a thread as the class the activity's failure handling recognizes. */
 function revive(e: Extract<FromThread, { type: 'error' }>['error']): Error {
@@ -47,6 +60,7 @@ function revive(e: Extract<FromThread, { type: 'error' }>['error']): Error {
     error.name = e.name;
   }
   if (e.stack) error.stack = e.stack;
+  if (e.code) Object.assign(error, { code: e.code, address: e.address, port: e.port });
   return error;
 }
 

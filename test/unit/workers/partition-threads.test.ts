@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -7,6 +8,8 @@ import { testLogger } from '../../support/logging';
 import { FsObjectStore } from '../../../src/storage/fs-object-store';
 import { createS3MetricActivities, runMetricJobInProcess } from '../../../src/activities/s3/metrics';
 import { PartitionThreadPool } from '../../../src/workers/partition-threads';
+import { readConfig } from '../../../src/workers/config';
+import { describeConnectionFailure } from '../../../src/shared/outage';
 import { outputKey, rawHourPrefix } from '../../../src/shared/keys';
 import type { AggregatePartitionResult, RunRef } from '../../../src/shared/pipeline-contracts';
 import { writeAttributes, writeRawDay } from '../../support/metric-fixtures';
@@ -117,6 +120,33 @@ describe('partition threads', () => {
       badDataPolicy: 'quarantine',
     });
     expect(quarantined.quarantineKeys).toHaveLength(1);
+  });
+
+  it('carry the code and address of a network error out of the thread, so an outage is named, not a bug', async () => {
+    // A port nobody listens on: the thread's S3 client gets connection refused.
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as net.AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const endpoint = `http://127.0.0.1:${port}`;
+    const p = new PartitionThreadPool({ threads: 1, store: { kind: 's3', s3: { ...readConfig({}).s3, endpoint } } });
+    pools.push(p);
+    const attempt = p.runner(
+      {
+        ...run,
+        partition: { index: 0, count: 1, inputKeys: [rawHourPrefix('acme', { date: day, hour: 12 }) + 'a.avro'] },
+        badDataPolicy: 'fail',
+      },
+      () => undefined,
+    );
+    const error = await attempt.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'ECONNREFUSED', address: '127.0.0.1', port });
+    expect(describeConnectionFailure(error, { S3: endpoint, Elasticsearch: 'http://127.0.0.1:9200' })?.message).toBe(
+      `S3 at 127.0.0.1:${port}: connection refused`,
+    );
   });
 
   it('queue partitions beyond the thread count, and refuse work once closed', async () => {
