@@ -394,6 +394,27 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    // Issue 18, point 6: a lane's child fails (its activity's CorruptDataError, one attempt per day on
+    // the `-failing` queues), then the next day completes. The checked-in file was recorded by the
+    // code before the lane recorded a failure's root cause (b72e11a), so it pins that change down.
+    file: 'tenant-lane.failed-child.v2.json',
+    async run(ctx) {
+      const tenantId = uniqueName('failedchild');
+      extraLanes.push(laneWorkflowId(tenantId));
+      const tenant = { timeZone: 'Europe/Berlin', badDataPolicy: 'quarantine' as const };
+      const failingLane = { taskQueue: `${ctx.base}-failing`, primaryVersion: 'v1', maxAttempts: 1 };
+      for (const day of ['2026-11-02', '2026-11-03'])
+        await requestRun(
+          ctx.stack.client,
+          tenantId,
+          { day, kind: 'backfill', requestedBy: 'recorder', tenant },
+          failingLane,
+        );
+      await waitFor(async () => (await laneState(ctx.stack.client, tenantId)).finished.length === 2, 'both runs');
+      return ctx.stack.client.workflow.getHandle(laneWorkflowId(tenantId));
+    },
+  },
+  {
     // A backfill with cascade: its last day asks the lane to recompute the stale days after the range.
     file: 'backfill.cascade.v2.json',
     async run(ctx) {
