@@ -111,7 +111,7 @@ describe('a lost worker costs seconds, not the start-to-close timeout', () => {
       worker = day.worker(`phase-${i + 1}`, phases[i + 1]?.holds ?? []);
       workers.push(worker);
     }
-    const result = await day.finish(stack.client, workflowId, { shadow: true });
+    const result = await day.finish(stack.client, workflowId, { shadow: true, withinMs: RECOVERY_BOUND_MS });
     const doneAt = Date.now();
 
     const rows: { activity: string; killedOnAttempt: number; completedOnAttempt: number; recoverySeconds: number }[] =

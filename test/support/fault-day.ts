@@ -33,8 +33,15 @@ export interface FaultDay {
   worker(name: string, holds?: HoldSpec[], env?: NodeJS.ProcessEnv): WorkerProcess;
   /** Starts the day under a fresh workflow id. */
   start(client: Client, options?: { shadow?: boolean }): Promise<{ workflowId: string }>;
-  /** Waits for the run (and its shadow, if any) to finish. */
-  finish(client: Client, workflowId: string, options?: { shadow?: boolean }): Promise<TenantDayResult>;
+  /**
+   * Waits for the run (and its shadow, if any) to finish; with `withinMs`, fails once that has passed,
+   * naming the activities still pending (a lost attempt waiting out its timeout shows there).
+   */
+  finish(
+    client: Client,
+    workflowId: string,
+    options?: { shadow?: boolean; withinMs?: number },
+  ): Promise<TenantDayResult>;
   snapshot(stack: Stack): Promise<DayOutputs>;
   /** Deletes the outputs and indices, so the next run must write them all again. */
   clearOutputs(stack: Stack): Promise<void>;
@@ -109,9 +116,31 @@ export async function createFaultDay(stack: Stack, name: string): Promise<FaultD
       return { workflowId };
     },
     async finish(client, workflowId, options) {
-      const result = await client.workflow.getHandle<typeof tenantDayWorkflow>(workflowId).result();
-      if (options?.shadow) await client.workflow.getHandle(shadowId).result();
-      return result;
+      // Aborted when late: a long poll left behind would outlive the test's connection.
+      const abort = new AbortController();
+      const both = client.withAbortSignal(abort.signal, async () => {
+        const result = await client.workflow.getHandle<typeof tenantDayWorkflow>(workflowId).result();
+        if (options?.shadow) await client.workflow.getHandle(shadowId).result();
+        return result;
+      });
+      if (options?.withinMs === undefined) return both;
+      both.catch(() => undefined);
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          abort.abort();
+          void pendingActivities(client, [workflowId, ...(options.shadow ? [shadowId] : [])]).then((pending) =>
+            reject(
+              new Error(`the day did not finish within ${options.withinMs! / 1000} s; pending: ${pending || 'none'}`),
+            ),
+          );
+        }, options.withinMs);
+      });
+      try {
+        return await Promise.race([both, late]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
     snapshot: (s) => snapshotDayOutputs(store, s.es, indexPrefix),
     clearOutputs: (s) => deleteDayOutputs(store, s.es, indexPrefix),
@@ -121,4 +150,18 @@ export async function createFaultDay(stack: Stack, name: string): Promise<FaultD
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+async function pendingActivities(client: Client, workflowIds: string[]): Promise<string> {
+  const out: string[] = [];
+  for (const id of workflowIds) {
+    try {
+      const d = await client.workflow.getHandle(id).describe();
+      for (const a of d.raw.pendingActivities ?? [])
+        out.push(`${a.activityType?.name} (attempt ${a.attempt}, ${String(a.state)}) in ${id}`);
+    } catch (error) {
+      out.push(`${id}: ${(error as Error).message}`);
+    }
+  }
+  return out.join('; ');
 }
