@@ -15,6 +15,7 @@ import type { TenantConfig } from '../../src/shared/tenant-config';
 import type { ObjectStore } from '../../src/storage/object-store';
 import { S3ObjectStore } from '../../src/storage/s3-object-store';
 import { createElasticsearchClient, createS3Client, ensureBucket } from '../../src/workers/clients';
+import { PartitionThreadPool } from '../../src/workers/partition-threads';
 import { runWorkersUntil } from '../../src/workers/run-workers';
 import { backfillProgressQuery, backfillWorkflow } from '../../src/workflows/backfill';
 import { writeAttributes, writeRawDay } from '../support/metric-fixtures';
@@ -45,6 +46,7 @@ let esProxy: TcpProxy;
 const buckets: { name: string; store: S3ObjectStore; close(): void }[] = [];
 const indexPrefixes: string[] = [];
 const lanes: string[] = [];
+const pools: PartitionThreadPool[] = [];
 
 beforeAll(async () => {
   stack = await connectStack();
@@ -57,6 +59,7 @@ afterAll(async () => {
   // Whatever happened, the proxies are up again so that clean-up through them cannot hang.
   await s3Proxy?.close();
   await esProxy?.close();
+  for (const pool of pools) await pool.close();
   for (const id of lanes) {
     await stack.client.workflow
       .getHandle(id)
@@ -116,7 +119,17 @@ async function deploy(options: {
   indexPrefix: string;
   tenants: TenantConfig[];
   endpoints: Endpoints;
+  /** Partition aggregation in a thread (as a worker does by default), its own S3 client at this endpoint. */
+  threadsS3Endpoint?: string;
 }): Promise<Deployment> {
+  const bucket = options.store.description.replace(/^s3:\/\//, '');
+  const threads = options.threadsS3Endpoint
+    ? new PartitionThreadPool({
+        threads: 1,
+        store: { kind: 's3', s3: { ...stack.config.s3, endpoint: options.threadsS3Endpoint, bucket } },
+      })
+    : undefined;
+  if (threads) pools.push(threads);
   const activities = createActivities({
     ...stackActivityDeps(stack, {
       taskQueue: options.base,
@@ -128,6 +141,7 @@ async function deploy(options: {
     endpoints: options.endpoints,
     // Several partitions per day even on small data: more activities in flight when the outage starts.
     minPartitionBytes: 1,
+    partitionRunner: threads?.runner,
   });
   const queues = [options.base, versionTaskQueue(options.base, 'v1'), versionTaskQueue(options.base, 'v1', 'backfill')];
   const workers = await Promise.all(
@@ -266,6 +280,7 @@ describe('dependency outages are ridden out', () => {
         indexPrefix: referencePrefix,
         tenants,
         endpoints: { S3: stack.config.s3.endpoint },
+        threadsS3Endpoint: stack.config.s3.endpoint,
       });
       await runWorkersUntil(reference.workers, async () => {
         const backfill = await runBoth(reference);
@@ -283,6 +298,7 @@ describe('dependency outages are ridden out', () => {
         indexPrefix,
         tenants,
         endpoints: { S3: proxied, Elasticsearch: stack.config.elasticsearch.url },
+        threadsS3Endpoint: proxied,
       });
       const outageMessage = `S3 at ${s3Proxy.address}: connection refused`;
       const seen = await runWorkersUntil(deployment.workers, async () => {
