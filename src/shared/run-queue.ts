@@ -85,15 +85,21 @@ export function takeNext(state: LaneState): QueuedRun | undefined {
   return next;
 }
 
+/** A day of a version, whatever kind of run computed it. */
+function dayOf(run: { day: string; pipelineVersion: string }): string {
+  return `${run.day}|${run.pipelineVersion}`;
+}
+
 /**
- * Records a run's outcome. A completed run clears the earlier failures of the same run (day, version
- * and kind): a backfill day resumed after it failed is done, not "completed and failed".
+ * Records a run's outcome. A completed run clears the earlier failures of the same day and version,
+ * whatever their kind: a backfill day resumed after it failed, or rerun by an operator, is done, not
+ * "completed and failed".
  */
 export function recordFinished(state: LaneState, finished: FinishedRun): void {
   state.running = undefined;
   const earlier =
     finished.status === 'completed'
-      ? state.finished.filter((f) => !(f.status === 'failed' && runKey(f) === runKey(finished)))
+      ? state.finished.filter((f) => !(f.status === 'failed' && dayOf(f) === dayOf(finished)))
       : state.finished;
   state.finished = [...earlier, finished].slice(-FINISHED_KEPT);
   if (
@@ -106,13 +112,13 @@ export function recordFinished(state: LaneState, finished: FinishedRun): void {
 }
 
 /**
- * The failures no later completion of the same run (day, version, kind) has cleared, oldest first.
+ * The failures no later completion of the same day and version has cleared, oldest first.
  * recordFinished drops them as they are cleared; lanes continued from older code may still carry some.
  */
 export function openFailures(finished: readonly FinishedRun[]): FinishedRun[] {
   return finished.filter(
     (f, i) =>
-      f.status === 'failed' && !finished.slice(i + 1).some((g) => g.status === 'completed' && runKey(g) === runKey(f)),
+      f.status === 'failed' && !finished.slice(i + 1).some((g) => g.status === 'completed' && dayOf(g) === dayOf(f)),
   );
 }
 

@@ -67,7 +67,7 @@ describe('lane queue', () => {
     expect(enqueue(s, req('2026-11-01', 'rerun')).status).toBe('queued');
   });
 
-  it('clears a failure once the same day, version and kind completes (a resumed backfill day)', () => {
+  it('clears a failure once the same day and version completes, by any kind of run', () => {
     const s = lane();
     const finished = (
       day: string,
@@ -85,12 +85,11 @@ describe('lane queue', () => {
       '2026-11-02/backfill/v2',
       '2026-11-03/daily/v1',
     ]);
-    // The day resumed and done: its v1 backfill failure goes; another version's or kind's stays.
+    // The backfill day resumed and done, the daily day rerun: both v1 failures go; v2's stays.
     finished('2026-11-02', 'backfill', 'completed');
     finished('2026-11-03', 'rerun', 'completed');
     expect(s.finished.map((f) => `${f.day}/${f.kind}/${f.pipelineVersion}/${f.status}`)).toEqual([
       '2026-11-02/backfill/v2/failed',
-      '2026-11-03/daily/v1/failed',
       '2026-11-02/backfill/v1/completed',
       '2026-11-03/rerun/v1/completed',
     ]);
@@ -98,7 +97,6 @@ describe('lane queue', () => {
     finished('2026-11-02', 'backfill', 'failed');
     expect(openFailures(s.finished).map((f) => `${f.day}/${f.kind}/${f.pipelineVersion}`)).toEqual([
       '2026-11-02/backfill/v2',
-      '2026-11-03/daily/v1',
       '2026-11-02/backfill/v1',
     ]);
   });
@@ -110,6 +108,8 @@ describe('lane queue', () => {
     expect(openFailures([entry('failed'), entry('completed')])).toEqual([]);
     expect(openFailures([entry('completed'), entry('failed')])).toEqual([entry('failed')]);
     expect(openFailures([entry('failed'), entry('completed', '2026-11-03')])).toEqual([entry('failed')]);
+    const rerun = { ...entry('completed'), kind: 'rerun' } as const;
+    expect(openFailures([entry('failed'), rerun])).toEqual([]);
   });
 
   it('never starves a daily run behind a stream of reruns', () => {
