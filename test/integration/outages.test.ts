@@ -303,14 +303,18 @@ describe('dependency outages are ridden out', () => {
       const outageMessage = `S3 at ${s3Proxy.address}: connection refused`;
       const seen = await runWorkersUntil(deployment.workers, async () => {
         const backfill = await runBoth(deployment);
-        // Down as soon as the daily run has started: most of its work is still ahead of it.
-        await waitUntil(() => isRunning(dailyRunId), {
-          what: 'the daily tenant-day',
-          timeoutMs: 60_000,
-          intervalMs: 50,
-        });
+        let downDuring = '';
+        // Down in the middle of the daily run, its inputs found and its data work in flight (in
+        // the proxy's hands, so requests are cut as well as refused).
+        await waitUntil(
+          async () =>
+            (await isRunning(dailyRunId)) &&
+            (await pendingActivities(dailyRunId)).some((a) => a.activityType?.name !== 'checkTenantDayInputs'),
+          { what: 'the daily tenant-day past its input check', timeoutMs: 60_000, intervalMs: 50 },
+        );
         await s3Proxy.down();
         const downAt = Date.now();
+        downDuring = (await pendingActivities(dailyRunId)).map((a) => a.activityType?.name).join(', ');
         let during;
         try {
           // What an operator sees meanwhile (Web UI, `temporal workflow describe`): the activity is
@@ -344,10 +348,10 @@ describe('dependency outages are ridden out', () => {
           daily: await laneState(stack.client, daily.id),
           backfilled: await laneState(stack.client, backfilled.id),
         };
-        return { during, done, recoveryMs, after };
+        return { during, done, recoveryMs, after, downDuring };
       });
       console.log(
-        `[outages] S3 down ${seen.during.outageMs} ms; daily run's activity ${seen.during.dailyActivity.activityType?.name} ` +
+        `[outages] S3 down ${seen.during.outageMs} ms (from ${seen.downDuring}); daily run's activity ${seen.during.dailyActivity.activityType?.name} ` +
           `at attempt ${seen.during.dailyActivity.attempt}; everything done ${seen.recoveryMs} ms after S3 was back`,
       );
 
