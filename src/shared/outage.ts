@@ -47,6 +47,9 @@ const CONNECTION_MESSAGES: readonly [RegExp, string][] = [
 const CONNECTION_ERROR_NAMES: Readonly<Record<string, string>> = {
   NoLivingConnectionsError: 'no connection could be made',
   ConnectionError: 'connection failed',
+  // A server that accepts but does not answer (hung, overloaded, cut off): the Elasticsearch
+  // client's requestTimeout, the S3 client's connectionTimeout (workers/clients.ts).
+  TimeoutError: 'no answer in time',
 };
 
 export interface ConnectionFailure {
@@ -107,6 +110,9 @@ function addressOf(record: Record<string, unknown>): string | undefined {
   const port = record.port;
   if (typeof record.address === 'string' && (typeof port === 'number' || typeof port === 'string'))
     return `${record.address}:${port}`;
+  // @elastic/transport names the node it tried under meta.meta.connection.url.
+  const connection = (record.meta as { meta?: { connection?: { url?: unknown } } } | undefined)?.meta?.connection;
+  if (connection && typeof connection.url === 'string') return hostPort(connection.url);
   const message = typeof record.message === 'string' ? record.message : '';
   return /(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:]+\]|localhost):(\d+)/i.exec(message)?.[0];
 }
@@ -118,7 +124,11 @@ function addressOf(record: Record<string, unknown>): string | undefined {
 export function describeConnectionFailure(error: unknown, endpoints: Endpoints = {}): ConnectionFailure | undefined {
   let what: string | undefined;
   let address: string | undefined;
+  // The AWS SDK marks the errors of its calls with $metadata, and Daybreak's only AWS client is S3's:
+  // that names an S3 failure that carries no address (the SDK's own timeouts).
+  let fromAwsSdk = false;
   for (const record of chain(error)) {
+    fromAwsSdk ||= '$metadata' in record;
     const code = typeof record.code === 'string' ? record.code : undefined;
     const message = typeof record.message === 'string' ? record.message : '';
     const name = typeof record.name === 'string' ? record.name : '';
@@ -136,7 +146,8 @@ export function describeConnectionFailure(error: unknown, endpoints: Endpoints =
     return address !== undefined && endpoint !== undefined && sameAddress(address, endpoint);
   });
   const onlyOne = Object.entries(endpoints).length === 1 ? Object.entries(endpoints)[0] : undefined;
-  const [name, url] = known ?? (address === undefined ? (onlyOne ?? []) : []);
+  const awsS3 = fromAwsSdk && endpoints.S3 ? ['S3', endpoints.S3] : undefined;
+  const [name, url] = known ?? (address === undefined ? (awsS3 ?? onlyOne ?? []) : []);
   const at = url ? hostPort(url) : address;
   const dependency = name ? `${name} at ${at}` : (at ?? 'a dependency');
   return { dependency, what, message: `${dependency}: ${what}` };

@@ -7,13 +7,26 @@ import type { ObjectStore } from '../storage/object-store';
 import { S3ObjectStore } from '../storage/s3-object-store';
 import type { DaybreakConfig } from './config';
 
+/**
+ * How long one S3 request may wait: for a connection (a host that drops packets would otherwise be
+ * left to the OS, minutes per attempt) and for the response to begin (a server that accepts but
+ * never answers would otherwise hold the activity until its start-to-close). Either failure is a
+ * TimeoutError the SDK retries and the activity treats as an outage (shared/outage.ts).
+ */
+export const S3_TIMEOUTS = { connectionTimeoutMs: 5_000, requestTimeoutMs: 60_000 };
+
 /** The S3 client; path-style because versitygw (like MinIO) serves buckets under the endpoint path. */
-export function createS3Client(config: DaybreakConfig['s3']): S3Client {
+export function createS3Client(config: DaybreakConfig['s3'], timeouts = S3_TIMEOUTS): S3Client {
   return new S3Client({
     endpoint: config.endpoint,
     region: config.region,
     forcePathStyle: true,
     maxAttempts: 5,
+    requestHandler: {
+      connectionTimeout: timeouts.connectionTimeoutMs,
+      requestTimeout: timeouts.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+    },
     credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
   });
 }
