@@ -13,6 +13,8 @@ import { createS3MetricActivities } from './s3/metrics';
 import type { PartitionRunner } from './s3/metrics';
 import { createS3InputActivities } from './s3/inputs';
 import { supervise } from './supervised';
+import { createAlertActivities } from './alerts/send-alert';
+import type { AlertSinks } from './alerts/send-alert';
 import type { Endpoints } from '../shared/outage';
 
 /**
@@ -42,6 +44,8 @@ export interface ActivityDeps {
   inputDeadlineHours?: number;
   /** Dependency addresses, named in the message of a connection failure (dependencyEndpoints(config)). */
   endpoints?: Endpoints;
+  /** Where alerts go besides the worker log (config.alerts); default: the worker log only. */
+  alerts?: AlertSinks;
 }
 
 /** Every activity Daybreak registers, each under the keep-alive and outage rules of supervise(). */
@@ -58,6 +62,7 @@ function allActivities(deps: ActivityDeps) {
     ...createElasticsearchSkeletonActivities(deps),
     ...createElasticsearchServingActivities(deps),
     ...createTemporalLaneActivities(deps),
+    ...createAlertActivities(deps.alerts),
   };
 }
 

@@ -93,15 +93,14 @@ function dayOf(run: { day: string; pipelineVersion: string }): string {
 /**
  * Records a run's outcome. A completed run clears the earlier failures of the same day and version,
  * whatever their kind: a backfill day resumed after it failed, or rerun by an operator, is done, not
- * "completed and failed".
+ * "completed and failed". Returns the failures it cleared (the lane alerts a recovery for them).
  */
-export function recordFinished(state: LaneState, finished: FinishedRun): void {
+export function recordFinished(state: LaneState, finished: FinishedRun): { cleared: FinishedRun[] } {
   state.running = undefined;
-  const earlier =
-    finished.status === 'completed'
-      ? state.finished.filter((f) => !(f.status === 'failed' && dayOf(f) === dayOf(finished)))
-      : state.finished;
-  state.finished = [...earlier, finished].slice(-FINISHED_KEPT);
+  const clears = (f: FinishedRun) =>
+    finished.status === 'completed' && f.status === 'failed' && dayOf(f) === dayOf(finished);
+  const cleared = state.finished.filter(clears);
+  state.finished = [...state.finished.filter((f) => !clears(f)), finished].slice(-FINISHED_KEPT);
   if (
     finished.status === 'completed' &&
     finished.kind === 'daily' &&
@@ -109,6 +108,7 @@ export function recordFinished(state: LaneState, finished: FinishedRun): void {
   ) {
     state.completedDailyDays = [...state.completedDailyDays, finished.day].sort().slice(-DAILY_DAYS_KEPT);
   }
+  return { cleared };
 }
 
 /**

@@ -33,6 +33,8 @@ export interface DaybreakConfig {
     /** Worker threads that aggregate partitions (one partition each at a time); 0: on the activity's thread. */
     partitionThreads: number;
   };
+  /** Alert sinks besides the worker log (activities/alerts/send-alert.ts). */
+  alerts: { webhookUrl: string | undefined };
   /** Logging, as set; each process chooses what is unset (worker: json, INFO; demo: pretty, WARN). */
   log: { format: LogFormat | undefined; level: DaybreakLogLevel | undefined };
   pipeline: {
@@ -92,6 +94,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DaybreakConfig
       minPartitionBytes: nonNegativeInt(env, 'DAYBREAK_MIN_PARTITION_BYTES', DEFAULT_MIN_PARTITION_BYTES),
       partitionThreads: nonNegativeInt(env, 'DAYBREAK_PARTITION_THREADS', availableParallelism()),
     },
+    alerts: { webhookUrl: webhookUrl(env, 'DAYBREAK_ALERT_WEBHOOK_URL') },
     log: {
       format: oneOf(env, 'DAYBREAK_LOG_FORMAT', LOG_FORMATS, (v) => v.toLowerCase()),
       level: oneOf(env, 'DAYBREAK_LOG_LEVEL', LOG_LEVELS, (v) => v.toUpperCase()),
@@ -139,6 +142,21 @@ function oneOf<T extends string>(
   if (!(allowed as readonly string[]).includes(value))
     throw new Error(`${name}=${JSON.stringify(raw)} must be one of ${allowed.join(', ')}`);
   return value as T;
+}
+
+function webhookUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  // The value is not quoted back: a webhook URL's path is often its secret.
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:'))
+    throw new Error(`${name} must be an http:// or https:// URL`);
+  return url.toString();
 }
 
 function storeKind(raw: string | undefined): 'fs' | 's3' {

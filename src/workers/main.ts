@@ -59,6 +59,7 @@ async function main(): Promise<void> {
     minPartitionBytes: config.worker.minPartitionBytes,
     partitionRunner: partitionThreads?.runner,
     inputDeadlineHours: config.pipeline.inputDeadlineHours,
+    alerts: { webhookUrl: config.alerts.webhookUrl },
   });
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger });
   const queues: { taskQueue: string; maxActivities: number }[] = [];

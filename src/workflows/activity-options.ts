@@ -1,5 +1,6 @@
 import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
 import { proxyActivities } from '@temporalio/workflow';
+import type { AlertActivities } from '../activities/alerts/send-alert';
 import type { ElasticsearchServingActivities } from '../activities/elasticsearch/serving';
 import type { S3CompareActivities } from '../activities/s3/compare-outputs';
 import type { S3InputActivities } from '../activities/s3/inputs';
@@ -62,4 +63,18 @@ export function coordinationActivities(rideOutMinutes = DEFAULT_OUTAGE_RIDE_OUT_
     reconcile: proxyActivities<TemporalLaneActivities>(options(5, rideOutMinutes)),
     serving: proxyActivities<ElasticsearchServingActivities>(options(1, rideOutMinutes)),
   };
+}
+
+/**
+ * Alert delivery (activities/alerts/send-alert.ts): one POST of at most 10 s per attempt, retried
+ * with the same capped backoff while the receiver is down or answers 5xx, for up to an hour; after
+ * that the alert is given up (the lane logs it) rather than kept pending in the lane's history. No
+ * heartbeat: an attempt is shorter than the heartbeat timeout.
+ */
+export function alertActivities() {
+  return proxyActivities<AlertActivities>({
+    startToCloseTimeout: 15_000,
+    scheduleToCloseTimeout: 60 * MINUTE,
+    retry: { ...activityRetry, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES, 'AlertRejectedError'] },
+  });
 }

@@ -20,6 +20,7 @@ import {
 import type { SearchAttributePair } from '@temporalio/common';
 import { tenantDayWorkflowId, versionTaskQueue } from '../shared/ids';
 import type {
+  FinishedRun,
   LaneState,
   PipelineVersions,
   QueuedRun,
@@ -39,6 +40,8 @@ import {
   takeNext,
 } from '../shared/run-queue';
 import { afterRunFinished } from '../shared/cascade';
+import { runFailedAlert, runRecoveredAlert } from '../shared/alerts';
+import type { Alert } from '../shared/alerts';
 import { seedComputedDays } from '../shared/stale-days';
 import { assertRunRequest } from '../shared/request-validation';
 import { ErrorTypes } from '../shared/errors';
@@ -47,6 +50,8 @@ import { rootCauseOf } from '../shared/root-cause';
 import { runSearchAttributes } from '../shared/search-attributes';
 import type { Trigger } from '../shared/search-attributes';
 import { inputsWaitSignal, tenantDayWorkflow } from './tenant-day';
+import { alertActivities } from './activity-options';
+import { workflowNow } from './workflow-clock';
 
 export const requestRunUpdate = defineUpdate<RequestRunResult, [RunRequest]>('requestRun');
 export const setPipelineVersionsSignal = defineSignal<[PipelineVersions]>('setPipelineVersions');
@@ -59,6 +64,8 @@ const PRIORITY_KEY: Record<QueuedRun['kind'], number> = { rerun: 2, daily: 2, ba
 
 /** Patch: a daily request skips a day any completed run of the version computed (not only a daily run). */
 const DAILY_SKIPS_COMPUTED_DAYS = 'daily-skips-computed-days';
+/** Patch: a run that fails for good raises a run-failed alert, one that clears a failure run-recovered. */
+const ALERTS = 'alerts';
 
 /**
  * One per tenant, id `daybreak/lane/<tenant>` (laneWorkflowId): the tenant's mutex and queue.
@@ -73,6 +80,9 @@ export async function tenantLaneWorkflow(input: TenantLaneInput): Promise<void> 
   const maxAttempts = input.maxAttempts ?? 3;
   const maxHistoryEvents = input.maxHistoryEvents ?? 2000;
   const baseTaskQueue = workflowInfo().taskQueue;
+  const alerts = alertActivities();
+  // Alerts still being delivered: the lane does not continue-as-new under them (that would drop them).
+  let alertsInFlight = 0;
   // Lanes continued from code without staleness tracking know their computed days only from these.
   state.computedDays ??= seedComputedDays(state);
 
@@ -119,7 +129,8 @@ export async function tenantLaneWorkflow(input: TenantLaneInput): Promise<void> 
       () =>
         state.queue.length > 0 ||
         ((workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > maxHistoryEvents) &&
-          state.retrying.length === 0),
+          state.retrying.length === 0 &&
+          alertsInFlight === 0),
     );
     if (state.queue.length === 0) {
       // Idle and long: start a fresh history with the same state. Handlers must finish first so
@@ -215,7 +226,8 @@ export async function tenantLaneWorkflow(input: TenantLaneInput): Promise<void> 
       errorType,
       cascadeOf: run.cascadeOf,
     };
-    recordFinished(state, finished);
+    const { cleared } = recordFinished(state, finished);
+    raiseAlert(run, finished, cleared);
     // The shadow child recomputed the day for its version too: its later days may be its history.
     afterRunFinished(state, run, status, shadowVersion);
     if (run.notifyWorkflowId) {
@@ -224,6 +236,38 @@ export async function tenantLaneWorkflow(input: TenantLaneInput): Promise<void> 
         .signal(runFinishedSignal, { tenantId: state.tenantId, ...finished })
         .catch(() => log.warn('could not notify requester', { notify: run.notifyWorkflowId }));
     }
+  }
+
+  /**
+   * A run that failed for good raises run-failed; a completed run that cleared an open failure of
+   * its day and version, run-recovered. The delivery is started, not awaited: the lane goes on with
+   * its queue while the alert is retried, and an alert that is never delivered fails nothing.
+   */
+  function raiseAlert(run: QueuedRun, finished: FinishedRun, cleared: FinishedRun[]): void {
+    const about = {
+      tenantId: state.tenantId,
+      day: run.day,
+      pipelineVersion: run.pipelineVersion,
+      // A refused run has no child: the alert names the id its run would have had.
+      workflowId: finished.workflowId || tenantDayWorkflowId(state.tenantId, run.day, run.pipelineVersion, 'primary'),
+      seq: run.seq,
+      attempts: run.attempt,
+      runKind: run.kind,
+      raisedAt: new Date(workflowNow()).toISOString(),
+    };
+    let alert: Alert | undefined;
+    if (finished.status === 'failed') alert = runFailedAlert({ ...about, errorType: finished.errorType });
+    else if (cleared.length > 0) alert = runRecoveredAlert({ ...about, clearedErrorType: cleared.at(-1)?.errorType });
+    // patched: lanes that finished such runs under older code replay without the alert's activity.
+    if (!alert || !patched(ALERTS)) return;
+    const { id } = alert;
+    alertsInFlight++;
+    void alerts
+      .sendAlert(alert)
+      .catch((error: unknown) =>
+        log.warn('alert not delivered; given up', { alertId: id, cause: rootCauseOf(error).message }),
+      )
+      .finally(() => alertsInFlight--);
   }
 }
 

@@ -101,6 +101,25 @@ describe('lane queue', () => {
     ]);
   });
 
+  it('returns the failures a completion cleared (what the lane alerts as recovered), and none otherwise', () => {
+    const s = lane();
+    const record = (day: string, status: 'completed' | 'failed', pipelineVersion = 'v1') =>
+      recordFinished(s, {
+        day,
+        kind: 'rerun',
+        pipelineVersion,
+        workflowId: `wf-${day}`,
+        status,
+        attempts: 1,
+      }).cleared.map((f) => `${f.day}/${f.pipelineVersion}/${f.status}`);
+    expect(record('2026-11-02', 'failed')).toEqual([]);
+    expect(record('2026-11-02', 'failed', 'v2')).toEqual([]);
+    expect(record('2026-11-03', 'completed')).toEqual([]);
+    expect(record('2026-11-02', 'completed')).toEqual(['2026-11-02/v1/failed']);
+    // Cleared once: a second completion of the day recovers nothing.
+    expect(record('2026-11-02', 'completed')).toEqual([]);
+  });
+
   it('shows a failure recorded before the clearing as cleared once the same run completed after it', () => {
     // A lane continued from older code carries both entries of the day.
     const entry = (status: 'completed' | 'failed', day = '2026-11-02') =>
