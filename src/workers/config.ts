@@ -4,6 +4,7 @@ import { DEFAULT_MIN_PARTITION_BYTES } from '../shared/pipeline-contracts';
 import { DEFAULT_INPUT_DEADLINE_HOURS, DEFAULT_OUTAGE_RIDE_OUT_MINUTES } from '../shared/tenant-day-contracts';
 import type { LaneDefaults } from '../client/lanes';
 import type { Endpoints } from '../shared/outage';
+import { metricsAddress } from './metrics-exporter';
 
 export type LogFormat = 'json' | 'pretty';
 /** Temporal's levels, plus `SILENT` (nothing at all). */
@@ -35,6 +36,8 @@ export interface DaybreakConfig {
   };
   /** Alert sinks besides the worker log (activities/alerts/send-alert.ts). */
   alerts: { webhookUrl: string | undefined };
+  /** The worker's Prometheus /metrics: the exporter's bind address, or undefined for none. */
+  metrics: { address: string | undefined };
   /** Logging, as set; each process chooses what is unset (worker: json, INFO; demo: pretty, WARN). */
   log: { format: LogFormat | undefined; level: DaybreakLogLevel | undefined };
   pipeline: {
@@ -95,6 +98,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DaybreakConfig
       partitionThreads: nonNegativeInt(env, 'DAYBREAK_PARTITION_THREADS', availableParallelism()),
     },
     alerts: { webhookUrl: webhookUrl(env, 'DAYBREAK_ALERT_WEBHOOK_URL') },
+    metrics: { address: metricsAddress(env.DAYBREAK_METRICS_ADDRESS) },
     log: {
       format: oneOf(env, 'DAYBREAK_LOG_FORMAT', LOG_FORMATS, (v) => v.toLowerCase()),
       level: oneOf(env, 'DAYBREAK_LOG_LEVEL', LOG_LEVELS, (v) => v.toUpperCase()),

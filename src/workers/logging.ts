@@ -1,5 +1,6 @@
 import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
 import { ApplicationFailure } from '@temporalio/common';
+import type { MetricsExporterConfig } from '@temporalio/worker';
 import { LogTimestamp, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { NON_RETRYABLE_ERROR_TYPES } from '../shared/errors';
 import type { DaybreakLogLevel, LogFormat } from './config';
@@ -190,12 +191,16 @@ export function createLogger(options: LoggerOptions): DaybreakLogger {
  * Installs the logger as the Temporal runtime's, before any worker or connection exists: SDK,
  * workflow and activity logs, and the native core's (forwarded), all go through it.
  */
-export function installLogger(options: LoggerOptions): DaybreakLogger {
+export function installLogger(options: LoggerOptions, metrics?: MetricsExporterConfig): DaybreakLogger {
   const logger = createLogger(options);
   const coreLevel: LogLevel = options.level === 'SILENT' ? 'ERROR' : options.level;
   Runtime.install({
     logger,
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: coreLevel }), forward: {} } },
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: coreLevel }), forward: {} },
+      // The runtime is installed once per process: its metrics exporter is given here, with the logger.
+      ...(metrics ? { metrics } : {}),
+    },
   });
   return logger;
 }

@@ -13,7 +13,7 @@ import {
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import { MetricTasks, getPipeline, isPipelineVersionName } from '../metrics/pipelines';
 import { ErrorTypes, InvalidInputError } from '../shared/errors';
 import { assertTenantDayInput } from '../shared/request-validation';
@@ -34,6 +34,14 @@ import { tenantDayActivities } from './activity-options';
 import { activitySummaries as summaries } from './activity-summaries';
 import { workflowNow } from './workflow-clock';
 import { dayVerdictSignal } from './rollout-signals';
+import type { RunMetricLabels } from './run-metrics';
+import {
+  recordDocumentsIndexed,
+  recordEventCounts,
+  recordOutcome,
+  recordTaskDuration,
+  recordVerdict,
+} from './run-metrics';
 
 export const primaryFinishedSignal = defineSignal<[PrimaryFinishedSignal]>('primaryFinished');
 /** To the lane (the parent of a primary run): the run waits for its inputs, or no longer does. */
@@ -109,8 +117,10 @@ export async function tenantDayWorkflow(input: TenantDayInput): Promise<TenantDa
     if (shadow?.started)
       await notifyShadow(shadow.workflowId, { status: 'completed', accountsKey: result.accountsKey });
     if (input.comparedWith) await compareWithPrimary(input, result.accountsKey, () => primaryFinished);
+    recordOutcome({ run: metricLabels(input), outcome: 'completed' });
     return { ...result, shadow };
   } catch (error) {
+    recordFailure(input, error);
     if (shadow?.started && !isCancellation(error)) await notifyShadow(shadow.workflowId, { status: 'failed' });
     if (input.comparedWith?.rolloutWorkflowId && !isCancellation(error)) {
       await reportVerdict(input, {
@@ -120,6 +130,30 @@ export async function tenantDayWorkflow(input: TenantDayInput): Promise<TenantDa
     }
     throw error;
   }
+}
+
+function metricLabels(input: TenantDayInput): RunMetricLabels {
+  return { pipelineVersion: input.pipelineVersion, runKind: input.runKind, trigger: input.trigger };
+}
+
+/**
+ * Only what ends the run is counted: any other error fails the workflow task, which is retried and
+ * would count again at each retry.
+ */
+function recordFailure(input: TenantDayInput, error: unknown): void {
+  const run = metricLabels(input);
+  if (isCancellation(error)) {
+    recordOutcome({ run, outcome: 'cancelled' });
+    return;
+  }
+  if (!(error instanceof TemporalFailure || error instanceof InvalidInputError)) return;
+  recordOutcome({ run, outcome: 'failed' });
+  if (input.comparedWith)
+    recordVerdict({
+      primaryVersion: input.comparedWith.pipelineVersion,
+      shadowVersion: input.pipelineVersion,
+      verdict: 'shadow-failed',
+    });
 }
 
 /** Whether the tasks that run read the raw events or the attribute snapshot (a rerun from a later task does not). */
@@ -209,6 +243,11 @@ async function tellLane(input: TenantDayInput, wait: Omit<InputsWaitSignal, 'day
 async function computeDay(input: TenantDayInput, run: RunRef): Promise<Omit<TenantDayResult, 'shadow'>> {
   const { metrics, serving } = tenantDayActivities(input.outageRideOutMinutes);
   const tasks: TaskTiming[] = [];
+  const labels = metricLabels(input);
+  const timed = (timing: TaskTiming) => {
+    tasks.push(timing);
+    recordTaskDuration({ run: labels, task: timing.task, durationMs: timing.durationMs });
+  };
   let aggregated: AggregatePartitionResult[] = [];
   let partitionCount = 0;
   await runTaskGraph({
@@ -233,7 +272,8 @@ async function computeDay(input: TenantDayInput, run: RunRef): Promise<Omit<Tena
           return result;
         });
         const records = aggregated.reduce((n, p) => n + p.accounts, 0);
-        tasks.push({
+        recordEventCounts({ run: labels, counts: sumCounts(aggregated) });
+        timed({
           task: task.name,
           outputKey: outputKey(run, 'partials'),
           records,
@@ -250,7 +290,7 @@ async function computeDay(input: TenantDayInput, run: RunRef): Promise<Omit<Tena
           primaryPipelineVersion: input.comparedWith?.pipelineVersion,
         },
       ]);
-      tasks.push({
+      timed({
         task: task.name,
         outputKey: result.outputKey,
         records: result.records,
@@ -278,7 +318,8 @@ async function computeDay(input: TenantDayInput, run: RunRef): Promise<Omit<Tena
     { summary: summaries.indexAccountDocuments(input.day) },
     [{ ...tenantVersion, day: input.day, runKind: input.runKind, documentsKey: accountsKey }],
   );
-  tasks.push({ task: 'serve', outputKey: served.index, records: served.indexed, durationMs: workflowNow() - started });
+  timed({ task: 'serve', outputKey: served.index, records: served.indexed, durationMs: workflowNow() - started });
+  recordDocumentsIndexed({ run: labels, indexed: served.indexed });
   const counts = sumCounts(aggregated);
   setCurrentDetails(
     `Done: ${counts.accepted} events accepted, ${counts.quarantined} quarantined, ${served.indexed} documents indexed`,
@@ -402,6 +443,11 @@ async function compareWithPrimary(
       },
     ],
   );
+  recordVerdict({
+    primaryVersion: input.comparedWith!.pipelineVersion,
+    shadowVersion: input.pipelineVersion,
+    verdict: result.verdict,
+  });
   await reportVerdict(input, { verdict: result.verdict, csvKey: result.csvKey, summaryKey: result.summaryKey });
 }
 
