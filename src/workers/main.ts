@@ -7,7 +7,7 @@ import { createElasticsearchClient, createObjectStore, createTemporalClient } fr
 import { dependencyEndpoints, laneDefaultsOf, readConfig } from './config';
 import { PartitionThreadPool } from './partition-threads';
 import { installLogger } from './logging';
-import { prometheusExporter } from './metrics-exporter';
+import { prometheusExporter, withMetricsAddress } from './metrics-exporter';
 import { loadTenantsFile } from './tenants';
 
 /**
@@ -24,9 +24,11 @@ import { loadTenantsFile } from './tenants';
 async function main(): Promise<void> {
   const config = readConfig();
   // First: every later SDK, workflow, activity and core log line goes through it.
-  const logger = installLogger(
-    { format: config.log.format ?? 'json', level: config.log.level ?? 'INFO' },
-    config.metrics.address ? prometheusExporter(config.metrics.address) : undefined,
+  const logger = withMetricsAddress(config.metrics.address, () =>
+    installLogger(
+      { format: config.log.format ?? 'json', level: config.log.level ?? 'INFO' },
+      config.metrics.address ? prometheusExporter(config.metrics.address) : undefined,
+    ),
   );
   if (config.metrics.address)
     logger.info('metrics for Prometheus', { url: `http://${config.metrics.address}/metrics` });

@@ -37,3 +37,21 @@ export function prometheusExporter(bindAddress: string): MetricsExporterConfig {
     },
   };
 }
+
+/**
+ * Runs `install` (the runtime's, which starts the exporter) and names the variable when the exporter
+ * cannot bind: the SDK's own message ("Address already in use") does not say which setting to change.
+ */
+export function withMetricsAddress<T>(address: string | undefined, install: () => T): T {
+  try {
+    return install();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (!address || !/metrics exporter/i.test(message)) throw error;
+    throw new Error(
+      `cannot serve /metrics on DAYBREAK_METRICS_ADDRESS=${address}: ${message} ` +
+        `(another process, a second worker on this host?); set another address, or off`,
+      { cause: error },
+    );
+  }
+}

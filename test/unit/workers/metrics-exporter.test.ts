@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { DaybreakMetrics, TASK_DURATION_BUCKETS } from '../../../src/shared/metric-names';
 import { readConfig } from '../../../src/workers/config';
-import { DEFAULT_METRICS_ADDRESS, metricsAddress, prometheusExporter } from '../../../src/workers/metrics-exporter';
+import {
+  DEFAULT_METRICS_ADDRESS,
+  metricsAddress,
+  prometheusExporter,
+  withMetricsAddress,
+} from '../../../src/workers/metrics-exporter';
 
 describe('DAYBREAK_METRICS_ADDRESS', () => {
   it('defaults to the loopback interface, so metrics are not published to the network unasked', () => {
@@ -34,5 +39,26 @@ describe('the Prometheus exporter', () => {
     // Keyed by the recorded name: the exporter adds no suffix to histograms.
     expect(overrides).toEqual({ [DaybreakMetrics.TaskDuration]: TASK_DURATION_BUCKETS });
     expect(TASK_DURATION_BUCKETS.at(-1)).toBe(3600);
+  });
+});
+
+describe('a metrics address that cannot be bound', () => {
+  it("fails the worker naming the variable and its value, not only the SDK's message", () => {
+    // The SDK's message when the port is taken (measured: Runtime.install with a listener on the port).
+    const sdk = new Error('Failed to start prometheus metrics exporter: Address already in use (os error 98)');
+    expect(() =>
+      withMetricsAddress('127.0.0.1:9464', () => {
+        throw sdk;
+      }),
+    ).toThrow(
+      /DAYBREAK_METRICS_ADDRESS=127\.0\.0\.1:9464: Failed to start prometheus metrics exporter: Address already in use/,
+    );
+    const other = new Error('something else');
+    expect(() =>
+      withMetricsAddress('127.0.0.1:9464', () => {
+        throw other;
+      }),
+    ).toThrow(other);
+    expect(withMetricsAddress(undefined, () => 42)).toBe(42);
   });
 });
