@@ -122,6 +122,8 @@ function startWorker(name: string, partitionThreads: number): string {
     DAYBREAK_PARTITION_THREADS: String(partitionThreads),
     // One partition per file: the unregistered file is a partition of its own, next to good ones.
     DAYBREAK_MIN_PARTITION_BYTES: '1',
+    // No /metrics exporter: every worker would bind the default port (test/integration/metrics-endpoint.test.ts has its own).
+    DAYBREAK_METRICS_ADDRESS: 'off',
   };
   // detached: its own process group, so the SIGTERM in afterAll reaches the node process tsx starts.
   const child = spawn(

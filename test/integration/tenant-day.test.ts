@@ -105,6 +105,8 @@ describe('tenant-day on the real stack', () => {
       DAYBREAK_WORKER_COORDINATION: 'false',
       // Small test data would otherwise be one partition, finished before it could be killed.
       DAYBREAK_MIN_PARTITION_BYTES: '1',
+      // No /metrics exporter: every worker would bind the default port (test/integration/metrics-endpoint.test.ts has its own).
+      DAYBREAK_METRICS_ADDRESS: 'off',
     };
     // detached: its own process group, so a kill reaches the node process tsx starts, not just tsx.
     const startWorker = () =>
