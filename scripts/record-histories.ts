@@ -1,9 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
+import { createAlertActivities } from '../src/activities/alerts/send-alert';
 import { createTemporalLaneActivities } from '../src/activities/temporal/lanes';
 import { laneState, requestRun } from '../src/client/lanes';
 import { syncTenantSchedules } from '../src/client/schedules';
@@ -15,6 +17,7 @@ import {
   tenantDayWorkflowId,
   versionTaskQueue,
 } from '../src/shared/ids';
+import type { PlanPartitionsInput } from '../src/shared/pipeline-contracts';
 import { runSearchAttributes } from '../src/shared/search-attributes';
 import type { TenantConfig } from '../src/shared/tenant-config';
 import type { OperatorAction } from '../src/shared/rollout-contracts';
@@ -415,6 +418,39 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    // Issue 17, point 4: a day fails for good (one lane attempt, on the `-alerting` queues where each
+    // day's first run fails) and raises run-failed; its rerun completes and raises run-recovered
+    // (patch alerts). Both alerts are delivered (to the worker log) before the history is taken.
+    file: 'tenant-lane.alerts.v3.json',
+    async run(ctx) {
+      const tenantId = uniqueName('alerts');
+      extraLanes.push(laneWorkflowId(tenantId));
+      const tenant = { timeZone: 'Europe/Berlin', badDataPolicy: 'quarantine' as const };
+      const alertingLane = { taskQueue: `${ctx.base}-alerting`, primaryVersion: 'v1', maxAttempts: 1 };
+      const rerun = () =>
+        requestRun(
+          ctx.stack.client,
+          tenantId,
+          { day: '2026-11-02', kind: 'rerun', requestedBy: 'recorder', tenant },
+          alertingLane,
+        );
+      const finished = async (status: 'completed' | 'failed') =>
+        (await laneState(ctx.stack.client, tenantId)).finished.some((f) => f.status === status);
+      await rerun();
+      await waitFor(() => finished('failed'), 'the failure');
+      await rerun();
+      await waitFor(() => finished('completed'), 'the recovery');
+      const handle = ctx.stack.client.workflow.getHandle(laneWorkflowId(tenantId));
+      await waitFor(async () => {
+        const events = (await handle.fetchHistory()).events ?? [];
+        const alerts = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendAlert');
+        const completed = events.filter((e) => e.activityTaskCompletedEventAttributes);
+        return alerts.length === 2 && completed.length === 2;
+      }, 'both alerts delivered');
+      return handle;
+    },
+  },
+  {
     // A backfill with cascade: its last day asks the lane to recompute the stale days after the range.
     file: 'backfill.cascade.v2.json',
     async run(ctx) {
@@ -549,7 +585,9 @@ async function main(): Promise<void> {
     laneDefaults,
     loadTenants: () => Promise.resolve([tenant]),
   });
-  const fake = { ...recordingActivities({ delayMs: 20 }).activities, ...lanes };
+  // Alerts go to the worker log only (no webhook): their activities complete at once.
+  const alertSinks = createAlertActivities();
+  const fake = { ...recordingActivities({ delayMs: 20 }).activities, ...lanes, ...alertSinks };
   const flaky = { ...recordingActivities({ delayMs: 20, failFirstAttempt: true }).activities, ...lanes };
   const waiting = { ...recordingActivities({ delayMs: 20, inputsMissingChecks: 2 }).activities, ...lanes };
   // Lanes of the `-failing` queues: one attempt per day, and 2026-11-02 always fails.
@@ -560,6 +598,30 @@ async function main(): Promise<void> {
       laneDefaults: { taskQueue: `${base}-failing`, primaryVersion: 'v1', maxAttempts: 1 },
       loadTenants: () => Promise.resolve([tenant]),
     }),
+    ...alertSinks,
+  };
+  // Lanes of the `-alerting` queues: one attempt per day, and each day's first run fails.
+  const firstRuns = new Set<string>();
+  const alertingBase = recordingActivities({ delayMs: 20 }).activities;
+  const alerting = {
+    ...alertingBase,
+    planPartitions(input: PlanPartitionsInput) {
+      const key = `${input.tenantId}|${input.day}`;
+      if (!firstRuns.has(key)) {
+        firstRuns.add(key);
+        throw ApplicationFailure.nonRetryable(
+          `planted first failure for ${input.tenantId} ${input.day}`,
+          'CorruptDataError',
+        );
+      }
+      return alertingBase.planPartitions(input);
+    },
+    ...createTemporalLaneActivities({
+      temporal: stack.client,
+      laneDefaults: { taskQueue: `${base}-alerting`, primaryVersion: 'v1', maxAttempts: 1 },
+      loadTenants: () => Promise.resolve([tenant]),
+    }),
+    ...alertSinks,
   };
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
   const make = (taskQueue: string, activities: object) =>
@@ -577,6 +639,8 @@ async function main(): Promise<void> {
     make(versionTaskQueue(`${base}-waiting`, 'v1'), waiting),
     make(`${base}-failing`, failing),
     make(versionTaskQueue(`${base}-failing`, 'v1', 'backfill'), failing),
+    make(`${base}-alerting`, alerting),
+    make(versionTaskQueue(`${base}-alerting`, 'v1'), alerting),
   ]);
   mkdirSync(OUT_DIR, { recursive: true });
   const ctx: Context = { stack, base, tenantId, tenant };

@@ -40,6 +40,7 @@ describe('replay of recorded histories against the current workflow code', () =>
         'backfill.paused-skipped.v2.json',
         'rollout.setup-under-lock.v2.json',
         'tenant-lane.daily-after-backfill.v3.json',
+        'tenant-lane.alerts.v3.json',
       ]),
     );
   });
