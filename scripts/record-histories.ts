@@ -192,6 +192,55 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    // The run ledger (patch run-ledger): recordRunLedger after the last task, and after a failure.
+    file: 'tenant-day.run-ledger.v3.json',
+    async run({ stack, base, tenantId }) {
+      const handle = await stack.client.workflow.start(tenantDayWorkflow, {
+        taskQueue: versionTaskQueue(base, 'v1'),
+        workflowId: tenantDayWorkflowId(tenantId, '2026-11-23', 'v1', 'primary'),
+        args: [
+          {
+            tenantId,
+            day: '2026-11-23',
+            timeZone: 'America/New_York',
+            badDataPolicy: 'quarantine',
+            pipelineVersion: 'v1',
+            runKind: 'primary',
+            trigger: 'rerun',
+            requestedBy: 'recorder',
+            baseTaskQueue: base,
+          },
+        ],
+      });
+      await handle.result();
+      return handle;
+    },
+  },
+  {
+    file: 'tenant-day.run-ledger-failed.v3.json',
+    async run({ stack, base, tenantId }) {
+      // The `-failing` queue's activities fail 2026-11-02 for good.
+      const handle = await stack.client.workflow.start(tenantDayWorkflow, {
+        taskQueue: `${base}-failing`,
+        workflowId: tenantDayWorkflowId(tenantId, '2026-11-02', 'v1', 'primary'),
+        args: [
+          {
+            tenantId,
+            day: '2026-11-02',
+            timeZone: 'America/New_York',
+            badDataPolicy: 'quarantine',
+            pipelineVersion: 'v1',
+            runKind: 'primary',
+            trigger: 'rerun',
+            requestedBy: 'recorder',
+          },
+        ],
+      });
+      await handle.result().catch(() => undefined);
+      return handle;
+    },
+  },
+  {
     file: 'backfill.v1.json',
     async run({ stack, base, tenant }) {
       const handle = await stack.client.workflow.start(backfillWorkflow, {

@@ -12,6 +12,7 @@ import { createS3CompareActivities } from './s3/compare-outputs';
 import { createS3MetricActivities } from './s3/metrics';
 import type { PartitionRunner } from './s3/metrics';
 import { createS3InputActivities } from './s3/inputs';
+import { createRunLedgerActivities } from './run-ledger';
 import { supervise } from './supervised';
 import { createAlertActivities } from './alerts/send-alert';
 import type { AlertSinks } from './alerts/send-alert';
@@ -63,6 +64,7 @@ function allActivities(deps: ActivityDeps) {
     ...createElasticsearchServingActivities(deps),
     ...createTemporalLaneActivities(deps),
     ...createAlertActivities(deps.alerts),
+    ...createRunLedgerActivities(deps),
   };
 }
 

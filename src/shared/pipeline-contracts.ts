@@ -56,6 +56,10 @@ export interface PlanPartitionsResult {
   partitions: PartitionPlan[];
   inputObjects: number;
   inputBytes: number;
+  /** The raw objects planned, in key order, as listed (size, ETag): what the run ledger says the run read. */
+  inputs?: { key: string; size: number; etag?: string }[];
+  /** The activity attempt that planned (the run ledger's task attempts); absent outside a worker. */
+  attempt?: number;
 }
 
 export interface AggregatePartitionInput extends RunRef {
@@ -69,6 +73,8 @@ export interface AggregatePartitionResult {
   counts: RecordCounts;
   /** Keys of quarantined blocks/records written by this partition. */
   quarantineKeys: string[];
+  /** See PlanPartitionsResult.attempt. */
+  attempt?: number;
 }
 
 /** One task of the metric task graph (src/metrics/task-graph.ts), run after its requirements. */
@@ -84,4 +90,6 @@ export interface RunMetricTaskResult {
   task: string;
   outputKey: string;
   records: number;
+  /** See PlanPartitionsResult.attempt. */
+  attempt?: number;
 }

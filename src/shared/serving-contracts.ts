@@ -130,6 +130,8 @@ export interface IndexAccountDocumentsResult {
   indexed: number;
   /** Documents refused because the index already holds that account for a later day. */
   skippedStale: number;
+  /** The activity attempt that indexed (the run ledger's task attempts); absent outside a worker. */
+  attempt?: number;
   /** The version's history index, and the day's documents written there (every one, by accountId/day). */
   historyIndex?: string;
   historyIndexed?: number;

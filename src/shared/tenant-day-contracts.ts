@@ -11,6 +11,8 @@ export interface TenantDayInput {
   pipelineVersion: string;
   runKind: RunKind;
   trigger: Trigger;
+  /** Who asked (the lane's QueuedRun.requestedBy), for the run ledger; absent in runs started otherwise. */
+  requestedBy?: string;
   /** Start the task graph from this task, reusing the persisted outputs of the tasks before it. */
   fromTask?: string;
   maxPartitions?: number;

@@ -17,6 +17,8 @@ export interface PutResult {
 export interface ObjectInfo {
   key: string;
   size: number;
+  /** The store's entity tag (S3's ETag, unquoted), where the store has one; the filesystem store has none. */
+  etag?: string;
 }
 
 /**

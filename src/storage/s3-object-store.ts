@@ -135,7 +135,12 @@ export class S3ObjectStore implements ObjectStore {
         new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken }),
       );
       for (const object of out.Contents ?? []) {
-        if (object.Key) yield { key: object.Key, size: object.Size ?? 0 };
+        if (object.Key)
+          yield {
+            key: object.Key,
+            size: object.Size ?? 0,
+            ...(object.ETag ? { etag: object.ETag.replace(/^"|"$/g, '') } : {}),
+          };
       }
       ContinuationToken = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (ContinuationToken);

@@ -5,6 +5,7 @@ import type { ElasticsearchServingActivities } from '../activities/elasticsearch
 import type { S3CompareActivities } from '../activities/s3/compare-outputs';
 import type { S3InputActivities } from '../activities/s3/inputs';
 import type { S3MetricActivities } from '../activities/s3/metrics';
+import type { RunLedgerActivities } from '../activities/run-ledger';
 import type { TemporalLaneActivities } from '../activities/temporal/lanes';
 import { NON_RETRYABLE_ERROR_TYPES } from '../shared/errors';
 import { DEFAULT_OUTAGE_RIDE_OUT_MINUTES } from '../shared/tenant-day-contracts';
@@ -52,6 +53,8 @@ export function tenantDayActivities(rideOutMinutes = DEFAULT_OUTAGE_RIDE_OUT_MIN
     metrics: proxyActivities<S3MetricActivities>(options(30, rideOutMinutes)),
     serving: proxyActivities<ElasticsearchServingActivities>(options(10, rideOutMinutes)),
     compare: proxyActivities<S3CompareActivities>(options(30, rideOutMinutes)),
+    // One LIST of the run's outputs, one small object, one document.
+    ledger: proxyActivities<RunLedgerActivities>(options(2, rideOutMinutes)),
   };
 }
 

@@ -34,6 +34,7 @@ import { tenantDayActivities } from './activity-options';
 import { activitySummaries as summaries } from './activity-summaries';
 import { workflowNow } from './workflow-clock';
 import { dayVerdictSignal } from './rollout-signals';
+import { RUN_LEDGER_PATCH, RunTrail, recordRunLedger } from './run-ledger';
 import type { RunMetricLabels } from './run-metrics';
 import {
   recordDocumentsIndexed,
@@ -107,20 +108,26 @@ export async function tenantDayWorkflow(input: TenantDayInput): Promise<TenantDa
   const baseTaskQueue = input.baseTaskQueue ?? 'daybreak';
   // Runs started before the wait existed replay without it.
   const waitsForInputs = patched(WAIT_FOR_INPUTS_PATCH);
+  // Runs started before the run ledger existed replay without its activity.
+  const keepsLedger = patched(RUN_LEDGER_PATCH);
+  const trail = new RunTrail();
   let shadow: TenantDayResult['shadow'];
 
   try {
     // First the inputs, then the shadow: a day that waits has no shadow child waiting beside it.
     if (waitsForInputs && needsInputs(input)) await waitForInputs(input);
     shadow = input.runKind === 'primary' && input.shadow ? await startShadow(input, baseTaskQueue) : undefined;
-    const result = await computeDay(input, run);
+    const result = await computeDay(input, run, trail);
     if (shadow?.started)
       await notifyShadow(shadow.workflowId, { status: 'completed', accountsKey: result.accountsKey });
     if (input.comparedWith) await compareWithPrimary(input, result.accountsKey, () => primaryFinished);
+    if (keepsLedger) await recordRunLedger(input, trail, 'completed', { result });
     recordOutcome({ run: metricLabels(input), outcome: 'completed' });
     return { ...result, shadow };
   } catch (error) {
     recordFailure(input, error);
+    if (keepsLedger && (error instanceof TemporalFailure || error instanceof InvalidInputError))
+      await recordRunLedger(input, trail, 'failed', { error });
     if (shadow?.started && !isCancellation(error)) await notifyShadow(shadow.workflowId, { status: 'failed' });
     if (input.comparedWith?.rolloutWorkflowId && !isCancellation(error)) {
       await reportVerdict(input, {
@@ -240,12 +247,17 @@ async function tellLane(input: TenantDayInput, wait: Omit<InputsWaitSignal, 'day
   }
 }
 
-async function computeDay(input: TenantDayInput, run: RunRef): Promise<Omit<TenantDayResult, 'shadow'>> {
+async function computeDay(
+  input: TenantDayInput,
+  run: RunRef,
+  trail: RunTrail,
+): Promise<Omit<TenantDayResult, 'shadow'>> {
   const { metrics, serving } = tenantDayActivities(input.outageRideOutMinutes);
   const tasks: TaskTiming[] = [];
   const labels = metricLabels(input);
-  const timed = (timing: TaskTiming) => {
+  const timed = (timing: TaskTiming, attempts: (number | undefined)[]) => {
     tasks.push(timing);
+    trail.ended(timing, attempts);
     recordTaskDuration({ run: labels, task: timing.task, durationMs: timing.durationMs });
   };
   let aggregated: AggregatePartitionResult[] = [];
@@ -256,12 +268,14 @@ async function computeDay(input: TenantDayInput, run: RunRef): Promise<Omit<Tena
     concurrency: 2,
     runTask: async (task) => {
       const started = workflowNow();
+      trail.started(task.name);
       if (task.partitioned) {
         setCurrentDetails(`Planning partitions of ${input.day} (${input.timeZone})`);
         const plan = await metrics.planPartitions.executeWithOptions({ summary: summaries.planPartitions(input.day) }, [
           { ...run, maxPartitions: input.maxPartitions ?? 8 },
         ]);
         partitionCount = plan.partitions.length;
+        trail.planned(plan);
         let done = 0;
         aggregated = await mapBounded(plan.partitions, input.partitionConcurrency ?? 4, async (partition) => {
           const result = await metrics.aggregatePartition.executeWithOptions(
@@ -269,16 +283,20 @@ async function computeDay(input: TenantDayInput, run: RunRef): Promise<Omit<Tena
             [{ ...run, partition, badDataPolicy: input.badDataPolicy }],
           );
           setCurrentDetails(`Aggregated ${++done}/${plan.partitions.length} partitions`);
+          trail.partials.push(result);
           return result;
         });
         const records = aggregated.reduce((n, p) => n + p.accounts, 0);
         recordEventCounts({ run: labels, counts: sumCounts(aggregated) });
-        timed({
-          task: task.name,
-          outputKey: outputKey(run, 'partials'),
-          records,
-          durationMs: workflowNow() - started,
-        });
+        timed(
+          {
+            task: task.name,
+            outputKey: outputKey(run, 'partials'),
+            records,
+            durationMs: workflowNow() - started,
+          },
+          [plan.attempt, ...aggregated.map((p) => p.attempt)],
+        );
         return { task: task.name, outputKey: outputKey(run, 'partials'), records };
       }
       setCurrentDetails(`Running task ${task.name}`);
@@ -290,12 +308,15 @@ async function computeDay(input: TenantDayInput, run: RunRef): Promise<Omit<Tena
           primaryPipelineVersion: input.comparedWith?.pipelineVersion,
         },
       ]);
-      timed({
-        task: task.name,
-        outputKey: result.outputKey,
-        records: result.records,
-        durationMs: workflowNow() - started,
-      });
+      timed(
+        {
+          task: task.name,
+          outputKey: result.outputKey,
+          records: result.records,
+          durationMs: workflowNow() - started,
+        },
+        [result.attempt],
+      );
       return result;
     },
   });
@@ -303,6 +324,7 @@ async function computeDay(input: TenantDayInput, run: RunRef): Promise<Omit<Tena
 
   setCurrentDetails(`Indexing account documents into Elasticsearch`);
   const started = workflowNow();
+  trail.started('serve');
   const tenantVersion = { tenantId: input.tenantId, pipelineVersion: input.pipelineVersion };
   await serving.ensureServingIndex.executeWithOptions(
     { summary: summaries.ensureServingIndex(input.pipelineVersion) },
@@ -318,7 +340,9 @@ async function computeDay(input: TenantDayInput, run: RunRef): Promise<Omit<Tena
     { summary: summaries.indexAccountDocuments(input.day) },
     [{ ...tenantVersion, day: input.day, runKind: input.runKind, documentsKey: accountsKey }],
   );
-  timed({ task: 'serve', outputKey: served.index, records: served.indexed, durationMs: workflowNow() - started });
+  timed({ task: 'serve', outputKey: served.index, records: served.indexed, durationMs: workflowNow() - started }, [
+    served.attempt,
+  ]);
   recordDocumentsIndexed({ run: labels, indexed: served.indexed });
   const counts = sumCounts(aggregated);
   setCurrentDetails(

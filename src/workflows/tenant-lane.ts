@@ -177,6 +177,7 @@ export async function tenantLaneWorkflow(input: TenantLaneInput): Promise<void> 
             pipelineVersion: run.pipelineVersion,
             runKind: 'primary',
             trigger: triggerOf(run),
+            requestedBy: run.requestedBy,
             fromTask: run.fromTask,
             maxPartitions: input.maxPartitions,
             baseTaskQueue,

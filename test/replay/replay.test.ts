@@ -41,6 +41,8 @@ describe('replay of recorded histories against the current workflow code', () =>
         'rollout.setup-under-lock.v2.json',
         'tenant-lane.daily-after-backfill.v3.json',
         'tenant-lane.alerts.v3.json',
+        'tenant-day.run-ledger.v3.json',
+        'tenant-day.run-ledger-failed.v3.json',
       ]),
     );
   });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DeleteBucketCommand } from '@aws-sdk/client-s3';
 import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
+import { RUN_LEDGER_FILE, runsIndexName } from '../../src/shared/run-ledger';
 import type { ObjectStore } from '../../src/storage/object-store';
 import { createS3Client } from '../../src/workers/clients';
 import type { DaybreakConfig } from '../../src/workers/config';
@@ -19,15 +20,23 @@ export interface DayOutputs {
 
 const OUTPUT_PREFIXES = ['outputs/', 'reports/', 'quarantine/'];
 
+// The run ledger records when and how a run went (times, run ids, attempts): bookkeeping about the
+// outputs, which differs between a disturbed and an undisturbed run by design.
+const isLedger = (key: string) => key.endsWith(`/${RUN_LEDGER_FILE}`);
+
 async function outputKeys(store: ObjectStore): Promise<string[]> {
   const keys: string[] = [];
-  for (const prefix of OUTPUT_PREFIXES) for await (const o of store.list(prefix)) keys.push(o.key);
+  for (const prefix of OUTPUT_PREFIXES)
+    for await (const o of store.list(prefix)) if (!isLedger(o.key)) keys.push(o.key);
   return keys.sort();
 }
 
 async function indices(es: ElasticsearchClient, indexPrefix: string): Promise<string[]> {
   const rows = await es.cat.indices({ index: `${indexPrefix}-*`, format: 'json', h: 'index' });
-  return rows.map((r) => r.index ?? '').sort();
+  return rows
+    .map((r) => r.index ?? '')
+    .filter((name) => name !== runsIndexName(indexPrefix))
+    .sort();
 }
 
 export async function snapshotDayOutputs(

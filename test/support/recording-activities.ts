@@ -117,6 +117,10 @@ export function recordingActivities(options: {
       }
       return { index: 'test', indexed: 1, skippedStale: 0 };
     },
+    async recordRunLedger(input: { tenantId: string; day: string }) {
+      await sleep();
+      return { key: `ledger/${input.tenantId}/${input.day}`, index: 'test-runs', earlierAttempts: 0 };
+    },
   });
 
   return {

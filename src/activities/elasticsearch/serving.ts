@@ -435,7 +435,7 @@ export function createElasticsearchServingActivities({
         historyIndex,
         historyIndexed,
       });
-      return { index, indexed, skippedStale, historyIndex, historyIndexed };
+      return { index, indexed, skippedStale, historyIndex, historyIndexed, attempt: Context.current().info.attempt };
     },
 
     /**

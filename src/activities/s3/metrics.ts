@@ -614,9 +614,10 @@ export function createS3MetricActivities({
         // The 23-25 hour prefixes are listed at once (one round trip each to S3), in hour order.
         const byHour = await Promise.all(
           hoursToRead(input.day, input.timeZone).map(async (hour) => {
-            const found: { key: string; size: number }[] = [];
+            const found: { key: string; size: number; etag?: string }[] = [];
             for await (const o of store.list(rawHourPrefix(input.tenantId, hour))) {
-              if (o.key.endsWith('.avro')) found.push({ key: o.key, size: o.size });
+              if (o.key.endsWith('.avro'))
+                found.push({ key: o.key, size: o.size, ...(o.etag ? { etag: o.etag } : {}) });
             }
             return found;
           }),
@@ -628,6 +629,8 @@ export function createS3MetricActivities({
           partitions: groupIntoPartitions(objects, Math.min(max, bySize)),
           inputObjects: objects.length,
           inputBytes,
+          inputs: objects,
+          attempt: activityContext()?.info.attempt,
         };
       });
     },
@@ -641,10 +644,12 @@ export function createS3MetricActivities({
     async aggregatePartition(input: AggregatePartitionInput): Promise<AggregatePartitionResult> {
       return failPermanently(async () => {
         validatePartition(input);
-        if (!partitionRunner) return aggregatePartitionIn({ store, registry }, input, heartbeat);
         // The activity context is not current in the thread's message callbacks: capture it here.
         const context = activityContext();
-        return partitionRunner(input, (progress) => context?.heartbeat(progress), context?.cancellationSignal);
+        const result = partitionRunner
+          ? await partitionRunner(input, (progress) => context?.heartbeat(progress), context?.cancellationSignal)
+          : await aggregatePartitionIn({ store, registry }, input, heartbeat);
+        return { ...result, attempt: context?.info.attempt };
       });
     },
 
@@ -671,7 +676,8 @@ export function createS3MetricActivities({
             `task ${spec.name} is the partition fan-out: run planPartitions and aggregatePartition (${where(input)})`,
           );
         }
-        return tasks[spec.name as keyof typeof tasks](input);
+        const result = await tasks[spec.name as keyof typeof tasks](input);
+        return { ...result, attempt: activityContext()?.info.attempt };
       });
     },
   };

@@ -4,6 +4,7 @@ import { demoCommand } from './demo';
 import { generateCommand } from './generate';
 import { rerunCommand } from './rerun';
 import { rolloutCommand } from './rollout';
+import { runsCommand } from './runs';
 import { skeletonCommand } from './skeleton';
 import { statusCommand } from './status';
 import { tenantsCommand } from './tenants';
@@ -16,6 +17,7 @@ export const COMMANDS: Command[] = [
   rerunCommand,
   backfillCommand,
   statusCommand,
+  runsCommand,
   rolloutCommand,
   skeletonCommand,
 ];
