@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAlertActivities } from '../../../src/activities/alerts/send-alert';
 import { supervise } from '../../../src/activities/supervised';
 import { alertText, runFailedAlert } from '../../../src/shared/alerts';
+import type { Alert } from '../../../src/shared/alerts';
 import { ErrorTypes } from '../../../src/shared/errors';
 import { readConfig } from '../../../src/workers/config';
 
@@ -51,12 +52,12 @@ beforeEach(() => {
 });
 
 /** Runs sendAlert as the worker registers it (supervised), at an attempt, recording its log lines. */
-async function send(sinks: Parameters<typeof createAlertActivities>[0], attempt = 1) {
+function send(sinks: Parameters<typeof createAlertActivities>[0], attempt = 1) {
   const lines: { level: LogLevel; message: string; meta?: LogMetadata }[] = [];
   const logger = new DefaultLogger('TRACE', (entry) => lines.push(entry));
   const env = new MockActivityEnvironment({ attempt }, { logger });
-  const { sendAlert } = supervise(createAlertActivities(sinks));
-  const run = env.run(sendAlert, alert);
+  const activities = supervise(createAlertActivities(sinks));
+  const run = env.run((input: Alert) => activities.sendAlert(input), alert);
   return { run, lines };
 }
 
@@ -71,7 +72,7 @@ async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure>
 
 describe('sendAlert', () => {
   it('POSTs the alert as JSON with Slack-compatible text to the configured webhook, and logs one WARN line', async () => {
-    const { run, lines } = await send({ webhookUrl: `${base}/hooks/secret-token` });
+    const { run, lines } = send({ webhookUrl: `${base}/hooks/secret-token` });
     expect(await run).toEqual({ sinks: ['log', 'webhook'] });
     expect(received).toEqual([
       { path: '/hooks/secret-token', contentType: 'application/json', body: { ...alert, text: alertText(alert) } },
@@ -83,14 +84,14 @@ describe('sendAlert', () => {
   });
 
   it('without a webhook, the worker log is the sink', async () => {
-    const { run, lines } = await send({});
+    const { run, lines } = send({});
     expect(await run).toEqual({ sinks: ['log'] });
     expect(received).toEqual([]);
-    expect(lines.filter((l) => l.level === 'WARN').map((l) => l.meta?.alertId)).toEqual([alert.id]);
+    expect(lines.filter((l) => l.level === 'WARN').map((l) => l.meta?.alertId as unknown)).toEqual([alert.id]);
   });
 
   it('a retried delivery is not logged again', async () => {
-    const { run, lines } = await send({ webhookUrl: `${base}/hook` }, 2);
+    const { run, lines } = send({ webhookUrl: `${base}/hook` }, 2);
     await run;
     expect(received).toHaveLength(1);
     expect(lines.filter((l) => l.level === 'WARN')).toEqual([]);
@@ -104,7 +105,7 @@ describe('sendAlert', () => {
         res.end('receiver trouble');
       };
       for (const attempt of [1, 7]) {
-        const failure = await failureOf((await send({ webhookUrl: `${base}/hooks/secret-token` }, attempt)).run);
+        const failure = await failureOf(send({ webhookUrl: `${base}/hooks/secret-token` }, attempt).run);
         expect(failure.type).toBe(ErrorTypes.DependencyUnavailable);
         expect(failure.nonRetryable).toBe(false);
         expect(failure.message).toBe(`alert webhook at ${base} answered HTTP ${status}; alert ${alert.id}`);
@@ -118,7 +119,7 @@ describe('sendAlert', () => {
       res.statusCode = 404;
       res.end();
     };
-    const failure = await failureOf((await send({ webhookUrl: `${base}/hook` })).run);
+    const failure = await failureOf(send({ webhookUrl: `${base}/hook` }).run);
     expect(failure.type).toBe('AlertRejectedError');
     expect(failure.nonRetryable).toBe(true);
   });
@@ -126,7 +127,7 @@ describe('sendAlert', () => {
   it('a receiver that does not answer fails the attempt at the timeout, retryably', async () => {
     answer = () => undefined;
     const started = Date.now();
-    const failure = await failureOf((await send({ webhookUrl: `${base}/hook`, webhookTimeoutMs: 300 })).run);
+    const failure = await failureOf(send({ webhookUrl: `${base}/hook`, webhookTimeoutMs: 300 }).run);
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(failure.type).toBe(ErrorTypes.DependencyUnavailable);
     expect(failure.message).toBe(`alert webhook at ${base}: no answer within 300 ms; alert ${alert.id}`);
@@ -137,7 +138,7 @@ describe('sendAlert', () => {
     await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(down.address() as AddressInfo).port}/hook`;
     await new Promise((resolve) => down.close(resolve));
-    const failure = await failureOf((await send({ webhookUrl: url })).run);
+    const failure = await failureOf(send({ webhookUrl: url }).run);
     expect(failure.type).toBe(ErrorTypes.DependencyUnavailable);
     expect(failure.message).toMatch(/could not be reached \(ECONNREFUSED\)/);
   });
