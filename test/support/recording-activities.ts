@@ -5,6 +5,7 @@ import type {
   PlanPartitionsInput,
   RunMetricTaskInput,
 } from '../../src/shared/pipeline-contracts';
+import { createAlertActivities } from '../../src/activities/alerts/send-alert';
 
 export interface RunRecord {
   tenantId: string;
@@ -121,6 +122,8 @@ export function recordingActivities(options: {
       await sleep();
       return { key: `ledger/${input.tenantId}/${input.day}`, index: 'test-runs', earlierAttempts: 0 };
     },
+    // A lane on the same worker alerts a day that fails for good: to the worker log, as by default.
+    ...createAlertActivities(),
   });
 
   return {
