@@ -39,7 +39,10 @@ afterAll(async () => {
   // The shared bucket: only this tenant's keys; the index prefix's indices; the workflow.
   for (const prefix of [`raw/tenant=${tenantId}/`, `attributes/tenant=${tenantId}/`, outputPrefix(loc)])
     for await (const o of stack.store.list(prefix)) await stack.store.delete(o.key);
-  await stack.es.indices.delete({ index: `${indexPrefix}-*`, ignore_unavailable: true, allow_no_indices: true });
+  // By name: wildcard deletes are refused.
+  const rows = await stack.es.cat.indices({ format: 'json', h: 'index', expand_wildcards: 'all' });
+  const indices = rows.map((r) => r.index ?? '').filter((name) => name.startsWith(`${indexPrefix}-`));
+  if (indices.length) await stack.es.indices.delete({ index: indices, ignore_unavailable: true });
   await stack.client.workflow
     .getHandle(workflowId)
     .terminate('test done')
