@@ -13,6 +13,7 @@ import { InvalidInputError } from './errors';
  *   raw/tenant=<t>/date=<utc date>/hour=<HH>/<file>.avro          raw events, by UTC hour
  *   attributes/tenant=<t>/date=<date>/attributes.avro              account attribute snapshot
  *   outputs/version=<v>/kind=<primary|shadow>/tenant=<t>/day=<local day>/<dataset>[/<file>]
+ *     .../run-ledger.json                                          the run's ledger entry (shared/run-ledger.ts)
  *   reports/<report>/tenant=<t>/day=<local day>/<file>             comparison CSV and summaries
  *   quarantine/tenant=<t>/date=<date>/<source key, flattened>/<file>
  *   registry/...                                                    schema registry (src/schemas)
