@@ -28,6 +28,8 @@ const indexPrefix = uniqueName('daybreak-ledger');
 const base = uniqueName('ledger-q');
 const loc = { tenantId, day: DAY, pipelineVersion: 'v1', runKind: 'primary' as const };
 const workflowId = tenantDayWorkflowId(tenantId, DAY, 'v1', 'primary');
+const shadowLoc = { ...loc, pipelineVersion: 'v2', runKind: 'shadow' as const };
+const shadowWorkflowId = tenantDayWorkflowId(tenantId, DAY, 'v2', 'shadow');
 
 beforeAll(async () => {
   stack = await connectStack();
@@ -37,16 +39,23 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // The shared bucket: only this tenant's keys; the index prefix's indices; the workflow.
-  for (const prefix of [`raw/tenant=${tenantId}/`, `attributes/tenant=${tenantId}/`, outputPrefix(loc)])
+  for (const prefix of [
+    `raw/tenant=${tenantId}/`,
+    `attributes/tenant=${tenantId}/`,
+    outputPrefix(loc),
+    outputPrefix(shadowLoc),
+    `reports/compare-v1-vs-v2/tenant=${tenantId}/`,
+  ])
     for await (const o of stack.store.list(prefix)) await stack.store.delete(o.key);
   // By name: wildcard deletes are refused.
   const rows = await stack.es.cat.indices({ format: 'json', h: 'index', expand_wildcards: 'all' });
   const indices = rows.map((r) => r.index ?? '').filter((name) => name.startsWith(`${indexPrefix}-`));
   if (indices.length) await stack.es.indices.delete({ index: indices, ignore_unavailable: true });
-  await stack.client.workflow
-    .getHandle(workflowId)
-    .terminate('test done')
-    .catch(() => undefined);
+  for (const id of [workflowId, shadowWorkflowId])
+    await stack.client.workflow
+      .getHandle(id)
+      .terminate('test done')
+      .catch(() => undefined);
   await stack.close();
 });
 
@@ -214,5 +223,53 @@ describe('the run ledger on the real stack', () => {
     expect(row.slice(0, 3)).toEqual([DAY, 'v1', 'primary']);
     expect(row.slice(-3)).toEqual([expect.stringMatching(/^\d/), '3', 'rerun/ledger-test']);
     expect(row).toContain('completed');
+  }, 180_000);
+
+  it('records a shadow run beside its primary, under its own key and workflow id', async () => {
+    const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+    const activities = createActivities(stackActivityDeps(stack, { taskQueue: base, indexPrefix }));
+    const make = (version: string) =>
+      Worker.create({
+        connection: stack.connection,
+        taskQueue: versionTaskQueue(base, version),
+        workflowBundle,
+        activities,
+      });
+    const workers = [await make('v1'), await make('v2')];
+    const primary = await stack.client.workflow.start(tenantDayWorkflow, {
+      taskQueue: versionTaskQueue(base, 'v1'),
+      workflowId,
+      args: [input({ shadow: { pipelineVersion: 'v2' } })],
+    });
+    const shadowEntry = await workers[0].runUntil(() =>
+      workers[1].runUntil(async () => {
+        await primary.result();
+        await stack.client.workflow.getHandle(shadowWorkflowId).result();
+        return JSON.parse((await stack.store.getBytes(runLedgerKey(shadowLoc))).toString('utf8')) as RunLedgerEntry;
+      }),
+    );
+    expect(shadowEntry).toMatchObject({
+      workflowId: shadowWorkflowId,
+      pipelineVersion: 'v2',
+      runKind: 'shadow',
+      state: 'completed',
+      trigger: 'rerun',
+      requestedBy: 'ledger-test',
+      attempts: [],
+    });
+    // The same inputs as the primary's, hand-derived in the first test.
+    expect(shadowEntry.counts).toEqual({
+      read: EVENTS + 20,
+      accepted: EVENTS,
+      quarantined: 0,
+      duplicates: 0,
+      outOfWindow: 20,
+    });
+    expect(shadowEntry.outputs.keys.map((k) => k.key)).toContain(`${outputPrefix(shadowLoc)}accounts.avro`);
+    expect(shadowEntry.served?.index).toBe(`${indexPrefix}-accounts-v2.${tenantId}`);
+    const indexed = await stack.es.get<RunLedgerEntry>({ index: runsIndexName(indexPrefix), id: shadowWorkflowId });
+    expect(indexed._source).toEqual(shadowEntry);
+    // The primary's entry now counts this as its fourth run.
+    expect((await indexedEntry()).attempts).toHaveLength(3);
   }, 180_000);
 });
