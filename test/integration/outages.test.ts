@@ -150,12 +150,21 @@ async function deploy(options: {
   return { base: options.base, defaults: { taskQueue: options.base, primaryVersion: 'v1' }, workers };
 }
 
-/** Every object under the outputs and quarantine prefixes of `tenants`, keyed by key. */
+/**
+ * A run's record of itself (its workflow ids, times and attempts), written next to its outputs:
+ * different in every run by design, so not part of what must be identical.
+ */
+const RUN_RECORDS = new Set(['run-ledger.json']);
+
+/** Every data object under the outputs and quarantine prefixes of `tenants`, keyed by key. */
 async function outputsOf(store: ObjectStore, tenants: TenantConfig[]): Promise<Map<string, Buffer>> {
   const objects = new Map<string, Buffer>();
   for (const tenant of tenants) {
     for (const prefix of [`outputs/version=v1/kind=primary/tenant=${tenant.id}/`, `quarantine/tenant=${tenant.id}/`]) {
-      for await (const object of store.list(prefix)) objects.set(object.key, await store.getBytes(object.key));
+      for await (const object of store.list(prefix)) {
+        if (RUN_RECORDS.has(object.key.slice(object.key.lastIndexOf('/') + 1))) continue;
+        objects.set(object.key, await store.getBytes(object.key));
+      }
     }
   }
   return objects;
