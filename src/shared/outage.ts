@@ -106,6 +106,20 @@ function* chain(error: unknown): Generator<Record<string, unknown>> {
   }
 }
 
+/**
+ * Statuses with which a server that is up says it cannot serve now (throttled, restarting, its
+ * upstream away): ridden out like a refused connection. A 500 is not among them: it is as often a
+ * request the server can never serve.
+ */
+const UNAVAILABLE_STATUSES = new Set([429, 502, 503, 504]);
+
+/** The HTTP status of an AWS SDK error ($metadata) or an @elastic/transport ResponseError (statusCode). */
+function httpStatusOf(record: Record<string, unknown>): number | undefined {
+  const aws = (record.$metadata as { httpStatusCode?: unknown } | undefined)?.httpStatusCode;
+  if (typeof aws === 'number') return aws;
+  return typeof record.statusCode === 'number' ? record.statusCode : undefined;
+}
+
 function addressOf(record: Record<string, unknown>): string | undefined {
   const port = record.port;
   if (typeof record.address === 'string' && (typeof port === 'number' || typeof port === 'string'))
@@ -132,7 +146,9 @@ export function describeConnectionFailure(error: unknown, endpoints: Endpoints =
     const code = typeof record.code === 'string' ? record.code : undefined;
     const message = typeof record.message === 'string' ? record.message : '';
     const name = typeof record.name === 'string' ? record.name : '';
+    const status = httpStatusOf(record);
     const found =
+      (status !== undefined && UNAVAILABLE_STATUSES.has(status) ? `unavailable (HTTP ${status})` : undefined) ??
       (code && CONNECTION_CODES[code]) ??
       CONNECTION_MESSAGES.find(([pattern]) => pattern.test(message))?.[1] ??
       CONNECTION_ERROR_NAMES[name];

@@ -163,6 +163,35 @@ describe('describeConnectionFailure', () => {
       expect(describeConnectionFailure(error, endpoints()), String(error)).toBeUndefined();
   });
 
+  it('counts a server that is up but says it cannot serve now (429, 502, 503, 504), not a 500', () => {
+    const s3Busy = Object.assign(new Error('Service Unavailable'), {
+      name: 'ServiceUnavailable',
+      $metadata: { httpStatusCode: 503 },
+    });
+    const s3Slow = Object.assign(new Error('Slow Down'), { name: 'SlowDown', $metadata: { httpStatusCode: 429 } });
+    const esRestarting = new errors.ResponseError({
+      body: { error: { type: 'cluster_block_exception' } },
+      statusCode: 503,
+      headers: {},
+      warnings: null,
+      meta: { connection: { url: new URL('http://127.0.0.1:9200/') } } as never,
+    });
+    expect(describeConnectionFailure(s3Busy, endpoints())?.message).toBe(
+      `S3 at 127.0.0.1:${port}: unavailable (HTTP 503)`,
+    );
+    expect(describeConnectionFailure(s3Slow, endpoints())?.message).toBe(
+      `S3 at 127.0.0.1:${port}: unavailable (HTTP 429)`,
+    );
+    expect(describeConnectionFailure(esRestarting, endpoints())?.message).toBe(
+      'Elasticsearch at 127.0.0.1:9200: unavailable (HTTP 503)',
+    );
+    const s3Internal = Object.assign(new Error('We encountered an internal error'), {
+      name: 'InternalError',
+      $metadata: { httpStatusCode: 500 },
+    });
+    expect(describeConnectionFailure(s3Internal, endpoints())).toBeUndefined();
+  });
+
   it('matches endpoints by host and port, default ports included', () => {
     const at = (address: string, port: number) =>
       Object.assign(new Error(`connect ECONNREFUSED ${address}:${port}`), { code: 'ECONNREFUSED', address, port });
