@@ -8,6 +8,7 @@ import { createElasticsearchSkeletonActivities } from './elasticsearch/skeleton'
 import { createElasticsearchServingActivities } from './elasticsearch/serving';
 import { createS3SkeletonActivities } from './s3/skeleton';
 import { createTemporalLaneActivities } from './temporal/lanes';
+import { createSlaMonitorActivities } from './temporal/sla-monitor';
 import { createS3CompareActivities } from './s3/compare-outputs';
 import { createS3MetricActivities } from './s3/metrics';
 import type { PartitionRunner } from './s3/metrics';
@@ -63,6 +64,7 @@ function allActivities(deps: ActivityDeps) {
     ...createElasticsearchSkeletonActivities(deps),
     ...createElasticsearchServingActivities(deps),
     ...createTemporalLaneActivities(deps),
+    ...createSlaMonitorActivities(deps),
     ...createAlertActivities(deps.alerts),
     ...createRunLedgerActivities(deps),
   };

@@ -8,6 +8,7 @@ import type { TenantConfig } from '../shared/tenant-config';
 import { parseTenantsFile } from '../shared/tenant-config';
 import { dailyTriggerWorkflow } from '../workflows/daily-trigger';
 import { reconcileWorkflow } from '../workflows/reconcile';
+import { slaMonitorWorkflow } from '../workflows/sla-monitor';
 
 /** What sync manages of a schedule, in a comparable form (the server normalizes specs it returns). */
 function fingerprint(d: ScheduleDescription): string {
@@ -43,7 +44,7 @@ function wantedFingerprint(s: ScheduleOptions): string {
 
 export interface SyncSchedulesOptions {
   taskQueue: string;
-  /** Schedule ids are `<prefix>-daily-<tenant>` and `<prefix>-reconciler`; sync owns every schedule with the prefix. */
+  /** Schedule ids are `<prefix>-daily-<tenant>`, `<prefix>-reconciler` and `<prefix>-sla-monitor`; sync owns every schedule with the prefix. */
   prefix?: string;
   /** No action before this instant (onboarding a tenant from a date; tests across a DST change). */
   notBefore?: Date;
@@ -109,8 +110,28 @@ function reconcilerSchedule(options: SyncSchedulesOptions): ScheduleOptions {
 }
 
 /**
+ * The freshness monitor: every 15 minutes, one check of every tenant's SLA (workflows/sla-monitor.ts),
+ * its state under the prefix. SKIP: a check still delivering alerts is not overlapped by the next.
+ */
+function slaMonitorSchedule(options: SyncSchedulesOptions): ScheduleOptions {
+  const prefix = options.prefix ?? 'daybreak';
+  return {
+    scheduleId: `${prefix}-sla-monitor`,
+    spec: { intervals: [{ every: '15 minutes' }], startAt: options.notBefore },
+    action: {
+      type: 'startWorkflow',
+      workflowType: slaMonitorWorkflow,
+      workflowId: `${prefix}/sla-monitor`,
+      taskQueue: options.taskQueue,
+      args: [{ monitorId: prefix }],
+    },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '15 minutes' },
+  };
+}
+
+/**
  * Makes the server's schedules match the tenants file: one daily schedule per tenant at its local
- * run hour in its own time zone (paused when disabled), plus the reconciler; schedules with the
+ * run hour in its own time zone (paused when disabled), plus the reconciler and the SLA monitor; schedules with the
  * prefix whose tenant left the file are deleted. Idempotent: a second sync changes nothing.
  *
  * All or nothing as far as the input decides: every tenant is validated first (the tenants-file
@@ -128,7 +149,11 @@ export async function syncTenantSchedules(
   parseTenantsFile({ tenants }, 'tenants to sync');
   const prefix = options.prefix ?? 'daybreak';
   const result: SyncSchedulesResult = { created: [], updated: [], paused: [], deleted: [] };
-  const wanted = [...tenants.map((t) => dailySchedule(t, options)), reconcilerSchedule(options)];
+  const wanted = [
+    ...tenants.map((t) => dailySchedule(t, options)),
+    reconcilerSchedule(options),
+    slaMonitorSchedule(options),
+  ];
   const wantedIds = new Set(wanted.map((s) => s.scheduleId));
   await ensureSearchAttributes(client.connection, client.options.namespace, {
     address: (client.connection as { options?: { address?: string } }).options?.address,

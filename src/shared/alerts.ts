@@ -5,9 +5,11 @@
  * data: no event or account values, no error message (those can quote a bad record and a webhook
  * leaves your network); the run's own error stays in `daybreak status` and the Temporal UI.
  *
- * Only run-failed and run-recovered are raised today (by the tenant lane); the other kinds are the
- * same shape for the data checks and freshness SLAs of issue 17.
+ * run-failed and run-recovered are raised by the tenant lane, sla-missed and sla-recovered by the
+ * freshness monitor (workflows/sla-monitor.ts); check-blocked is the same shape for the data checks.
  */
+import { tenantDayWorkflowId } from './ids';
+
 export type AlertKind = 'run-failed' | 'run-recovered' | 'check-blocked' | 'sla-missed' | 'sla-recovered';
 
 export const ALERT_KINDS: readonly AlertKind[] = [
@@ -82,6 +84,45 @@ export function runRecoveredAlert(input: RunAlertInput & { clearedErrorType?: st
     ...runFields(input, 'run-recovered'),
     reason: `${input.runKind} run completed after ${plural(input.attempts, 'lane attempt')}; earlier failure${after ? ` (${after})` : ''} cleared`,
   };
+}
+
+interface SlaAlertInput {
+  tenantId: string;
+  day: string;
+  pipelineVersion: string;
+  /** ISO instant the day had to be served by (freshness-sla.ts slaDeadline). */
+  deadline: string;
+  raisedAt: string;
+}
+
+/**
+ * Fields of an SLA alert: about the day's primary run, raised once per day and kind (the monitor
+ * keeps the open misses), so the occurrence is the deadline.
+ */
+function slaFields(input: SlaAlertInput, kind: AlertKind): Omit<Alert, 'reason'> {
+  const workflowId = tenantDayWorkflowId(input.tenantId, input.day, input.pipelineVersion, 'primary');
+  return {
+    id: alertId({ workflowId, kind, occurrence: input.deadline }),
+    kind,
+    tenantId: input.tenantId,
+    day: input.day,
+    pipelineVersion: input.pipelineVersion,
+    workflowId,
+    raisedAt: input.raisedAt,
+  };
+}
+
+/** A tenant-day not served (no completed primary run) by its freshness deadline. */
+export function slaMissedAlert(input: SlaAlertInput & { slaHours: number }): Alert {
+  return {
+    ...slaFields(input, 'sla-missed'),
+    reason: `not served by ${input.deadline} (${plural(input.slaHours, 'hour')} after its run hour)`,
+  };
+}
+
+/** A tenant-day that missed its freshness deadline and has now been served. */
+export function slaRecoveredAlert(input: SlaAlertInput): Alert {
+  return { ...slaFields(input, 'sla-recovered'), reason: `served after its deadline ${input.deadline}` };
 }
 
 function runFields(input: RunAlertInput, kind: AlertKind): Omit<Alert, 'reason'> {

@@ -19,6 +19,11 @@ export interface TenantConfig {
   enabled: boolean;
   planTier: PlanTier;
   badDataPolicy: BadDataPolicy;
+  /**
+   * Freshness SLA: hours after the run hour by which the day must be served (freshness-sla.ts);
+   * absent: DEFAULT_SLA_HOURS.
+   */
+  slaHours?: number;
 }
 
 export interface TenantsFile {
@@ -34,6 +39,7 @@ export const TENANT_KEYS = [
   'enabled',
   'planTier',
   'badDataPolicy',
+  'slaHours',
 ] as const;
 
 /** One thing wrong with a tenants file: which entry, which field, what is wrong. */
@@ -103,6 +109,8 @@ export function parseTenantsFile(raw: unknown, source = 'tenants file'): Tenants
     const badDataPolicy = e.badDataPolicy ?? 'quarantine';
     if (badDataPolicy !== 'fail' && badDataPolicy !== 'quarantine')
       fail('badDataPolicy', `badDataPolicy ${JSON.stringify(badDataPolicy)} must be "fail" or "quarantine"`);
+    if (e.slaHours !== undefined && !(typeof e.slaHours === 'number' && e.slaHours > 0 && e.slaHours <= 168))
+      fail('slaHours', `slaHours ${JSON.stringify(e.slaHours)} must be a number of hours above 0 and at most 168`);
     if (e.enabled !== undefined && typeof e.enabled !== 'boolean') fail('enabled', `enabled must be true or false`);
     if (e.displayName !== undefined && typeof e.displayName !== 'string')
       fail('displayName', `displayName must be a string`);
@@ -114,6 +122,7 @@ export function parseTenantsFile(raw: unknown, source = 'tenants file'): Tenants
       enabled: (e.enabled as boolean | undefined) ?? true,
       planTier: planTier as PlanTier,
       badDataPolicy: badDataPolicy as BadDataPolicy,
+      ...(e.slaHours !== undefined ? { slaHours: e.slaHours as number } : {}),
     };
   });
   if (problems.length) throw new TenantsFileError(source, problems);

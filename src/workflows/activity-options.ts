@@ -7,6 +7,7 @@ import type { S3InputActivities } from '../activities/s3/inputs';
 import type { S3MetricActivities } from '../activities/s3/metrics';
 import type { RunLedgerActivities } from '../activities/run-ledger';
 import type { TemporalLaneActivities } from '../activities/temporal/lanes';
+import type { SlaMonitorActivities } from '../activities/temporal/sla-monitor';
 import { NON_RETRYABLE_ERROR_TYPES } from '../shared/errors';
 import { DEFAULT_OUTAGE_RIDE_OUT_MINUTES } from '../shared/tenant-day-contracts';
 
@@ -64,6 +65,8 @@ export function coordinationActivities(rideOutMinutes = DEFAULT_OUTAGE_RIDE_OUT_
     lanes: proxyActivities<TemporalLaneActivities>(options(1, rideOutMinutes)),
     // The reconciler asks every tenant's lane in one activity.
     reconcile: proxyActivities<TemporalLaneActivities>(options(5, rideOutMinutes)),
+    // The freshness monitor, likewise: every lane in one check, then one small object.
+    freshness: proxyActivities<SlaMonitorActivities>(options(5, rideOutMinutes)),
     serving: proxyActivities<ElasticsearchServingActivities>(options(1, rideOutMinutes)),
   };
 }

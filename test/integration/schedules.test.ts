@@ -36,7 +36,8 @@ describe('tenant schedules (the server computes local midnights)', () => {
       prefix,
       notBefore: new Date('2027-03-12T12:00:00Z'),
     });
-    expect(result.created).toHaveLength(5);
+    // Four daily schedules, the reconciler and the SLA monitor.
+    expect(result.created).toHaveLength(6);
     try {
       // New York: EST midnight is 05:00Z until the change, EDT midnight is 04:00Z after it.
       expect(await nextTimes(prefix, 'ny', 4)).toEqual([
@@ -72,7 +73,12 @@ describe('tenant schedules (the server computes local midnights)', () => {
     const a = tenant('a', 'Europe/Berlin');
     const b = tenant('b', 'UTC');
     const first = await syncTenantSchedules(stack.client, [a, b], { taskQueue, prefix });
-    expect(first.created.sort()).toEqual([`${prefix}-daily-a`, `${prefix}-daily-b`, `${prefix}-reconciler`]);
+    expect(first.created.sort()).toEqual([
+      `${prefix}-daily-a`,
+      `${prefix}-daily-b`,
+      `${prefix}-reconciler`,
+      `${prefix}-sla-monitor`,
+    ]);
     const again = await syncTenantSchedules(stack.client, [a, b], { taskQueue, prefix });
     expect(again).toEqual({ created: [], updated: [], paused: [], deleted: [] });
     const changed = await syncTenantSchedules(stack.client, [{ ...a, enabled: false }], { taskQueue, prefix });

@@ -149,10 +149,15 @@ describe('daybreak tenants sync is all or nothing (real Temporal dev server)', (
     expect(result.stdout).toContain(
       `search attributes: registered ${DAYBREAK_NAMES.join(', ')} in namespace ${namespace}`,
     );
-    expect(result.stdout).toContain('schedules: created 3, updated 0, paused 0, deleted 0');
+    expect(result.stdout).toContain('schedules: created 4, updated 0, paused 0, deleted 0');
     expect(await customAttributes(namespace)).toEqual(expect.arrayContaining(DAYBREAK_NAMES));
     expect(await scheduleIds(namespace)).toEqual(
-      [dailyScheduleId(ny, prefix), dailyScheduleId(utc, prefix), `${prefix}-reconciler`].sort(),
+      [
+        dailyScheduleId(ny, prefix),
+        dailyScheduleId(utc, prefix),
+        `${prefix}-reconciler`,
+        `${prefix}-sla-monitor`,
+      ].sort(),
     );
     const client = new Client({ connection: stack.client.connection, namespace });
     const described = await client.schedule.getHandle(dailyScheduleId(ny, prefix)).describe();
