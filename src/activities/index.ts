@@ -13,6 +13,7 @@ import { createS3CompareActivities } from './s3/compare-outputs';
 import { createS3MetricActivities } from './s3/metrics';
 import type { PartitionRunner } from './s3/metrics';
 import { createS3InputActivities } from './s3/inputs';
+import { createDataCheckActivities } from './s3/data-checks';
 import { createRunLedgerActivities } from './run-ledger';
 import { supervise } from './supervised';
 import { createAlertActivities } from './alerts/send-alert';
@@ -67,6 +68,7 @@ function allActivities(deps: ActivityDeps) {
     ...createSlaMonitorActivities(deps),
     ...createAlertActivities(deps.alerts),
     ...createRunLedgerActivities(deps),
+    ...createDataCheckActivities(deps),
   };
 }
 

@@ -10,12 +10,14 @@
  */
 import { tenantDayWorkflowId } from './ids';
 
-export type AlertKind = 'run-failed' | 'run-recovered' | 'check-blocked' | 'sla-missed' | 'sla-recovered';
+export type AlertKind =
+  'run-failed' | 'run-recovered' | 'check-blocked' | 'check-warned' | 'sla-missed' | 'sla-recovered';
 
 export const ALERT_KINDS: readonly AlertKind[] = [
   'run-failed',
   'run-recovered',
   'check-blocked',
+  'check-warned',
   'sla-missed',
   'sla-recovered',
 ];
@@ -146,6 +148,7 @@ const HEADLINE: Record<AlertKind, string> = {
   'run-failed': 'FAILED',
   'run-recovered': 'RECOVERED',
   'check-blocked': 'BLOCKED by a data check',
+  'check-warned': 'SERVED with a failed data check',
   'sla-missed': 'LATE (freshness SLA missed)',
   'sla-recovered': 'SERVED (freshness SLA recovered)',
 };

@@ -1,3 +1,5 @@
+import type { DataChecksConfig } from './data-checks';
+import { parseDataChecks } from './data-checks';
 import { closestName } from './did-you-mean';
 import { InvalidInputError } from './errors';
 import { timeZoneProblem } from './time-zone';
@@ -24,6 +26,8 @@ export interface TenantConfig {
    * absent: DEFAULT_SLA_HOURS.
    */
   slaHours?: number;
+  /** Data checks before serving (data-checks.ts): severity and thresholds; absent: DEFAULT_DATA_CHECKS. */
+  checks?: DataChecksConfig;
 }
 
 export interface TenantsFile {
@@ -40,6 +44,7 @@ export const TENANT_KEYS = [
   'planTier',
   'badDataPolicy',
   'slaHours',
+  'checks',
 ] as const;
 
 /** One thing wrong with a tenants file: which entry, which field, what is wrong. */
@@ -111,6 +116,7 @@ export function parseTenantsFile(raw: unknown, source = 'tenants file'): Tenants
       fail('badDataPolicy', `badDataPolicy ${JSON.stringify(badDataPolicy)} must be "fail" or "quarantine"`);
     if (e.slaHours !== undefined && !(typeof e.slaHours === 'number' && e.slaHours > 0 && e.slaHours <= 168))
       fail('slaHours', `slaHours ${JSON.stringify(e.slaHours)} must be a number of hours above 0 and at most 168`);
+    const checks = e.checks === undefined ? undefined : parseDataChecks(e.checks, fail);
     if (e.enabled !== undefined && typeof e.enabled !== 'boolean') fail('enabled', `enabled must be true or false`);
     if (e.displayName !== undefined && typeof e.displayName !== 'string')
       fail('displayName', `displayName must be a string`);
@@ -123,6 +129,7 @@ export function parseTenantsFile(raw: unknown, source = 'tenants file'): Tenants
       planTier: planTier as PlanTier,
       badDataPolicy: badDataPolicy as BadDataPolicy,
       ...(e.slaHours !== undefined ? { slaHours: e.slaHours as number } : {}),
+      ...(checks ? { checks } : {}),
     };
   });
   if (problems.length) throw new TenantsFileError(source, problems);

@@ -1,3 +1,4 @@
+import type { TenantDayChecks } from './data-checks';
 import type { RecordCounts } from './pipeline-contracts';
 import type { RunKind, Trigger } from './search-attributes';
 import type { BadDataPolicy } from './tenant-config';
@@ -47,6 +48,8 @@ export interface TenantDayResult {
   tasks: TaskTiming[];
   accountsKey: string;
   served?: { index: string; indexed: number; skippedStale: number };
+  /** The data checks before serving (primary runs under patch data-checks): verdict, each check, a release. */
+  checks?: TenantDayChecks;
   shadow?: { workflowId: string; started: boolean; reason?: string };
 }
 

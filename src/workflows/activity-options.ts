@@ -2,6 +2,7 @@ import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
 import { proxyActivities } from '@temporalio/workflow';
 import type { AlertActivities } from '../activities/alerts/send-alert';
 import type { ElasticsearchServingActivities } from '../activities/elasticsearch/serving';
+import type { DataCheckActivities } from '../activities/s3/data-checks';
 import type { S3CompareActivities } from '../activities/s3/compare-outputs';
 import type { S3InputActivities } from '../activities/s3/inputs';
 import type { S3MetricActivities } from '../activities/s3/metrics';
@@ -56,6 +57,8 @@ export function tenantDayActivities(rideOutMinutes = DEFAULT_OUTAGE_RIDE_OUT_MIN
     compare: proxyActivities<S3CompareActivities>(options(30, rideOutMinutes)),
     // One LIST of the run's outputs, one small object, one document.
     ledger: proxyActivities<RunLedgerActivities>(options(2, rideOutMinutes)),
+    // Reads the day's documents once and up to 14 small summaries.
+    checks: proxyActivities<DataCheckActivities>(options(10, rideOutMinutes)),
   };
 }
 

@@ -35,6 +35,7 @@ import { activitySummaries as summaries } from './activity-summaries';
 import { workflowNow } from './workflow-clock';
 import { dayVerdictSignal } from './rollout-signals';
 import { RUN_LEDGER_PATCH, RunTrail, recordRunLedger } from './run-ledger';
+import { ChecksGate, DATA_CHECKS_PATCH } from './data-checks';
 import type { RunMetricLabels } from './run-metrics';
 import {
   recordDocumentsIndexed,
@@ -110,6 +111,8 @@ export async function tenantDayWorkflow(input: TenantDayInput): Promise<TenantDa
   const waitsForInputs = patched(WAIT_FOR_INPUTS_PATCH);
   // Runs started before the run ledger existed replay without its activity.
   const keepsLedger = patched(RUN_LEDGER_PATCH);
+  // Runs started before the data checks existed replay without them; shadows are compared instead.
+  const gate = input.runKind === 'primary' && patched(DATA_CHECKS_PATCH) ? new ChecksGate() : undefined;
   const trail = new RunTrail();
   let shadow: TenantDayResult['shadow'];
 
@@ -117,10 +120,11 @@ export async function tenantDayWorkflow(input: TenantDayInput): Promise<TenantDa
     // First the inputs, then the shadow: a day that waits has no shadow child waiting beside it.
     if (waitsForInputs && needsInputs(input)) await waitForInputs(input);
     shadow = input.runKind === 'primary' && input.shadow ? await startShadow(input, baseTaskQueue) : undefined;
-    const result = await computeDay(input, run, trail);
+    const result = await computeDay(input, run, trail, gate);
     if (shadow?.started)
       await notifyShadow(shadow.workflowId, { status: 'completed', accountsKey: result.accountsKey });
     if (input.comparedWith) await compareWithPrimary(input, result.accountsKey, () => primaryFinished);
+    await gate?.settle();
     if (keepsLedger) await recordRunLedger(input, trail, 'completed', { result });
     recordOutcome({ run: metricLabels(input), outcome: 'completed' });
     return { ...result, shadow };
@@ -251,6 +255,7 @@ async function computeDay(
   input: TenantDayInput,
   run: RunRef,
   trail: RunTrail,
+  gate?: ChecksGate,
 ): Promise<Omit<TenantDayResult, 'shadow'>> {
   const { metrics, serving } = tenantDayActivities(input.outageRideOutMinutes);
   const tasks: TaskTiming[] = [];
@@ -321,6 +326,8 @@ async function computeDay(
     },
   });
   const accountsKey = outputKey(run, 'accounts.avro');
+  // A block waits here for a release: the served alias keeps the previous documents meanwhile.
+  const checks = await gate?.check(input, aggregated.length ? sumCounts(aggregated) : undefined);
 
   setCurrentDetails(`Indexing account documents into Elasticsearch`);
   const started = workflowNow();
@@ -359,6 +366,7 @@ async function computeDay(
     tasks,
     accountsKey,
     served: { index: served.index, indexed: served.indexed, skippedStale: served.skippedStale },
+    ...(checks ? { checks } : {}),
   };
 }
 

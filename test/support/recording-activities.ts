@@ -33,6 +33,8 @@ export function recordingActivities(options: {
   onRunEnd?: (run: RunRecord) => void;
   /** The first this many input checks of each tenant-day find its inputs missing (a day that waits). */
   inputsMissingChecks?: number;
+  /** The data checks of these days block (a planted anomaly); every other day passes. */
+  blockDays?: string[];
 }) {
   const records: RunRecord[] = [];
   const open = new Map<string, RunRecord>();
@@ -117,6 +119,27 @@ export function recordingActivities(options: {
         options.onRunEnd?.(record);
       }
       return { index: 'test', indexed: 1, skippedStale: 0 };
+    },
+    async checkDayOutputs(input: { tenantId: string; day: string; pipelineVersion: string; runKind: string }) {
+      await sleep();
+      const block = options.blockDays?.includes(input.day) ?? false;
+      return {
+        verdict: block ? 'block' : 'pass',
+        baselineDays: 14,
+        insufficientHistory: false,
+        severity: 'block',
+        results: [
+          {
+            check: 'accounts',
+            passed: !block,
+            value: block ? 50 : 100,
+            baseline: 100,
+            threshold: 0.3,
+            detail: block ? 'accounts 50 vs baseline 100' : 'accounts 100 vs baseline 100',
+          },
+        ],
+        summaryKey: `${input.tenantId}/${input.day}/check-summary.json`,
+      };
     },
     async recordRunLedger(input: { tenantId: string; day: string }) {
       await sleep();

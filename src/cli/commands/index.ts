@@ -1,5 +1,6 @@
 import type { Command } from '../command';
 import { backfillCommand } from './backfill';
+import { checksCommand } from './checks';
 import { demoCommand } from './demo';
 import { generateCommand } from './generate';
 import { rerunCommand } from './rerun';
@@ -18,6 +19,7 @@ export const COMMANDS: Command[] = [
   backfillCommand,
   statusCommand,
   runsCommand,
+  checksCommand,
   rolloutCommand,
   skeletonCommand,
 ];
