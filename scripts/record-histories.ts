@@ -7,6 +7,9 @@ import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/
 import { createActivities } from '../src/activities';
 import { createAlertActivities } from '../src/activities/alerts/send-alert';
 import { createTemporalLaneActivities } from '../src/activities/temporal/lanes';
+import { createSlaMonitorActivities } from '../src/activities/temporal/sla-monitor';
+import { slaMonitorStateKey } from '../src/shared/sla-monitor-contracts';
+import { slaMonitorWorkflow } from '../src/workflows/sla-monitor';
 import { laneState, requestRun } from '../src/client/lanes';
 import { syncTenantSchedules } from '../src/client/schedules';
 import {
@@ -500,6 +503,21 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    // Issue 17, point 3: one freshness check on the `-sla` queue, whose only tenant has no lane, so its
+    // day is late: checkFreshness, one sla-missed delivered (to the worker log), saveOpenMisses.
+    file: 'sla-monitor.missed.v3.json',
+    async run(ctx) {
+      const handle = await ctx.stack.client.workflow.start(slaMonitorWorkflow, {
+        taskQueue: `${ctx.base}-sla`,
+        workflowId: `${ctx.base}/sla-monitor`,
+        args: [{ monitorId: ctx.base, asOf: '2026-11-22T12:00:00Z' }],
+      });
+      await handle.result();
+      await ctx.stack.store.delete(slaMonitorStateKey(ctx.base));
+      return handle;
+    },
+  },
+  {
     // A backfill with cascade: its last day asks the lane to recompute the stale days after the range.
     file: 'backfill.cascade.v2.json',
     async run(ctx) {
@@ -672,6 +690,16 @@ async function main(): Promise<void> {
     }),
     ...alertSinks,
   };
+  // The `-sla` queue's monitor checks one tenant that never had a lane.
+  const sla = {
+    ...createSlaMonitorActivities({
+      temporal: stack.client,
+      laneDefaults: { taskQueue: `${base}-sla`, primaryVersion: 'v1' },
+      loadTenants: () => Promise.resolve([testTenant(uniqueName('slalate'), 'Europe/Berlin')]),
+      store: stack.store,
+    }),
+    ...alertSinks,
+  };
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
   const make = (taskQueue: string, activities: object) =>
     Worker.create({ connection: stack.connection, taskQueue, workflowBundle, activities });
@@ -690,6 +718,7 @@ async function main(): Promise<void> {
     make(versionTaskQueue(`${base}-failing`, 'v1', 'backfill'), failing),
     make(`${base}-alerting`, alerting),
     make(versionTaskQueue(`${base}-alerting`, 'v1'), alerting),
+    make(`${base}-sla`, sla),
   ]);
   mkdirSync(OUT_DIR, { recursive: true });
   const ctx: Context = { stack, base, tenantId, tenant };
