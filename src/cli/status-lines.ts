@@ -9,10 +9,21 @@ import type { FinishedRun, LaneState } from '../shared/lane-contracts';
 import { describeRootCause, isWrapperMessage, rootCauseOf } from '../shared/root-cause';
 import { openFailures } from '../shared/run-queue';
 import { describeStale } from '../shared/stale-days';
+import { DEFAULT_SLA_HOURS, describeFreshness, freshnessOf, servedDays } from '../shared/freshness-sla';
+import type { TenantConfig } from '../shared/tenant-config';
 import { backfillProgressQuery } from '../workflows/backfill';
 
-/** One lane's line of `daybreak status`, after the tenant and zone columns. */
-export function formatLaneState(state: LaneState): string {
+/** What the freshness columns need: the tenant's schedule and SLA, and now. */
+export interface FreshnessClock {
+  tenant: Pick<TenantConfig, 'timeZone' | 'runHour' | 'slaHours'>;
+  nowMs: number;
+}
+
+/**
+ * One lane's line of `daybreak status`, after the tenant and zone columns; with a clock, the last
+ * served day and whether the tenant is late against its SLA (the monitor's rule, freshness-sla.ts).
+ */
+export function formatLaneState(state: LaneState, clock?: FreshnessClock): string {
   const lastCompleted = state.finished.filter((f) => f.status === 'completed').at(-1);
   // A failure a later completion of the same run cleared is not a failure any more.
   const failures = openFailures(state.finished);
@@ -23,8 +34,15 @@ export function formatLaneState(state: LaneState): string {
     `  retrying: ${state.retrying.length}` +
     `  failed: ${failures.map((f) => f.day).join(',') || '-'}` +
     `  versions: ${state.versions.primary}${state.versions.shadow ? `+shadow ${state.versions.shadow}` : ''}` +
-    `  stale: ${describeStale(state)}`
+    `  stale: ${describeStale(state)}` +
+    (clock ? `  ${freshnessColumns(state, clock)}` : '')
   );
+}
+
+function freshnessColumns(state: LaneState, { tenant, nowMs }: FreshnessClock): string {
+  const slaHours = tenant.slaHours ?? DEFAULT_SLA_HOURS;
+  const freshness = freshnessOf({ asOfMs: nowMs, ...tenant, slaHours, servedDays: servedDays(state) });
+  return describeFreshness(freshness, slaHours);
 }
 
 function reason(error: unknown): string {
@@ -103,7 +121,12 @@ export async function laneDetailLines(
  * unreachable" when it exists but nothing answers (no worker on its queue, or the query timed out).
  * A query to a workflow no worker serves blocks until its deadline, so the queue is checked first.
  */
-export async function laneLine(client: Client, tenantId: string, timeoutMs: number): Promise<string> {
+export async function laneLine(
+  client: Client,
+  tenantId: string,
+  timeoutMs: number,
+  clock?: FreshnessClock,
+): Promise<string> {
   const workflowId = laneWorkflowId(tenantId);
   try {
     const reach = await reachWorkflow(client, workflowId, timeoutMs);
@@ -115,7 +138,7 @@ export async function laneLine(client: Client, tenantId: string, timeoutMs: numb
       laneState(client, tenantId),
     );
     const details = await laneDetailLines(client, state, timeoutMs);
-    return [formatLaneState(state), ...details].join('\n');
+    return [formatLaneState(state, clock), ...details].join('\n');
   } catch (error) {
     if (error instanceof UnreachableError) return ` lane unreachable: ${error.message}`;
     return ` lane unreachable: ${reason(error)}`;

@@ -11,7 +11,8 @@ export const statusCommand: Command = {
   spec: {
     name: 'status',
     description: `Per tenant: last completed day, what is running, the queue and failures, the stale days (computed
-before an earlier day was recomputed) and any cascade, or "no lane" / "lane unreachable" (and why);
+before an earlier day was recomputed) and any cascade, the last served day and whether it is late against its
+freshness SLA, or "no lane" / "lane unreachable" (and why);
 under it, the running tenant-days' activities that are retrying (attempt, last failure) or past their
 heartbeat timeout, and each failed day with its root cause; then the running and paused backfills,
 and the task queue backlogs.`,
@@ -28,7 +29,9 @@ and the task queue backlogs.`,
       const only = args.get('tenant');
       const tenants = only ? [ctx.tenant(only)] : ctx.tenants;
       // Concurrently, each bounded: one lane nobody serves must not hold up the others.
-      const lines = await Promise.all(tenants.map((tenant) => laneLine(ctx.client, tenant.id, timeoutMs)));
+      const lines = await Promise.all(
+        tenants.map((tenant) => laneLine(ctx.client, tenant.id, timeoutMs, { tenant, nowMs: Date.now() })),
+      );
       tenants.forEach((tenant, i) => console.log(`${tenant.id.padEnd(16)} ${tenant.timeZone.padEnd(20)}${lines[i]}`));
 
       const backfills = await backfillLines(
