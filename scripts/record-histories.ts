@@ -26,6 +26,7 @@ import type { TenantConfig } from '../src/shared/tenant-config';
 import type { OperatorAction } from '../src/shared/rollout-contracts';
 import { backfillWorkflow, rolloutWorkflow, skeletonWorkflow, tenantDayWorkflow } from '../src/workflows';
 import { backfillProgressQuery, skipBackfillDaySignal } from '../src/workflows/backfill';
+import { checksStateQuery, releaseChecksUpdate } from '../src/workflows/data-checks';
 import {
   dayVerdictSignal,
   endUpdate,
@@ -240,6 +241,32 @@ const scenarios: Scenario[] = [
         ],
       });
       await handle.result().catch(() => undefined);
+      return handle;
+    },
+  },
+  {
+    // Data checks (patch data-checks): the `-blocking` queue's checks block 2026-11-24; an operator releases it.
+    file: 'tenant-day.data-checks-blocked.v3.json',
+    async run({ stack, base, tenantId }) {
+      const handle = await stack.client.workflow.start(tenantDayWorkflow, {
+        taskQueue: `${base}-blocking`,
+        workflowId: tenantDayWorkflowId(tenantId, '2026-11-24', 'v1', 'primary'),
+        args: [
+          {
+            tenantId,
+            day: '2026-11-24',
+            timeZone: 'America/New_York',
+            badDataPolicy: 'quarantine',
+            pipelineVersion: 'v1',
+            runKind: 'primary',
+            trigger: 'rerun',
+            requestedBy: 'recorder',
+          },
+        ],
+      });
+      await waitFor(async () => (await handle.query(checksStateQuery)).state === 'blocked', 'the day blocked');
+      await handle.executeUpdate(releaseChecksUpdate, { args: [{ by: 'recorder', reason: 'planted anomaly' }] });
+      await handle.result();
       return handle;
     },
   },
@@ -670,6 +697,8 @@ async function main(): Promise<void> {
   // Lanes of the `-alerting` queues: one attempt per day, and each day's first run fails.
   const firstRuns = new Set<string>();
   const alertingBase = recordingActivities({ delayMs: 20 }).activities;
+  // The `-blocking` queue: every day's data checks pass but 2026-11-24's, which block.
+  const blocking = { ...recordingActivities({ delayMs: 20, blockDays: ['2026-11-24'] }).activities, ...alertSinks };
   const alerting = {
     ...alertingBase,
     planPartitions(input: PlanPartitionsInput) {
@@ -718,6 +747,7 @@ async function main(): Promise<void> {
     make(versionTaskQueue(`${base}-failing`, 'v1', 'backfill'), failing),
     make(`${base}-alerting`, alerting),
     make(versionTaskQueue(`${base}-alerting`, 'v1'), alerting),
+    make(`${base}-blocking`, blocking),
     make(`${base}-sla`, sla),
   ]);
   mkdirSync(OUT_DIR, { recursive: true });

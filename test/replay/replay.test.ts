@@ -43,6 +43,7 @@ describe('replay of recorded histories against the current workflow code', () =>
         'tenant-lane.alerts.v3.json',
         'tenant-day.run-ledger.v3.json',
         'tenant-day.run-ledger-failed.v3.json',
+        'tenant-day.data-checks-blocked.v3.json',
         'sla-monitor.missed.v3.json',
       ]),
     );
