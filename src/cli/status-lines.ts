@@ -11,6 +11,8 @@ import { openFailures } from '../shared/run-queue';
 import { describeStale } from '../shared/stale-days';
 import { DEFAULT_SLA_HOURS, describeFreshness, freshnessOf, servedDays } from '../shared/freshness-sla';
 import type { TenantConfig } from '../shared/tenant-config';
+import type { TenantDayChecks } from '../shared/data-checks';
+import type { TenantDayResult } from '../shared/tenant-day-contracts';
 import { backfillProgressQuery } from '../workflows/backfill';
 
 /** What the freshness columns need: the tenant's schedule and SLA, and now. */
@@ -117,6 +119,43 @@ export async function laneDetailLines(
 }
 
 /**
+ * The data checks of the lane's last completed primary run, as its result has them: the verdict,
+ * and each check that failed with its data-free detail. Nothing for a run without checks (a run
+ * before patch data-checks, a rerun from a later task).
+ */
+export function formatChecks(day: string, checks: TenantDayChecks | undefined): string[] {
+  if (!checks) return [];
+  const failed = checks.results.filter((r) => !r.passed);
+  const history = checks.insufficientHistory ? `, too little history (${checks.baselineDays} days)` : '';
+  const released = checks.released ? `, released by ${checks.released.by}` : '';
+  return [
+    `  checks ${day}: ${checks.verdict}${history}${released}`,
+    ...failed.map((r) => `    ${r.check} failed: ${r.detail}`),
+  ];
+}
+
+/** The last completed run's checks, read from its result; a run that cannot be read shows none. */
+async function lastChecksLines(client: Client, state: LaneState, timeoutMs: number): Promise<string[]> {
+  const last = state.finished.filter((f) => f.status === 'completed' && f.workflowId).at(-1);
+  if (!last) return [];
+  try {
+    const handle = client.workflow.getHandle(last.workflowId);
+    // result() of a run that is running again (a rerun of the day) would wait: only a completed run is asked.
+    const description = await withTimeout(client, timeoutMs, `describing ${last.workflowId}`, () => handle.describe());
+    if (description.status.name !== 'COMPLETED') return [];
+    const result = await withTimeout(
+      client,
+      timeoutMs,
+      `fetching the result of ${last.workflowId}`,
+      () => handle.result() as Promise<TenantDayResult>,
+    );
+    return formatChecks(last.day, result.checks);
+  } catch {
+    return [];
+  }
+}
+
+/**
  * A lane's state, or why there is none: "no lane" when the workflow does not exist, "lane
  * unreachable" when it exists but nothing answers (no worker on its queue, or the query timed out).
  * A query to a workflow no worker serves blocks until its deadline, so the queue is checked first.
@@ -138,7 +177,8 @@ export async function laneLine(
       laneState(client, tenantId),
     );
     const details = await laneDetailLines(client, state, timeoutMs);
-    return [formatLaneState(state, clock), ...details].join('\n');
+    const checks = await lastChecksLines(client, state, timeoutMs);
+    return [formatLaneState(state, clock), ...checks, ...details].join('\n');
   } catch (error) {
     if (error instanceof UnreachableError) return ` lane unreachable: ${error.message}`;
     return ` lane unreachable: ${reason(error)}`;

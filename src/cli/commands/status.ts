@@ -12,7 +12,7 @@ export const statusCommand: Command = {
     name: 'status',
     description: `Per tenant: last completed day, what is running, the queue and failures, the stale days (computed
 before an earlier day was recomputed) and any cascade, the last served day and whether it is late against its
-freshness SLA, or "no lane" / "lane unreachable" (and why);
+freshness SLA and its last completed run's data checks, or "no lane" / "lane unreachable" (and why);
 under it, the running tenant-days' activities that are retrying (attempt, last failure) or past their
 heartbeat timeout, and each failed day with its root cause; then the running and paused backfills,
 and the task queue backlogs.`,

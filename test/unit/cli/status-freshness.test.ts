@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatLaneState } from '../../../src/cli/status-lines';
+import { formatChecks, formatLaneState } from '../../../src/cli/status-lines';
+import type { TenantDayChecks } from '../../../src/shared/data-checks';
 import type { FinishedRun } from '../../../src/shared/lane-contracts';
 import { emptyLaneState } from '../../../src/shared/run-queue';
 
@@ -32,5 +33,35 @@ describe('the freshness columns of daybreak status', () => {
       formatLaneState(state, { tenant: { ...tenant, slaHours: 12 }, nowMs: Date.parse('2026-11-21T11:00:00Z') }),
     ).toContain('sla: on time (12 h SLA)');
     expect(formatLaneState(state)).not.toContain('last served');
+  });
+});
+
+describe('the checks lines of daybreak status', () => {
+  const checks: TenantDayChecks = {
+    verdict: 'warn',
+    baselineDays: 14,
+    insufficientHistory: false,
+    severity: 'warn',
+    results: [
+      { check: 'accounts', passed: false, value: 50, baseline: 100, threshold: 0.3, detail: 'accounts 50 vs 100' },
+      { check: 'acceptedEvents', passed: true, value: 10, baseline: 10, threshold: 0.5, detail: 'events 10 vs 10' },
+    ],
+  };
+
+  it('the verdict, then each failed check; a run without checks shows nothing', () => {
+    expect(formatChecks('2026-11-20', checks)).toEqual([
+      '  checks 2026-11-20: warn',
+      '    accounts failed: accounts 50 vs 100',
+    ]);
+    expect(
+      formatChecks('2026-11-20', {
+        ...checks,
+        verdict: 'pass',
+        results: [],
+        insufficientHistory: true,
+        baselineDays: 2,
+      }),
+    ).toEqual(['  checks 2026-11-20: pass, too little history (2 days)']);
+    expect(formatChecks('2026-11-20', undefined)).toEqual([]);
   });
 });

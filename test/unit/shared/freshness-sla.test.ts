@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { OpenMiss, SlaTenantView } from '../../../src/shared/freshness-sla';
 import { freshnessOf, runDueAt, servedDays, slaCheck, slaDeadline } from '../../../src/shared/freshness-sla';
+import { parseTenantsFile } from '../../../src/shared/tenant-config';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -148,5 +149,18 @@ describe('slaCheck raises sla-missed once per late day and sla-recovered once it
       alerts: [],
       open: [],
     });
+  });
+});
+
+describe('slaHours in the tenants file', () => {
+  const entry = { id: 'acme', timeZone: 'UTC' };
+  it('is optional (the default applies where it is read) and kept when given', () => {
+    expect(parseTenantsFile({ tenants: [entry] }).tenants[0].slaHours).toBeUndefined();
+    expect(parseTenantsFile({ tenants: [{ ...entry, slaHours: 2.5 }] }).tenants[0].slaHours).toBe(2.5);
+  });
+  it.each([0, -1, 169, '6'])('refuses %j, naming the entry and the field', (slaHours) => {
+    expect(() => parseTenantsFile({ tenants: [{ ...entry, slaHours }] })).toThrow(
+      `tenants file: tenants[0] ("acme"): slaHours ${JSON.stringify(slaHours)} must be a number of hours above 0 and at most 168`,
+    );
   });
 });
