@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { NON_OUTAGE_ATTEMPTS, describeConnectionFailure, type Endpoints } from '../shared/outage';
 import { ErrorTypes } from '../shared/errors';
+import { dependencyWaitSignal } from '../workflows/run-details';
 
 export interface SupervisionOptions {
   /** The dependencies' addresses, so a connection failure names what is down (see shared/outage.ts). */
@@ -22,7 +23,8 @@ type AnyActivity = (...args: never[]) => Promise<unknown>;
  * - **Outages are named.** A connection-level failure is rethrown, retryable, with a message that
  *   says which dependency is unreachable ("S3 at 127.0.0.1:7070: connection refused"): that is the
  *   last failure the Web UI, `temporal workflow describe` and `daybreak status` show while the
- *   activity waits out the outage under its retry policy (workflows/activity-options.ts). Any
+ *   activity waits out the outage under its retry policy (workflows/activity-options.ts), and what
+ *   a tenant-day's current details show (tellRun). Any
  *   other retryable failure ends the activity at its NON_OUTAGE_ATTEMPTS-th attempt.
  */
 export function supervise<T extends Record<string, AnyActivity>>(activities: T, options: SupervisionOptions = {}): T {
@@ -33,15 +35,38 @@ export function supervise<T extends Record<string, AnyActivity>>(activities: T, 
       if (!ctx) return fn(...args);
       const stop = keepAlive(ctx, options.beatsPerTimeout ?? 4);
       try {
-        return await fn(...args);
+        const result = await fn(...args);
+        if (ctx.info.attempt > 1) tellRun(ctx, undefined);
+        return result;
       } catch (error) {
-        throw failureOf(error, ctx.info.attempt, options.endpoints);
+        const failure = failureOf(error, ctx.info.attempt, options.endpoints);
+        if (failure instanceof ApplicationFailure && failure.type === ErrorTypes.DependencyUnavailable)
+          tellRun(ctx, failure.message);
+        throw failure;
       } finally {
         stop();
       }
     };
   }
   return supervised as T;
+}
+
+/**
+ * Tells a tenant-day what its activity waits for (or that it got through), for the run's current
+ * details (workflows/run-details.ts). Best effort and not awaited: the signal itself may be what is
+ * down, and the retry must not wait for it.
+ */
+function tellRun(ctx: Context, waitingFor: string | undefined): void {
+  const { workflowType, workflowExecution, activityId, attempt } = ctx.info;
+  if (workflowType !== 'tenantDayWorkflow' || !workflowExecution) return;
+  try {
+    ctx.client.workflow
+      .getHandle(workflowExecution.workflowId, workflowExecution.runId)
+      .signal(dependencyWaitSignal, { activityId, attempt, waitingFor })
+      .catch(() => undefined);
+  } catch {
+    // A worker without a client (MockActivityEnvironment): nothing to tell.
+  }
 }
 
 function currentContext(): Context | undefined {

@@ -53,6 +53,14 @@ export interface TenantDayResult {
   shadow?: { workflowId: string; started: boolean; reason?: string };
 }
 
+/** From an activity of a tenant-day to its run: it waits out an outage (waitingFor), or got through (none). */
+export interface DependencyWaitSignal {
+  activityId: string;
+  attempt: number;
+  /** "S3 at 127.0.0.1:7070: connection refused"; absent once the activity got through. */
+  waitingFor?: string;
+}
+
 /** Sent by a primary tenant-day to its shadow child once the primary's outputs are written. */
 export interface PrimaryFinishedSignal {
   status: 'completed' | 'failed';

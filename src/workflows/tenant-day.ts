@@ -6,7 +6,6 @@ import {
   isCancellation,
   log,
   patched,
-  setCurrentDetails,
   setHandler,
   setWorkflowOptions,
   sleep,
@@ -33,6 +32,7 @@ import type { Verdict } from '../shared/rollout-contracts';
 import { tenantDayActivities } from './activity-options';
 import { activitySummaries as summaries } from './activity-summaries';
 import { workflowNow } from './workflow-clock';
+import { listenForDependencyWaits, showStep } from './run-details';
 import { dayVerdictSignal } from './rollout-signals';
 import { RUN_LEDGER_PATCH, RunTrail, recordRunLedger } from './run-ledger';
 import { ChecksGate, DATA_CHECKS_PATCH } from './data-checks';
@@ -103,6 +103,7 @@ export async function tenantDayWorkflow(input: TenantDayInput): Promise<TenantDa
     runKind: input.runKind,
   };
   let primaryFinished: PrimaryFinishedSignal | undefined;
+  listenForDependencyWaits();
   setHandler(primaryFinishedSignal, (signal) => {
     primaryFinished = signal;
   });
@@ -216,7 +217,7 @@ async function waitForInputs(input: TenantDayInput): Promise<void> {
     }
     since ??= now;
     const delay = Math.min(interval, check.deadlineMs - now);
-    setCurrentDetails(
+    showStep(
       `Waiting for inputs of ${input.day} (${input.timeZone}) since ${iso(since)}: missing ${missing}; ` +
         `next check ${iso(now + delay)}, deadline ${iso(check.deadlineMs)}`,
     );
@@ -275,7 +276,7 @@ async function computeDay(
       const started = workflowNow();
       trail.started(task.name);
       if (task.partitioned) {
-        setCurrentDetails(`Planning partitions of ${input.day} (${input.timeZone})`);
+        showStep(`Planning partitions of ${input.day} (${input.timeZone})`);
         const plan = await metrics.planPartitions.executeWithOptions({ summary: summaries.planPartitions(input.day) }, [
           { ...run, maxPartitions: input.maxPartitions ?? 8 },
         ]);
@@ -287,7 +288,7 @@ async function computeDay(
             { summary: summaries.aggregatePartition(partition.index, partition.count) },
             [{ ...run, partition, badDataPolicy: input.badDataPolicy }],
           );
-          setCurrentDetails(`Aggregated ${++done}/${plan.partitions.length} partitions`);
+          showStep(`Aggregated ${++done}/${plan.partitions.length} partitions`);
           trail.partials.push(result);
           return result;
         });
@@ -304,7 +305,7 @@ async function computeDay(
         );
         return { task: task.name, outputKey: outputKey(run, 'partials'), records };
       }
-      setCurrentDetails(`Running task ${task.name}`);
+      showStep(`Running task ${task.name}`);
       const result = await metrics.runMetricTask.executeWithOptions({ summary: summaries.metricTask(task.name) }, [
         {
           ...run,
@@ -329,7 +330,7 @@ async function computeDay(
   // A block waits here for a release: the served alias keeps the previous documents meanwhile.
   const checks = await gate?.check(input, aggregated.length ? sumCounts(aggregated) : undefined);
 
-  setCurrentDetails(`Indexing account documents into Elasticsearch`);
+  showStep(`Indexing account documents into Elasticsearch`);
   const started = workflowNow();
   trail.started('serve');
   const tenantVersion = { tenantId: input.tenantId, pipelineVersion: input.pipelineVersion };
@@ -352,7 +353,7 @@ async function computeDay(
   ]);
   recordDocumentsIndexed({ run: labels, indexed: served.indexed });
   const counts = sumCounts(aggregated);
-  setCurrentDetails(
+  showStep(
     `Done: ${counts.accepted} events accepted, ${counts.quarantined} quarantined, ${served.indexed} documents indexed`,
   );
   return {
@@ -454,14 +455,14 @@ async function compareWithPrimary(
   primary: () => PrimaryFinishedSignal | undefined,
 ): Promise<void> {
   const { compare } = tenantDayActivities(input.outageRideOutMinutes);
-  setCurrentDetails(`Waiting for primary ${input.comparedWith!.pipelineVersion} to finish`);
+  showStep(`Waiting for primary ${input.comparedWith!.pipelineVersion} to finish`);
   const arrived = await condition(() => primary() !== undefined, PRIMARY_WAIT);
   const finished = primary();
   if (!arrived || !finished || finished.status !== 'completed' || !finished.accountsKey) {
     log.warn('primary did not complete; no comparison', { primary: input.comparedWith!.workflowId });
     return;
   }
-  setCurrentDetails(`Comparing with primary ${input.comparedWith!.pipelineVersion}`);
+  showStep(`Comparing with primary ${input.comparedWith!.pipelineVersion}`);
   const result = await compare.compareRunOutputs.executeWithOptions(
     { summary: summaries.compareRunOutputs(input.comparedWith!.pipelineVersion, input.pipelineVersion) },
     [

@@ -2,6 +2,7 @@ import { DeleteBucketCommand } from '@aws-sdk/client-s3';
 import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import type { temporal } from '@temporalio/proto';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { workflowMetadataQuery } from '@temporalio/workflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../src/activities';
 import type { LaneDefaults } from '../../src/client/lanes';
@@ -329,6 +330,16 @@ describe('dependency outages are ridden out', () => {
           // What an operator sees meanwhile (Web UI, `temporal workflow describe`): the activity is
           // retrying, and its last failure says what it waits for.
           const dailyActivity = await retryingOn(dailyRunId, outageMessage, 90_000);
+          // ... and the run's own current details say it too (Web UI "Current details").
+          let dailyDetails = '';
+          await waitUntil(
+            async () => {
+              dailyDetails =
+                (await stack.client.workflow.getHandle(dailyRunId).query(workflowMetadataQuery)).currentDetails ?? '';
+              return dailyDetails.includes(`waiting for ${outageMessage}, attempt`);
+            },
+            { what: "the daily run's current details naming the outage", timeoutMs: 60_000, intervalMs: 1000 },
+          );
           const current = (await backfill.query(backfillProgressQuery)).current!;
           const backfillActivity = await retryingOn(
             tenantDayWorkflowId(backfilled.id, current, 'v1', 'primary'),
@@ -338,6 +349,7 @@ describe('dependency outages are ridden out', () => {
           await sleep(Math.max(0, OUTAGE_MS - (Date.now() - downAt)));
           during = {
             dailyActivity,
+            dailyDetails,
             backfillActivity,
             outageMs: Date.now() - downAt,
             dailyRunning: await isRunning(dailyRunId),
@@ -370,6 +382,7 @@ describe('dependency outages are ridden out', () => {
         expect(activity.lastFailure?.message).toContain(outageMessage);
         expect(activity.lastFailure?.applicationFailureInfo?.type).toBe('DependencyUnavailableError');
       }
+      expect(seen.during.dailyDetails).toMatch(new RegExp(`waiting for ${outageMessage}, attempt \\d+`));
       expect(seen.during.outageMs).toBeGreaterThanOrEqual(OUTAGE_MS);
       expect(seen.during.dailyRunning).toBe(true);
       expect(seen.during.backfill.paused).toBe(false);
