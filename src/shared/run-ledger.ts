@@ -1,3 +1,4 @@
+import type { TenantDayChecks } from './data-checks';
 import type { RecordCounts } from './pipeline-contracts';
 import type { RunKind, Trigger } from './search-attributes';
 import { assertIndexPrefix } from './serving-contracts';
@@ -69,6 +70,8 @@ export interface RecordRunLedgerInput {
   /** Objects the tasks wrote with their record counts (partials, datasets, documents). */
   outputs: { key: string; records: number }[];
   served?: { index: string; indexed: number; skippedStale: number };
+  /** The run's data checks (TenantDayResult.checks), when it ran them. */
+  checks?: TenantDayChecks;
 }
 
 export interface RecordRunLedgerResult {
@@ -133,6 +136,7 @@ export interface RunLedgerEntry {
   tasks: LedgerTask[];
   outputs: { objects: number; bytes: number; keys: LedgerOutputObject[] };
   served?: { index: string; indexed: number; skippedStale: number };
+  checks?: TenantDayChecks;
   /** Earlier runs of this workflow id, oldest first (at most MAX_EARLIER_ATTEMPTS). */
   attempts: LedgerAttempt[];
 }
@@ -197,6 +201,7 @@ export function buildLedgerEntry(input: RecordRunLedgerInput, listing: OutputLis
     tasks,
     outputs: { objects: outputs.length, bytes: outputs.reduce((n, o) => n + (o.bytes ?? 0), 0), keys: outputs },
     ...(input.served ? { served: input.served } : {}),
+    ...(input.checks ? { checks: input.checks } : {}),
     attempts: [],
   };
 }

@@ -99,6 +99,7 @@ export function ledgerInputOf(
     tasks: trail.taskTrails(),
     outputs: outputsOf(trail),
     ...(outcome.result?.served ? { served: outcome.result.served } : {}),
+    ...(outcome.result?.checks ? { checks: outcome.result.checks } : {}),
   };
 }
 

@@ -14,6 +14,8 @@ import { encodeContainer, loadSchema } from '../../src/schemas/avro-container';
 import type { Alert } from '../../src/shared/alerts';
 import { tenantDayWorkflowId, versionTaskQueue } from '../../src/shared/ids';
 import { rawEventsKey } from '../../src/shared/keys';
+import type { RunLedgerEntry } from '../../src/shared/run-ledger';
+import { runLedgerKey } from '../../src/shared/run-ledger';
 import { servedAliasName } from '../../src/shared/serving-contracts';
 import type { TenantDayInput, TenantDayResult } from '../../src/shared/tenant-day-contracts';
 import type { ObjectStore } from '../../src/storage/object-store';
@@ -239,6 +241,20 @@ describe('data checks before serving, on the real stack', () => {
         expect(released.counts.quarantined).toBe(300);
         expect(released.served?.indexed).toBe(13);
         expect(await servedOf(anomaly)).toBe(13);
+        // The run ledger keeps the checks and the release too.
+        await waitUntil(
+          () => store.exists(runLedgerKey({ tenantId, day: anomaly, pipelineVersion: 'v1', runKind: 'primary' })),
+          {
+            what: 'the ledger entry',
+            timeoutMs: 30_000,
+          },
+        );
+        const entry = JSON.parse(
+          (
+            await store.getBytes(runLedgerKey({ tenantId, day: anomaly, pipelineVersion: 'v1', runKind: 'primary' }))
+          ).toString('utf8'),
+        ) as RunLedgerEntry;
+        expect(entry.checks).toEqual(released.checks);
       });
     } finally {
       await new Promise((resolve) => receiver.close(resolve));

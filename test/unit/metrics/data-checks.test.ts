@@ -3,6 +3,8 @@ import { evaluateDataChecks, healthScoreDistance, median } from '../../../src/me
 import { sketchOf } from '../../../src/metrics/monoids/quantile-sketch';
 import type { DataChecksConfig, DayCheckSummary } from '../../../src/shared/data-checks';
 import { DEFAULT_DATA_CHECKS, dataCheckAlert } from '../../../src/shared/data-checks';
+import type { RecordRunLedgerInput } from '../../../src/shared/run-ledger';
+import { buildLedgerEntry } from '../../../src/shared/run-ledger';
 import { TenantsFileError, parseTenantsFile } from '../../../src/shared/tenant-config';
 
 const tens = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100];
@@ -180,5 +182,30 @@ describe('checks in the tenants file', () => {
     expect(parse).toThrow(/checks\.severity "stop" must be "warn" or "block"/);
     expect(parse).toThrow(/unknown key checks\.thresholds\.acountsChange/);
     expect(parse).toThrow(/checks\.thresholds\.healthScoreDistance -1 must be a number >= 0/);
+  });
+});
+
+describe('checks in the run ledger', () => {
+  it("carries the run's checks into its entry, and none for a run without", () => {
+    const checks = { ...evaluateDataChecks({ today: day('2026-11-04', 50, 10, undefined), baseline, config: block }) };
+    const request: RecordRunLedgerInput = {
+      workflowId: 'daybreak/tenant-day/acme/2026-11-04/v1/primary',
+      runId: 'run-1',
+      tenantId: 'acme',
+      day: '2026-11-04',
+      timeZone: 'UTC',
+      pipelineVersion: 'v1',
+      runKind: 'primary',
+      trigger: 'schedule',
+      state: 'completed',
+      startedAt: '2026-11-05T00:00:00.000Z',
+      endedAt: '2026-11-05T00:01:00.000Z',
+      inputs: [],
+      tasks: [],
+      outputs: [],
+      checks,
+    };
+    expect(buildLedgerEntry(request, new Map()).checks).toEqual(checks);
+    expect(buildLedgerEntry({ ...request, checks: undefined }, new Map())).not.toHaveProperty('checks');
   });
 });
