@@ -3,6 +3,7 @@ import { slaMissedAlert, slaRecoveredAlert } from './alerts';
 import { addDays } from './days';
 import type { LaneState } from './lane-contracts';
 import { localDateOf, startOfLocalDay } from './local-day';
+import { localHourOf } from './schedule-math';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -12,17 +13,6 @@ export const DEFAULT_SLA_HOURS = 6;
 
 /** Open misses of days older than this (before the expected day) are forgotten: lanes keep only recent days. */
 export const OPEN_MISS_RETENTION_DAYS = 30;
-
-const hourFormatters = new Map<string, Intl.DateTimeFormat>();
-
-function localHourOf(instantMs: number, timeZone: string): number {
-  let f = hourFormatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', hourCycle: 'h23' });
-    hourFormatters.set(timeZone, f);
-  }
-  return Number(f.format(instantMs));
-}
 
 /**
  * When day D's daily run is due: the first instant of D + 1 whose local hour is at least the run

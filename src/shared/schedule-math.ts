@@ -3,7 +3,8 @@ import { localDateOf } from './local-day';
 
 const hourFormatters = new Map<string, Intl.DateTimeFormat>();
 
-function localHourOf(instantMs: number, timeZone: string): number {
+/** The local hour (0-23) of an instant in a zone. */
+export function localHourOf(instantMs: number, timeZone: string): number {
   let f = hourFormatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', hourCycle: 'h23' });
