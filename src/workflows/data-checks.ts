@@ -1,19 +1,11 @@
-import {
-  condition,
-  defineQuery,
-  defineUpdate,
-  log,
-  setCurrentDetails,
-  setHandler,
-  sleep,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { condition, defineQuery, defineUpdate, log, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { ChecksState, ReleaseChecksRequest, TenantDayChecks } from '../shared/data-checks';
 import { dataCheckAlert } from '../shared/data-checks';
 import type { RecordCounts } from '../shared/pipeline-contracts';
 import type { TenantDayInput } from '../shared/tenant-day-contracts';
 import { rootCauseOf } from '../shared/root-cause';
 import { alertActivities, tenantDayActivities } from './activity-options';
+import { showStep } from './run-details';
 import { workflowNow } from './workflow-clock';
 
 /** Runs started before the data checks existed replay without their activity, alert and wait. */
@@ -73,7 +65,7 @@ export class ChecksGate {
 
   async check(input: TenantDayInput, counts: RecordCounts | undefined): Promise<TenantDayChecks> {
     const { checks } = tenantDayActivities(input.outageRideOutMinutes);
-    setCurrentDetails(`Checking the outputs of ${input.day} against the trailing days`);
+    showStep(`Checking the outputs of ${input.day} against the trailing days`);
     const outcome = await checks.checkDayOutputs.executeWithOptions({ summary: `Check outputs of ${input.day}` }, [
       {
         tenantId: input.tenantId,
@@ -92,7 +84,7 @@ export class ChecksGate {
     const failed = failedOf(result).join(', ');
     this.state = { state: 'blocked', checks: result };
     log.warn('day blocked by its data checks; the previous state stays served', { failed });
-    setCurrentDetails(
+    showStep(
       `Blocked by data checks (${failed}); the served alias keeps the previous documents. Release: ` +
         `daybreak checks release --tenant ${input.tenantId} --day ${input.day} --version ${input.pipelineVersion} ` +
         `--by NAME --reason TEXT`,

@@ -208,6 +208,12 @@ describe('data checks before serving, on the real stack', () => {
         expect(quarantined).toMatchObject({ passed: false, value: 0.4839, baseline: 0 });
         expect(blocked.verdict).toBe('block');
         expect((await handle.describe()).status.name).toBe('RUNNING');
+        // The Web UI's current details say why and how to release.
+        const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+        expect(metadata.currentDetails).toContain('Blocked by data checks (quarantinedShare)');
+        expect(metadata.currentDetails).toContain(
+          `daybreak checks release --tenant ${tenantId} --day ${anomaly} --version v1`,
+        );
         // Not served: the alias still has day 5's documents and none of day 6's.
         expect(await servedOf(anomaly)).toBe(0);
         expect(await servedOf(days[4])).toBe(13);
