@@ -65,7 +65,14 @@ export interface DayCheckSummary {
   healthScores: QuantileSketchState;
 }
 
-export type CheckName = 'accounts' | 'acceptedEvents' | 'quarantinedShare' | 'noEventsShare' | 'healthScoreDistance';
+export const CHECK_NAMES = [
+  'accounts',
+  'acceptedEvents',
+  'quarantinedShare',
+  'noEventsShare',
+  'healthScoreDistance',
+] as const;
+export type CheckName = (typeof CHECK_NAMES)[number];
 
 export interface CheckResult {
   check: CheckName;

@@ -23,6 +23,14 @@ export const DaybreakMetrics = {
   ComparisonVerdicts: 'daybreak_comparison_verdicts_total',
   /** Counter: tenant-day runs that ended, by outcome (completed, failed). */
   TenantDays: 'daybreak_tenant_days_total',
+  /** Counter: primary runs whose outputs were checked, by verdict (pass, warn, block). */
+  DataChecks: 'daybreak_data_checks_total',
+  /** Counter: data checks that failed, by check (five names; every check is counted, at 0 when it passed). */
+  DataChecksFailed: 'daybreak_data_checks_failed_total',
+  /** Counter: tenant-days the freshness monitor found late (one per sla-missed alert); by the monitor's workers. */
+  SlaMisses: 'daybreak_sla_misses_total',
+  /** Counter: late tenant-days served after all (one per sla-recovered alert). */
+  SlaRecoveries: 'daybreak_sla_recoveries_total',
 } as const;
 
 /**

@@ -2,6 +2,8 @@ import { metricMeter } from '@temporalio/workflow';
 import type { RecordCounts } from '../shared/pipeline-contracts';
 import { DaybreakMetrics, recordedName } from '../shared/metric-names';
 import type { Verdict } from '../shared/rollout-contracts';
+import { CHECK_NAMES } from '../shared/data-checks';
+import type { DataChecksOutcome } from '../shared/data-checks';
 import type { RunKind, Trigger } from '../shared/search-attributes';
 
 /**
@@ -67,6 +69,26 @@ export function recordVerdict(input: { primaryVersion: string; shadowVersion: st
     1,
     { primary_version: input.primaryVersion, shadow_version: input.shadowVersion, verdict: input.verdict },
   );
+}
+
+/** A primary run's data checks: its verdict, and each check that failed (every check is added, so each series exists). */
+export function recordChecks(input: { run: RunMetricLabels; checks: DataChecksOutcome }): void {
+  counter(DaybreakMetrics.DataChecks, 'runs', 'Primary runs whose outputs were checked, by verdict').add(1, {
+    ...runTags(input.run),
+    verdict: input.checks.verdict,
+  });
+  const failed = counter(DaybreakMetrics.DataChecksFailed, 'checks', 'Data checks that failed, by check');
+  // Every check, at 0 when it passed or did not run (too little history), so each series exists.
+  for (const check of CHECK_NAMES) {
+    const result = input.checks.results.find((r) => r.check === check);
+    failed.add(result && !result.passed ? 1 : 0, { pipeline_version: input.run.pipelineVersion, check });
+  }
+}
+
+/** One freshness check's late and recovered tenant-days (no tenant label: which ones is in the alerts). */
+export function recordFreshness(input: { missed: number; recovered: number }): void {
+  counter(DaybreakMetrics.SlaMisses, 'days', 'Tenant-days found late against their freshness SLA').add(input.missed);
+  counter(DaybreakMetrics.SlaRecoveries, 'days', 'Late tenant-days served after all').add(input.recovered);
 }
 
 export function recordOutcome(input: { run: RunMetricLabels; outcome: 'completed' | 'failed' | 'cancelled' }): void {

@@ -2,6 +2,7 @@ import { log, workflowInfo } from '@temporalio/workflow';
 import type { SlaMonitorInput, SlaMonitorResult } from '../shared/sla-monitor-contracts';
 import { alertActivities, coordinationActivities } from './activity-options';
 import { ScheduledStartTimeKey } from './daily-trigger';
+import { recordFreshness } from './run-metrics';
 
 const { freshness } = coordinationActivities();
 const alerts = alertActivities();
@@ -30,5 +31,9 @@ export async function slaMonitorWorkflow(input: SlaMonitorInput): Promise<SlaMon
     ),
   );
   await freshness.saveOpenMisses({ monitorId: input.monitorId, open: check.open });
+  recordFreshness({
+    missed: check.alerts.filter((a) => a.kind === 'sla-missed').length,
+    recovered: check.alerts.filter((a) => a.kind === 'sla-recovered').length,
+  });
   return { asOf: new Date(asOfMs).toISOString(), checked: check.checked, alerts: check.alerts, open: check.open };
 }

@@ -40,6 +40,7 @@ import type { RunMetricLabels } from './run-metrics';
 import {
   recordDocumentsIndexed,
   recordEventCounts,
+  recordChecks,
   recordOutcome,
   recordTaskDuration,
   recordVerdict,
@@ -329,6 +330,7 @@ async function computeDay(
   const accountsKey = outputKey(run, 'accounts.avro');
   // A block waits here for a release: the served alias keeps the previous documents meanwhile.
   const checks = await gate?.check(input, aggregated.length ? sumCounts(aggregated) : undefined);
+  if (checks) recordChecks({ run: metricLabels(input), checks });
 
   showStep(`Indexing account documents into Elasticsearch`);
   const started = workflowNow();

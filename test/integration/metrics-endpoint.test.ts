@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -16,7 +16,7 @@ import type { RawEvent } from '../../src/shared/events';
 import { readAll } from '../../src/storage/object-store';
 import type { S3ObjectStore } from '../../src/storage/s3-object-store';
 import { createS3ObjectStore } from '../../src/workers/clients';
-import { tenantDayWorkflow } from '../../src/workflows';
+import { slaMonitorWorkflow, tenantDayWorkflow } from '../../src/workflows';
 import { removeBucket } from '../support/day-outputs';
 import { ACCOUNTS, writeAttributes, writeRawDay } from '../support/metric-fixtures';
 import type { Stack } from '../support/stack';
@@ -112,6 +112,12 @@ beforeAll(async () => {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/metrics`;
   const log = openSync(path.join(workDir, 'worker.log'), 'a');
+  // The freshness monitor checks this tenant only (the lane-less day below is late for it).
+  const tenantsFile = path.join(workDir, 'tenants.json');
+  writeFileSync(
+    tenantsFile,
+    JSON.stringify({ tenants: [{ id: tenantId, displayName: 'Metrics test', timeZone: ZONE, runHour: 0 }] }),
+  );
   worker = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(ROOT, 'src/workers/main.ts')], {
     env: {
       ...process.env,
@@ -119,7 +125,9 @@ beforeAll(async () => {
       DAYBREAK_S3_BUCKET: bucket,
       DAYBREAK_TASK_QUEUE: base,
       DAYBREAK_PIPELINE_VERSIONS: 'v1,v2',
-      DAYBREAK_WORKER_COORDINATION: 'false',
+      // Also the base queue, for the freshness monitor's run.
+      DAYBREAK_WORKER_COORDINATION: 'true',
+      DAYBREAK_TENANTS_FILE: tenantsFile,
       DAYBREAK_ES_INDEX_PREFIX: indexPrefix,
       DAYBREAK_METRICS_ADDRESS: `127.0.0.1:${port}`,
       DAYBREAK_PARTITION_THREADS: '0',
@@ -164,6 +172,15 @@ beforeAll(async () => {
     ],
   });
   await stack.client.workflow.getHandle(shadowId).result();
+  // One freshness check well after the day's deadline (03-11 00:00 Berlin + 6 h): the day ran
+  // outside any lane, so the monitor finds it not served, late.
+  const monitorId = uniqueName('metrics');
+  started.push(`${monitorId}-sla`);
+  await stack.client.workflow.execute(slaMonitorWorkflow, {
+    taskQueue: base,
+    workflowId: `${monitorId}-sla`,
+    args: [{ monitorId, asOf: '2026-03-11T12:00:00Z' }],
+  });
 
   // Workflow metrics reach the exporter after their workflow task completes: wait for the last one.
   const until = Date.now() + 30_000;
@@ -171,7 +188,12 @@ beforeAll(async () => {
     const text = await fetchMetrics(url);
     scrape = parseExposition(text ?? '');
     const ended = scrape.samples.filter((s) => s.name === DaybreakMetrics.TenantDays);
-    if (ended.length >= 2 && scrape.names.has(DaybreakMetrics.ComparisonVerdicts)) break;
+    if (
+      ended.length >= 2 &&
+      scrape.names.has(DaybreakMetrics.ComparisonVerdicts) &&
+      scrape.names.has(DaybreakMetrics.SlaMisses)
+    )
+      break;
     if (Date.now() > until)
       throw new Error(`the runs' metrics did not appear; scrape:\n${text}\nworker log:\n${logTail()}`);
     await new Promise((r) => setTimeout(r, 250));
@@ -253,6 +275,17 @@ describe('the worker /metrics endpoint', () => {
       ['v1', 'v2', 1],
     ]);
     expect(['clean', 'expected-differences', 'unexpected-differences']).toContain(verdicts[0].labels.verdict);
+  });
+
+  it("counts the primary's data checks by verdict and each check, and the monitor's late day", () => {
+    // The tenant's first day: too little history, every check passes.
+    const run = { pipeline_version: 'v1', run_kind: 'primary' };
+    expect(value(DaybreakMetrics.DataChecks, { ...run, verdict: 'pass' })).toBe(1);
+    const failed = scrape.samples.filter((s) => s.name === DaybreakMetrics.DataChecksFailed);
+    expect(failed.map((s) => s.labels.check).sort()).toHaveLength(5);
+    expect(failed.every((s) => s.value === 0)).toBe(true);
+    expect(value(DaybreakMetrics.SlaMisses, {})).toBe(1);
+    expect(value(DaybreakMetrics.SlaRecoveries, {})).toBe(0);
   });
 
   it('exposes every Daybreak series, and none with the tenant in a label', () => {
