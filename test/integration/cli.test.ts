@@ -70,7 +70,8 @@ describe('the daybreak command against the running stack', () => {
             new RegExp(`${tenantId}\\s+Asia/Kolkata\\s+run 01:00\\s+enabled`),
           );
           const synced = await daybreak('tenants', 'sync', '--prefix', prefix);
-          expect(synced).toContain('schedules: created 2');
+          expect(synced).toContain('schedules: created 3');
+          expect(synced).toContain(`created: ${prefix}-sla-monitor`);
           expect(synced).toContain(
             `serving ${tenantId}: alias ${indexPrefix}-accounts-${tenantId} -> ${indexPrefix}-accounts-v1.${tenantId}`,
           );

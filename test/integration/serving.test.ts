@@ -114,6 +114,8 @@ describe('serving account documents from Elasticsearch', () => {
       skippedStale: 0,
       historyIndex: historyIndexName(PREFIX, tenantId, 'v1'),
       historyIndexed: ACCOUNTS,
+      // The activity attempt, for the run ledger (MockActivityEnvironment runs attempt 1).
+      attempt: 1,
     };
     expect(once).toEqual(indexedOnce);
     expect(await count(first.servedIndex)).toBe(ACCOUNTS);
