@@ -116,27 +116,12 @@ export interface LedgerAttempt {
   tasks: { task: string; state: TaskState; durationMs: number; attempt?: number }[];
 }
 
-export interface RunLedgerEntry {
-  workflowId: string;
-  runId: string;
-  tenantId: string;
-  day: string;
-  timeZone: string;
-  pipelineVersion: string;
-  runKind: RunKind;
-  trigger: Trigger;
-  requestedBy?: string;
-  state: RunState;
-  error?: string;
-  startedAt: string;
-  endedAt: string;
+/** The run as its input described it, with the inputs, tasks and outputs measured against the store. */
+export interface RunLedgerEntry extends Omit<RecordRunLedgerInput, 'inputs' | 'tasks' | 'outputs'> {
   durationMs: number;
   inputs: { objects: number; bytes: number; keys: LedgerInputObject[] };
-  counts?: RecordCounts;
   tasks: LedgerTask[];
   outputs: { objects: number; bytes: number; keys: LedgerOutputObject[] };
-  served?: { index: string; indexed: number; skippedStale: number };
-  checks?: TenantDayChecks;
   /** Earlier runs of this workflow id, oldest first (at most MAX_EARLIER_ATTEMPTS). */
   attempts: LedgerAttempt[];
 }
