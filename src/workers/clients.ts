@@ -1,6 +1,7 @@
 import { CreateBucketCommand, HeadBucketCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
 import { mkdir } from 'node:fs/promises';
 import { FsObjectStore } from '../storage/fs-object-store';
 import type { ObjectStore } from '../storage/object-store';
@@ -65,4 +66,9 @@ export function createElasticsearchClient(config: DaybreakConfig['elasticsearch'
 export async function createTemporalClient(config: DaybreakConfig['temporal']): Promise<Client> {
   const connection = await Connection.connect({ address: config.address });
   return new Client({ connection, namespace: config.namespace });
+}
+
+/** The worker's connection to the Temporal frontend, configured like the client's. */
+export async function createNativeConnection(config: DaybreakConfig['temporal']): Promise<NativeConnection> {
+  return NativeConnection.connect({ address: config.address });
 }

@@ -1,9 +1,9 @@
-import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { RAW_EVENT_SUBJECT } from '../schemas/raw-event-schemas';
 import { SchemaRegistry } from '../schemas/registry';
 import { versionTaskQueue } from '../shared/ids';
-import { createElasticsearchClient, createObjectStore, createTemporalClient } from './clients';
+import { createElasticsearchClient, createNativeConnection, createObjectStore, createTemporalClient } from './clients';
 import { dependencyEndpoints, laneDefaultsOf, readConfig } from './config';
 import { PartitionThreadPool } from './partition-threads';
 import { installLogger } from './logging';
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const store = await createObjectStore(config);
   const es = createElasticsearchClient(config.elasticsearch);
   const temporal = await createTemporalClient(config.temporal);
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await createNativeConnection(config.temporal);
   const schemaRegistry = new SchemaRegistry(store);
   if (!(await schemaRegistry.latest(RAW_EVENT_SUBJECT))) {
     // Not fatal: the worker may start before anything was generated or registered.
