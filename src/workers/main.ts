@@ -2,12 +2,12 @@ import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { RAW_EVENT_SUBJECT } from '../schemas/raw-event-schemas';
 import { SchemaRegistry } from '../schemas/registry';
-import { versionTaskQueue } from '../shared/ids';
 import { createElasticsearchClient, createNativeConnection, createObjectStore, createTemporalClient } from './clients';
 import { dependencyEndpoints, laneDefaultsOf, readConfig } from './config';
 import { PartitionThreadPool } from './partition-threads';
 import { installLogger } from './logging';
 import { prometheusExporter, withMetricsAddress } from './metrics-exporter';
+import { workerQueues } from './queues';
 import { loadTenantsFile } from './tenants';
 
 /**
@@ -70,19 +70,13 @@ async function main(): Promise<void> {
     alerts: { webhookUrl: config.alerts.webhookUrl },
   });
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger });
-  const queues: { taskQueue: string; maxActivities: number }[] = [];
-  if (config.worker.coordination)
-    queues.push({ taskQueue: config.temporal.taskQueue, maxActivities: config.worker.maxConcurrentActivities });
-  for (const version of config.pipeline.versions) {
-    queues.push({
-      taskQueue: versionTaskQueue(config.temporal.taskQueue, version),
-      maxActivities: config.worker.maxConcurrentActivities,
-    });
-    queues.push({
-      taskQueue: versionTaskQueue(config.temporal.taskQueue, version, 'backfill'),
-      maxActivities: config.worker.maxConcurrentBackfillActivities,
-    });
-  }
+  const queues = workerQueues({
+    taskQueue: config.temporal.taskQueue,
+    versions: config.pipeline.versions,
+    coordination: config.worker.coordination,
+    maxConcurrentActivities: config.worker.maxConcurrentActivities,
+    maxConcurrentBackfillActivities: config.worker.maxConcurrentBackfillActivities,
+  });
   try {
     const workers = await Promise.all(
       queues.map((q) =>
