@@ -2,6 +2,8 @@ import type { Client } from '@temporalio/client';
 import { Connection, Client as TemporalClient, isGrpcCancelledError, isGrpcDeadlineError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import type { TemporalConnection } from '../workers/temporal-connection';
+import { connectOptions, describeConnection } from '../workers/temporal-connection';
 
 /**
  * Why a command stopped waiting. The CLI prints the message as it is and exits 1: it names what
@@ -18,21 +20,20 @@ export const CONNECT_TIMEOUT_MS = 3_000;
  * Connects with a short connect timeout. An unreachable server is reported with its address and the
  * command that starts the local stack, instead of the SDK's retry loop or a bare gRPC code.
  */
-export async function connectTemporal(options: {
-  address: string;
-  namespace: string;
-  connectTimeoutMs?: number;
-}): Promise<Client> {
+export async function connectTemporal(options: TemporalConnection & { connectTimeoutMs?: number }): Promise<Client> {
+  // Outside the try: a certificate file that cannot be read is a configuration error, said as it is.
+  const connect = connectOptions(options);
   let connection: Connection;
   try {
     connection = await Connection.connect({
-      address: options.address,
+      ...connect,
       connectTimeout: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
     });
   } catch (error) {
     throw new UnreachableError(
-      `cannot reach the Temporal server at ${options.address} (${(error as Error).message}); ` +
-        'start the local stack with `npm run stack:up`, or point DAYBREAK_TEMPORAL_ADDRESS at your server',
+      `cannot reach the Temporal server at ${options.address} (${describeConnection(options)}): ${(error as Error).message}; ` +
+        'start the local stack with `npm run stack:up`, or point DAYBREAK_TEMPORAL_ADDRESS or a Temporal profile ' +
+        '(TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE) at your server',
     );
   }
   return new TemporalClient({ connection, namespace: options.namespace });

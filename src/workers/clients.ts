@@ -7,6 +7,8 @@ import { FsObjectStore } from '../storage/fs-object-store';
 import type { ObjectStore } from '../storage/object-store';
 import { S3ObjectStore } from '../storage/s3-object-store';
 import type { DaybreakConfig } from './config';
+import type { TemporalConnection } from './temporal-connection';
+import { connectOptions } from './temporal-connection';
 
 /**
  * How long one S3 request may wait: for a connection (a host that drops packets would otherwise be
@@ -63,12 +65,19 @@ export function createElasticsearchClient(config: DaybreakConfig['elasticsearch'
   return new ElasticsearchClient({ node: config.url, maxRetries: 3, requestTimeout: 30_000 });
 }
 
-export async function createTemporalClient(config: DaybreakConfig['temporal']): Promise<Client> {
-  const connection = await Connection.connect({ address: config.address });
+/** A client of the configured connection: its profile's TLS, API key and headers included. */
+export async function createTemporalClient(
+  config: TemporalConnection,
+  options: { connectTimeoutMs?: number } = {},
+): Promise<Client> {
+  const connection = await Connection.connect({
+    ...connectOptions(config),
+    ...(options.connectTimeoutMs !== undefined ? { connectTimeout: options.connectTimeoutMs } : {}),
+  });
   return new Client({ connection, namespace: config.namespace });
 }
 
 /** The worker's connection to the Temporal frontend, configured like the client's. */
-export async function createNativeConnection(config: DaybreakConfig['temporal']): Promise<NativeConnection> {
-  return NativeConnection.connect({ address: config.address });
+export async function createNativeConnection(config: TemporalConnection): Promise<NativeConnection> {
+  return NativeConnection.connect(connectOptions(config));
 }
