@@ -5,6 +5,7 @@ import { DEFAULT_INPUT_DEADLINE_HOURS, DEFAULT_OUTAGE_RIDE_OUT_MINUTES } from '.
 import type { LaneDefaults } from '../client/lanes';
 import type { Endpoints } from '../shared/outage';
 import { metricsAddress } from './metrics-exporter';
+import { VERSION_QUEUE_KINDS, type VersionQueueKind } from './queues';
 
 export type LogFormat = 'json' | 'pretty';
 /** Temporal's levels, plus `SILENT` (nothing at all). */
@@ -29,6 +30,8 @@ export interface DaybreakConfig {
     maxConcurrentBackfillActivities: number;
     /** Whether this worker also polls the base queue (lanes, triggers, rollouts). */
     coordination: boolean;
+    /** Which of each version's queues it polls: a deployment can run live and backfill workers apart. */
+    queueKinds: VersionQueueKind[];
     /** Input bytes below which a tenant-day is not split into more partitions. */
     minPartitionBytes: number;
     /** Worker threads that aggregate partitions (one partition each at a time); 0: on the activity's thread. */
@@ -94,6 +97,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DaybreakConfig
       maxConcurrentWorkflowTasks: positiveInt(env, 'DAYBREAK_MAX_CONCURRENT_WORKFLOW_TASKS', 20),
       maxConcurrentBackfillActivities: positiveInt(env, 'DAYBREAK_MAX_CONCURRENT_BACKFILL_ACTIVITIES', 1),
       coordination: (env.DAYBREAK_WORKER_COORDINATION ?? 'true') !== 'false',
+      queueKinds: queueKinds(env.DAYBREAK_WORKER_QUEUE_KINDS),
       minPartitionBytes: nonNegativeInt(env, 'DAYBREAK_MIN_PARTITION_BYTES', DEFAULT_MIN_PARTITION_BYTES),
       partitionThreads: nonNegativeInt(env, 'DAYBREAK_PARTITION_THREADS', availableParallelism()),
     },
@@ -161,6 +165,17 @@ function webhookUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:'))
     throw new Error(`${name} must be an http:// or https:// URL`);
   return url.toString();
+}
+
+function queueKinds(raw: string | undefined): VersionQueueKind[] {
+  if (raw === undefined || raw.trim() === '') return [...VERSION_QUEUE_KINDS];
+  const kinds = raw.split(',').map((k) => k.trim());
+  const bad = kinds.filter((k) => !(VERSION_QUEUE_KINDS as readonly string[]).includes(k));
+  if (bad.length > 0 || kinds.length === 0)
+    throw new Error(
+      `DAYBREAK_WORKER_QUEUE_KINDS=${JSON.stringify(raw)} must be live, backfill or live,backfill (the version queues polled)`,
+    );
+  return VERSION_QUEUE_KINDS.filter((k) => kinds.includes(k));
 }
 
 function storeKind(raw: string | undefined): 'fs' | 's3' {

@@ -74,6 +74,7 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     versions: config.pipeline.versions,
     coordination: config.worker.coordination,
+    queueKinds: config.worker.queueKinds,
     maxConcurrentActivities: config.worker.maxConcurrentActivities,
     maxConcurrentBackfillActivities: config.worker.maxConcurrentBackfillActivities,
   });

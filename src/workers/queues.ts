@@ -1,5 +1,9 @@
 import { versionTaskQueue } from '../shared/ids';
 
+/** The two queues of every pipeline version: scheduled and requested runs, and backfill runs. */
+export const VERSION_QUEUE_KINDS = ['live', 'backfill'] as const;
+export type VersionQueueKind = (typeof VERSION_QUEUE_KINDS)[number];
+
 /** What a worker polls: one task queue, with the activity slots it gets there. */
 export interface WorkerQueue {
   taskQueue: string;
@@ -17,6 +21,8 @@ export interface QueueLayoutInput {
   versions: readonly string[];
   /** Whether the coordination (base) queue is polled too. */
   coordination: boolean;
+  /** Which of each version's queues are polled (DAYBREAK_WORKER_QUEUE_KINDS); one Deployment per kind scales each on its own backlog. */
+  queueKinds: readonly VersionQueueKind[];
   maxConcurrentActivities: number;
   /** Smaller on purpose: the backfill queue's slots cap backfill work across tenants. */
   maxConcurrentBackfillActivities: number;
@@ -32,18 +38,20 @@ export function workerQueues(input: QueueLayoutInput): WorkerQueue[] {
   if (input.coordination)
     queues.push({ taskQueue: input.taskQueue, kind: 'coordination', maxActivities: input.maxConcurrentActivities });
   for (const version of input.versions) {
-    queues.push({
-      taskQueue: versionTaskQueue(input.taskQueue, version),
-      kind: 'live',
-      version,
-      maxActivities: input.maxConcurrentActivities,
-    });
-    queues.push({
-      taskQueue: versionTaskQueue(input.taskQueue, version, 'backfill'),
-      kind: 'backfill',
-      version,
-      maxActivities: input.maxConcurrentBackfillActivities,
-    });
+    if (input.queueKinds.includes('live'))
+      queues.push({
+        taskQueue: versionTaskQueue(input.taskQueue, version),
+        kind: 'live',
+        version,
+        maxActivities: input.maxConcurrentActivities,
+      });
+    if (input.queueKinds.includes('backfill'))
+      queues.push({
+        taskQueue: versionTaskQueue(input.taskQueue, version, 'backfill'),
+        kind: 'backfill',
+        version,
+        maxActivities: input.maxConcurrentBackfillActivities,
+      });
   }
   return queues;
 }
