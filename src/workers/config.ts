@@ -6,6 +6,8 @@ import type { LaneDefaults } from '../client/lanes';
 import type { Endpoints } from '../shared/outage';
 import { metricsAddress } from './metrics-exporter';
 import { VERSION_QUEUE_KINDS, type VersionQueueKind } from './queues';
+import type { TemporalConnection } from './temporal-connection';
+import { resolveTemporalConnection } from './temporal-connection';
 
 export type LogFormat = 'json' | 'pretty';
 /** Temporal's levels, plus `SILENT` (nothing at all). */
@@ -18,7 +20,8 @@ export const LOG_LEVELS: readonly DaybreakLogLevel[] = ['TRACE', 'DEBUG', 'INFO'
  * README; defaults match deploy/local/stack.env so a fresh clone works without any.
  */
 export interface DaybreakConfig {
-  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
+  /** The connection (address, namespace, TLS, API key, headers: see temporal-connection.ts) and Daybreak's queue and links. */
+  temporal: TemporalConnection & { taskQueue: string; uiUrl: string };
   /** Where data lives: the embedded filesystem store (default) or S3. */
   store: { kind: 'fs' | 's3'; fsRoot: string };
   s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; bucket: string };
@@ -72,8 +75,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DaybreakConfig
   const uiPort = env.DAYBREAK_TEMPORAL_UI_PORT ?? '8233';
   return {
     temporal: {
-      address: env.DAYBREAK_TEMPORAL_ADDRESS ?? `127.0.0.1:${temporalPort}`,
-      namespace: env.DAYBREAK_TEMPORAL_NAMESPACE ?? 'default',
+      ...resolveTemporalConnection(env, {
+        address: `127.0.0.1:${temporalPort}`,
+        namespace: 'default',
+        origin: 'the default, 127.0.0.1:$DAYBREAK_TEMPORAL_PORT',
+      }),
       taskQueue: env.DAYBREAK_TASK_QUEUE ?? 'daybreak',
       uiUrl: env.DAYBREAK_TEMPORAL_UI_URL ?? `http://127.0.0.1:${uiPort}`,
     },
