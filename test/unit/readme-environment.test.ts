@@ -15,15 +15,18 @@ function files(dir: string): string[] {
   });
 }
 
-/** Every variable the code reads: any DAYBREAK_* name, and whatever TypeScript reads through process.env. */
+/**
+ * Every variable the code reads: any DAYBREAK_* name, and whatever TypeScript reads through an env
+ * object (process.env, or the one readConfig is given, where the TEMPORAL_* profile variables are read).
+ */
 export function variablesInCode(): Map<string, string[]> {
   const found = new Map<string, string[]>();
   for (const file of SCANNED.flatMap((d) => files(path.join(root, d)))) {
     const text = readFileSync(file, 'utf8');
     const names = [
       ...text.matchAll(/\bDAYBREAK_[A-Z0-9_]+\b/g),
-      ...text.matchAll(/process\.env\.([A-Z_][A-Z0-9_]*)/g),
-      ...text.matchAll(/process\.env\[['"]([A-Z_][A-Z0-9_]*)['"]\]/g),
+      ...text.matchAll(/\benv\.([A-Z_][A-Z0-9_]*)/g),
+      ...text.matchAll(/\benv\[['"]([A-Z_][A-Z0-9_]*)['"]\]/g),
     ].map((m) => m[1] ?? m[0]);
     for (const name of names) {
       if (CONSTANTS.has(name)) continue;
