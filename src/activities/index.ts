@@ -4,9 +4,7 @@ import type { Client as TemporalClient } from '@temporalio/client';
 import type { LaneDefaults } from '../client/lanes';
 import type { TenantConfig } from '../shared/tenant-config';
 import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
-import { createElasticsearchSkeletonActivities } from './elasticsearch/skeleton';
 import { createElasticsearchServingActivities } from './elasticsearch/serving';
-import { createS3SkeletonActivities } from './s3/skeleton';
 import { createTemporalLaneActivities } from './temporal/lanes';
 import { createSlaMonitorActivities } from './temporal/sla-monitor';
 import { createS3CompareActivities } from './s3/compare-outputs';
@@ -58,11 +56,9 @@ export function createActivities(deps: ActivityDeps) {
 
 function allActivities(deps: ActivityDeps) {
   return {
-    ...createS3SkeletonActivities(deps),
     ...createS3CompareActivities(deps),
     ...createS3MetricActivities({ ...deps, registry: deps.schemaRegistry ?? new SchemaRegistry(deps.store) }),
     ...createS3InputActivities(deps),
-    ...createElasticsearchSkeletonActivities(deps),
     ...createElasticsearchServingActivities(deps),
     ...createTemporalLaneActivities(deps),
     ...createSlaMonitorActivities(deps),

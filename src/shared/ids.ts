@@ -16,10 +16,6 @@ export function assertPipelineVersion(value: unknown): string {
  * Workflow ids are the mutex: Temporal allows one open workflow per id, so building them from
  * (tenant, day, version, kind) makes a retry or a rerun address the same run instead of a new one.
  */
-export function skeletonWorkflowId(tenantId: string, day: string): string {
-  return `daybreak/skeleton/${assertTenantId(tenantId)}/${assertDay(day)}`;
-}
-
 export function tenantDayWorkflowId(tenantId: string, day: string, pipelineVersion: string, runKind: RunKind): string {
   return `daybreak/tenant-day/${assertTenantId(tenantId)}/${assertDay(day)}/${assertPipelineVersion(pipelineVersion)}/${runKind}`;
 }

@@ -33,11 +33,6 @@ function hh(hour: number): string {
   return String(hour).padStart(2, '0');
 }
 
-/** Object keys of the walking skeleton. */
-export function skeletonKey(tenantId: string, day: string, name: 'events' | 'bulk'): string {
-  return `skeleton/tenant=${assertTenantId(tenantId)}/day=${assertDay(day)}/${name}.avro`;
-}
-
 export function rawHourPrefix(tenantId: string, utcHour: UtcHour): string {
   return `raw/tenant=${assertTenantId(tenantId)}/date=${assertDay(utcHour.date)}/hour=${hh(utcHour.hour)}/`;
 }

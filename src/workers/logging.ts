@@ -51,8 +51,7 @@ const PROGRAMMING_ERRORS = new Set([
 
 // Daybreak's workflow ids start with kind and tenant; a run's also has its day:
 // daybreak/tenant-day/acme/2026-11-21/v1/primary, daybreak/lane/acme (see src/shared/ids.ts).
-const WORKFLOW_ID =
-  /^daybreak\/(tenant-day|skeleton|lane|backfill)\/([a-z0-9-]{1,63})(?:\/(\d{4}-\d{2}-\d{2}))?(?:\/|$)/;
+const WORKFLOW_ID = /^daybreak\/(tenant-day|lane|backfill)\/([a-z0-9-]{1,63})(?:\/(\d{4}-\d{2}-\d{2}))?(?:\/|$)/;
 
 /** Tenant and day of a Daybreak workflow id, so every SDK line about a run carries them as fields. */
 export function tenantAndDay(workflowId: unknown): { tenantId?: string; day?: string } {

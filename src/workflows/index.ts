@@ -1,4 +1,3 @@
-export { skeletonWorkflow } from './skeleton';
 export { tenantDayWorkflow } from './tenant-day';
 export { tenantLaneWorkflow } from './tenant-lane';
 export { dailyTriggerWorkflow } from './daily-trigger';

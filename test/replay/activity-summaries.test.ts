@@ -24,7 +24,7 @@ function scheduledActivities(file: string): { type: string; summary: string | un
 
 describe("a tenant-day's activities in the Web UI timeline", () => {
   it('each say which task they run (recorded by the current workflow code)', () => {
-    const activities = scheduledActivities('tenant-day.activity-summaries.v2.json');
+    const activities = scheduledActivities('tenant-day.activity-summaries.v2.sdk-1.24.0.json');
     expect(activities.every((a) => a.summary)).toBe(true);
     expect(activities.filter((a) => a.type === 'runMetricTask').map((a) => a.summary)).toEqual([
       'Metric task attributes',
@@ -42,7 +42,7 @@ describe("a tenant-day's activities in the Web UI timeline", () => {
   });
 
   it('before summaries, the four metric tasks all read runMetricTask (the older history, still replayed)', () => {
-    const activities = scheduledActivities('tenant-day.retried-activity.v1.json');
+    const activities = scheduledActivities('tenant-day.retried-activity.v1.sdk-1.24.0.json');
     expect(activities.some((a) => a.type === 'runMetricTask')).toBe(true);
     expect(activities.every((a) => a.summary === undefined)).toBe(true);
   });

@@ -1,52 +1,49 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { WORKFLOWS_PATH } from '../support/stack';
 import { installTestLogger } from '../support/logging';
+import { historyFiles, loadHistory as load, parseHistoryFileName, recordedSdkVersions } from './history-files';
 
 installTestLogger();
 
-const HISTORIES = path.resolve(__dirname, 'histories');
-const files = readdirSync(HISTORIES)
-  .filter((f) => f.endsWith('.json'))
-  .sort();
-
-function load(file: string) {
-  return historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES, file), 'utf8')));
-}
+const files = historyFiles();
 
 describe('replay of recorded histories against the current workflow code', () => {
   it('has a recorded history of every workflow shape the issues name', () => {
     expect(files).toEqual(
       expect.arrayContaining([
-        'skeleton.v1.json',
-        'daily-trigger.scheduled.v1.json',
-        'tenant-lane.rerun-queued.v1.json',
-        'tenant-day.retried-activity.v1.json',
-        'backfill.v1.json',
-        'tenant-lane.continued-as-new.v1.json',
-        'tenant-day.with-shadow.v1.json',
-        'tenant-day.shadow-compare.v1.json',
-        'rollout.promote-rollback.v1.json',
-        'tenant-lane.cascade.v2.json',
-        'backfill.cascade.v2.json',
-        'tenant-day.waited-for-inputs.v2.json',
-        'tenant-lane.waited-for-inputs.v2.json',
-        'tenant-lane.refused-run.v2.json',
-        'rollout.resume-end.v2.json',
-        'backfill.paused-skipped.v2.json',
-        'rollout.setup-under-lock.v2.json',
-        'tenant-lane.daily-after-backfill.v3.json',
-        'tenant-lane.alerts.v3.json',
-        'tenant-day.run-ledger.v3.json',
-        'tenant-day.run-ledger-failed.v3.json',
-        'tenant-day.data-checks-blocked.v3.json',
-        'sla-monitor.missed.v3.json',
+        'daily-trigger.scheduled.v1.sdk-1.24.0.json',
+        'tenant-lane.rerun-queued.v1.sdk-1.24.0.json',
+        'tenant-day.retried-activity.v1.sdk-1.24.0.json',
+        'backfill.v1.sdk-1.24.0.json',
+        'tenant-lane.continued-as-new.v1.sdk-1.24.0.json',
+        'tenant-day.with-shadow.v1.sdk-1.24.0.json',
+        'tenant-day.shadow-compare.v1.sdk-1.24.0.json',
+        'rollout.promote-rollback.v1.sdk-1.24.0.json',
+        'tenant-lane.cascade.v2.sdk-1.24.0.json',
+        'backfill.cascade.v2.sdk-1.24.0.json',
+        'tenant-day.waited-for-inputs.v2.sdk-1.24.0.json',
+        'tenant-lane.waited-for-inputs.v2.sdk-1.24.0.json',
+        'tenant-lane.refused-run.v2.sdk-1.24.0.json',
+        'rollout.resume-end.v2.sdk-1.24.0.json',
+        'backfill.paused-skipped.v2.sdk-1.24.0.json',
+        'rollout.setup-under-lock.v2.sdk-1.24.0.json',
+        'tenant-lane.daily-after-backfill.v3.sdk-1.24.0.json',
+        'tenant-lane.alerts.v3.sdk-1.24.0.json',
+        'tenant-day.run-ledger.v3.sdk-1.24.0.json',
+        'tenant-day.run-ledger-failed.v3.sdk-1.24.0.json',
+        'tenant-day.data-checks-blocked.v3.sdk-1.24.0.json',
+        'sla-monitor.missed.v3.sdk-1.24.0.json',
       ]),
     );
+  });
+
+  it.each(files)('%s is named after the SDK version that recorded it', (file) => {
+    const parsed = parseHistoryFileName(file);
+    expect(parsed, `${file} does not follow <workflow>[.<scenario>].v<N>.sdk-<version>.json`).toBeDefined();
+    expect(recordedSdkVersions(file)).toEqual([parsed!.sdkVersion]);
   });
 
   it.each(files)('%s replays without a determinism error', async (file) => {
@@ -65,10 +62,14 @@ describe('replay of recorded histories against the current workflow code', () =>
     expect(failures).toEqual([]);
   });
 
-  it('catches a deliberately incompatible workflow change', async () => {
-    const changed = path.resolve(__dirname, 'fixtures/skeleton-reordered.ts');
-    await expect(
-      Worker.runReplayHistory({ workflowsPath: changed, replayName: 'negative' }, load('skeleton.v1.json')),
-    ).rejects.toBeInstanceOf(DeterminismViolationError);
+  // The same histories replay against the released code (above); only the unpatched edit fails them.
+  it.each([
+    ['tenant-day.retried-activity.v1.sdk-1.24.0.json', 'an activity scheduled before the first one'],
+    ['tenant-lane.rerun-queued.v1.sdk-1.24.0.json', 'a timer started before the first request is taken'],
+  ])('catches an unpatched workflow change: %s against a workflow with %s', async (file) => {
+    const changed = path.resolve(__dirname, 'fixtures/unpatched-change.ts');
+    const replay = Worker.runReplayHistory({ workflowsPath: changed, replayName: `negative ${file}` }, load(file));
+    await expect(replay).rejects.toBeInstanceOf(DeterminismViolationError);
+    await expect(replay).rejects.toThrow(/nondetermin/i);
   });
 });

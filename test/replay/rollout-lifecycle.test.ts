@@ -31,15 +31,19 @@ function story(file: string): string[] {
 
 describe('the rollout lifecycle, old and new', () => {
   it('a rollout recorded before resume completed on its only tenant rolled back, with no patch marker', async () => {
-    expect(story('rollout.promote-rollback.v1.json')).toEqual(['update promote', 'update rollback', 'completed']);
+    expect(story('rollout.promote-rollback.v1.sdk-1.24.0.json')).toEqual([
+      'update promote',
+      'update rollback',
+      'completed',
+    ]);
     await Worker.runReplayHistory(
       { workflowsPath: WORKFLOWS_PATH, replayName: 'old lifecycle' },
-      load('rollout.promote-rollback.v1.json'),
+      load('rollout.promote-rollback.v1.sdk-1.24.0.json'),
     );
   });
 
   it('a patched rollout stays open after a rollback, resumes, promotes again and completes on end', async () => {
-    expect(story('rollout.resume-end.v2.json')).toEqual([
+    expect(story('rollout.resume-end.v2.sdk-1.24.0.json')).toEqual([
       'patch rollout-open-while-rolled-back',
       'update promote',
       'update rollback',
@@ -51,7 +55,7 @@ describe('the rollout lifecycle, old and new', () => {
     ]);
     await Worker.runReplayHistory(
       { workflowsPath: WORKFLOWS_PATH, replayName: 'new lifecycle' },
-      load('rollout.resume-end.v2.json'),
+      load('rollout.resume-end.v2.sdk-1.24.0.json'),
     );
   });
 });

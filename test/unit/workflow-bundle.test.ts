@@ -6,7 +6,7 @@ import { WORKFLOWS_PATH, quietLogger } from '../support/stack';
 describe('workflow bundle', () => {
   it('builds for the real workflows', async () => {
     const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
-    expect(code).toContain('skeletonWorkflow');
+    expect(code).toContain('tenantDayWorkflow');
   });
 
   it('fails on a sandbox-unsafe import that only a dependency makes', async () => {

@@ -6,7 +6,6 @@ import { generateCommand } from './generate';
 import { rerunCommand } from './rerun';
 import { rolloutCommand } from './rollout';
 import { runsCommand } from './runs';
-import { skeletonCommand } from './skeleton';
 import { statusCommand } from './status';
 import { tenantsCommand } from './tenants';
 
@@ -21,5 +20,4 @@ export const COMMANDS: Command[] = [
   runsCommand,
   checksCommand,
   rolloutCommand,
-  skeletonCommand,
 ];

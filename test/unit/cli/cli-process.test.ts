@@ -49,9 +49,7 @@ describe('bin/daybreak checks its command line before anything starts', () => {
   });
 
   it('--help and -h of every command print its usage and exit 0', async () => {
-    const runs = await Promise.all(
-      COMMANDS.map(({ spec }) => daybreakAsync([spec.name, spec.name === 'skeleton' ? '-h' : '--help'])),
-    );
+    const runs = await Promise.all(COMMANDS.map(({ spec }, i) => daybreakAsync([spec.name, i % 2 ? '-h' : '--help'])));
     COMMANDS.forEach(({ spec }, i) => {
       expect(runs[i].code, `${spec.name}: ${runs[i].stderr}`).toBe(0);
       expect(runs[i].stdout).toMatch(new RegExp(`^usage: daybreak ${spec.name}`));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { addDays, assertDay } from '../../../src/shared/days';
-import { skeletonWorkflowId, tenantDayWorkflowId } from '../../../src/shared/ids';
-import { skeletonKey } from '../../../src/shared/keys';
+import { laneWorkflowId, tenantDayWorkflowId } from '../../../src/shared/ids';
+import { attributesKey } from '../../../src/shared/keys';
 
 describe('days', () => {
   it('accepts calendar dates and rejects the rest', () => {
@@ -20,16 +20,16 @@ describe('days', () => {
 
 describe('ids and keys', () => {
   it('builds the same id for the same tenant-day, so a rerun addresses the same run', () => {
-    expect(skeletonWorkflowId('acme', '2026-11-21')).toBe('daybreak/skeleton/acme/2026-11-21');
+    expect(laneWorkflowId('acme')).toBe('daybreak/lane/acme');
     expect(tenantDayWorkflowId('acme', '2026-11-21', 'v1', 'shadow')).toBe(
       'daybreak/tenant-day/acme/2026-11-21/v1/shadow',
     );
-    expect(skeletonKey('acme', '2026-11-21', 'bulk')).toBe('skeleton/tenant=acme/day=2026-11-21/bulk.avro');
+    expect(attributesKey('acme', '2026-11-21')).toBe('attributes/tenant=acme/date=2026-11-21/attributes.avro');
   });
 
   it('validates every part before it reaches an id or a key', () => {
-    expect(() => skeletonWorkflowId('../x', '2026-11-21')).toThrow(/tenant id/);
-    expect(() => skeletonKey('acme', '2026-11-31', 'events')).toThrow(/not a calendar date/);
+    expect(() => laneWorkflowId('../x')).toThrow(/tenant id/);
+    expect(() => attributesKey('acme', '2026-11-31')).toThrow(/not a calendar date/);
     expect(() => tenantDayWorkflowId('acme', '2026-11-21', 'V1', 'primary')).toThrow(/pipelineVersion/);
   });
 });
