@@ -21,10 +21,9 @@ import {
   versionTaskQueue,
 } from '../src/shared/ids';
 import type { PlanPartitionsInput } from '../src/shared/pipeline-contracts';
-import { runSearchAttributes } from '../src/shared/search-attributes';
 import type { TenantConfig } from '../src/shared/tenant-config';
 import type { OperatorAction } from '../src/shared/rollout-contracts';
-import { backfillWorkflow, rolloutWorkflow, skeletonWorkflow, tenantDayWorkflow } from '../src/workflows';
+import { backfillWorkflow, rolloutWorkflow, tenantDayWorkflow } from '../src/workflows';
 import { backfillProgressQuery, skipBackfillDaySignal } from '../src/workflows/backfill';
 import { checksStateQuery, releaseChecksUpdate } from '../src/workflows/data-checks';
 import {
@@ -35,6 +34,7 @@ import {
   rollbackUpdate,
   rolloutStateQuery,
 } from '../src/workflows/rollout-signals';
+import { historyFileName, installedSdkVersion } from '../test/replay/history-files';
 import { recordingActivities } from '../test/support/recording-activities';
 import type { Stack } from '../test/support/stack';
 import { WORKFLOWS_PATH, connectStack, stackActivityDeps, testTenant, uniqueName } from '../test/support/stack';
@@ -45,11 +45,13 @@ const waitFor = (predicate: () => Promise<boolean>, what: string) => waitUntil(p
 
 /**
  * Re-records the workflow histories the replay suite runs (test/replay/histories). Run it against
- * the local stack after a deliberate workflow change, bump the version in the file names, and keep
- * the older files: they are what running workflows started by older code look like.
+ * the local stack after a deliberate workflow change, bump the version in the scenario names, and
+ * keep the older files: they are what running workflows started by older code look like.
  *   npm run stack:up && npm run histories:record
- * The orchestration scenarios use recording activities (no data needed); the skeleton uses the
- * real ones. Only workflow code shapes a history, so that is all these files pin down.
+ * Files are named after the scenario and the installed @temporalio/workflow version
+ * (tenant-day.retried-activity.v1.sdk-1.24.0.json), so a history recorded by another SDK is a new
+ * file beside the old one. The scenarios use recording activities (no data needed): only workflow
+ * code shapes a history, so that is all these files pin down.
  */
 const OUT_DIR = path.resolve(__dirname, '../test/replay/histories');
 const DAY = '2026-11-21';
@@ -61,7 +63,8 @@ interface Context {
   tenant: TenantConfig;
 }
 
-type Scenario = { file: string; run(ctx: Context): Promise<WorkflowHandle> };
+/** `name` is the file name without the SDK version (history-files.ts names the scheme). */
+type Scenario = { name: string; run(ctx: Context): Promise<WorkflowHandle> };
 
 const settings = (t: TenantConfig) => ({ timeZone: t.timeZone, badDataPolicy: t.badDataPolicy });
 const defaults = (ctx: Context) => ({
@@ -73,27 +76,8 @@ const defaults = (ctx: Context) => ({
 
 const scenarios: Scenario[] = [
   {
-    file: 'skeleton.v1.json',
-    async run({ stack, base, tenantId }) {
-      const handle = await stack.client.workflow.start(skeletonWorkflow, {
-        taskQueue: base,
-        workflowId: `daybreak/skeleton/${tenantId}/${DAY}`,
-        args: [{ tenantId, day: DAY, events: 100, bulkBytes: 16 * 1024 * 1024 }],
-        typedSearchAttributes: runSearchAttributes({
-          tenantId,
-          day: DAY,
-          pipelineVersion: 'skeleton',
-          runKind: 'primary',
-          trigger: 'test',
-        }),
-      });
-      await handle.result();
-      return handle;
-    },
-  },
-  {
     // A daily run as a schedule starts it: the trigger derives the day from its scheduled time.
-    file: 'daily-trigger.scheduled.v1.json',
+    name: 'daily-trigger.scheduled.v1',
     async run({ stack, base, tenant }) {
       const prefix = uniqueName('rec');
       await syncTenantSchedules(stack.client, [tenant], { taskQueue: base, prefix });
@@ -113,7 +97,7 @@ const scenarios: Scenario[] = [
   },
   {
     // The lane: a daily run, an operator rerun queued behind it, a duplicate dropped.
-    file: 'tenant-lane.rerun-queued.v1.json',
+    name: 'tenant-lane.rerun-queued.v1',
     async run(ctx) {
       const { stack, tenant } = ctx;
       for (const kind of ['daily', 'rerun', 'rerun'] as const) {
@@ -131,7 +115,7 @@ const scenarios: Scenario[] = [
   {
     // A schedule's fire for a day a backfill already computed is dropped (patch
     // daily-skips-computed-days); a fire for another day runs.
-    file: 'tenant-lane.daily-after-backfill.v3.json',
+    name: 'tenant-lane.daily-after-backfill.v3',
     async run(ctx) {
       const { stack } = ctx;
       const tenantId = uniqueName('skipdaily');
@@ -149,7 +133,7 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    file: 'tenant-day.retried-activity.v1.json',
+    name: 'tenant-day.retried-activity.v1',
     async run({ stack, base, tenantId }) {
       const handle = await stack.client.workflow.start(tenantDayWorkflow, {
         taskQueue: versionTaskQueue(`${base}-flaky`, 'v1'),
@@ -173,7 +157,7 @@ const scenarios: Scenario[] = [
   },
   {
     // Every activity with a summary naming its task (the Web UI timeline shows it): user metadata on the commands.
-    file: 'tenant-day.activity-summaries.v2.json',
+    name: 'tenant-day.activity-summaries.v2',
     async run({ stack, base, tenantId }) {
       const handle = await stack.client.workflow.start(tenantDayWorkflow, {
         taskQueue: versionTaskQueue(base, 'v1'),
@@ -197,7 +181,7 @@ const scenarios: Scenario[] = [
   },
   {
     // The run ledger (patch run-ledger): recordRunLedger after the last task, and after a failure.
-    file: 'tenant-day.run-ledger.v3.json',
+    name: 'tenant-day.run-ledger.v3',
     async run({ stack, base, tenantId }) {
       const handle = await stack.client.workflow.start(tenantDayWorkflow, {
         taskQueue: versionTaskQueue(base, 'v1'),
@@ -221,7 +205,7 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    file: 'tenant-day.run-ledger-failed.v3.json',
+    name: 'tenant-day.run-ledger-failed.v3',
     async run({ stack, base, tenantId }) {
       // The `-failing` queue's activities fail 2026-11-02 for good.
       const handle = await stack.client.workflow.start(tenantDayWorkflow, {
@@ -246,7 +230,7 @@ const scenarios: Scenario[] = [
   },
   {
     // Data checks (patch data-checks): the `-blocking` queue's checks block 2026-11-24; an operator releases it.
-    file: 'tenant-day.data-checks-blocked.v3.json',
+    name: 'tenant-day.data-checks-blocked.v3',
     async run({ stack, base, tenantId }) {
       const handle = await stack.client.workflow.start(tenantDayWorkflow, {
         taskQueue: `${base}-blocking`,
@@ -271,7 +255,7 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    file: 'backfill.v1.json',
+    name: 'backfill.v1',
     async run({ stack, base, tenant }) {
       const handle = await stack.client.workflow.start(backfillWorkflow, {
         taskQueue: base,
@@ -284,7 +268,7 @@ const scenarios: Scenario[] = [
   },
   {
     // A lane with a tiny history budget: it continues-as-new, carrying its state.
-    file: 'tenant-lane.continued-as-new.v1.json',
+    name: 'tenant-lane.continued-as-new.v1',
     async run(ctx) {
       const { stack, base } = ctx;
       const tenantId = uniqueName('can');
@@ -311,7 +295,7 @@ const scenarios: Scenario[] = [
   },
   {
     // A primary day with its shadow child, the shadow's comparison, and the verdict to a rollout.
-    file: 'tenant-day.with-shadow.v1.json',
+    name: 'tenant-day.with-shadow.v1',
     async run(ctx) {
       const { stack, tenant } = ctx;
       const rollout = await startRollout(ctx, 'v2');
@@ -327,7 +311,7 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    file: 'tenant-day.shadow-compare.v1.json',
+    name: 'tenant-day.shadow-compare.v1',
     async run({ stack, tenant }) {
       return Promise.resolve(
         stack.client.workflow.getHandle(tenantDayWorkflowId(tenant.id, '2026-11-18', 'v2', 'shadow')),
@@ -336,7 +320,7 @@ const scenarios: Scenario[] = [
   },
   {
     // Verdicts make the tenant eligible; an operator promotes, then rolls back.
-    file: 'rollout.promote-rollback.v1.json',
+    name: 'rollout.promote-rollback.v1',
     async run(ctx) {
       const { stack, tenant } = ctx;
       const rollout = stack.client.workflow.getHandle(rolloutWorkflowId('v2') + `-${ctx.tenantId}`);
@@ -362,7 +346,7 @@ const scenarios: Scenario[] = [
   {
     // A rerun without cascade marks the later days stale; one with cascade
     // recomputes them in order through the lane.
-    file: 'tenant-lane.cascade.v2.json',
+    name: 'tenant-lane.cascade.v2',
     async run(ctx) {
       const tenantId = uniqueName('cascade');
       extraLanes.push(laneWorkflowId(tenantId));
@@ -382,7 +366,7 @@ const scenarios: Scenario[] = [
   {
     // A daily run whose attribute snapshot is missing for two checks: it waits on backoff timers,
     // tells its lane (inputsWait signals), then runs. The lane's side is the next file.
-    file: 'tenant-day.waited-for-inputs.v2.json',
+    name: 'tenant-day.waited-for-inputs.v2',
     async run(ctx) {
       const tenantId = uniqueName('waiting');
       extraLanes.push(laneWorkflowId(tenantId));
@@ -405,14 +389,14 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    file: 'tenant-lane.waited-for-inputs.v2.json',
+    name: 'tenant-lane.waited-for-inputs.v2',
     async run(ctx) {
       return Promise.resolve(ctx.stack.client.workflow.getHandle(laneWorkflowId(waitingTenant!)));
     },
   },
   {
     // A queued run the lane can never start (carried over from older code): refused, and the next runs.
-    file: 'tenant-lane.refused-run.v2.json',
+    name: 'tenant-lane.refused-run.v2',
     async run(ctx) {
       const tenantId = uniqueName('refused');
       extraLanes.push(laneWorkflowId(tenantId));
@@ -459,7 +443,7 @@ const scenarios: Scenario[] = [
   {
     // Issue 13, point 6: a backfill pauses on a failed day (on the `-failing` queues, where 2026-11-02
     // always fails) and an operator skips it (`daybreak backfill ... --skip`); the next day then runs.
-    file: 'backfill.paused-skipped.v2.json',
+    name: 'backfill.paused-skipped.v2',
     async run(ctx) {
       const tenantId = uniqueName('bfskip');
       extraLanes.push(laneWorkflowId(tenantId));
@@ -479,7 +463,7 @@ const scenarios: Scenario[] = [
     // Issue 18, point 6: a lane's child fails (its activity's CorruptDataError, one attempt per day on
     // the `-failing` queues), then the next day completes. The checked-in file was recorded by the
     // code before the lane recorded a failure's root cause (b72e11a), so it pins that change down.
-    file: 'tenant-lane.failed-child.v2.json',
+    name: 'tenant-lane.failed-child.v2',
     async run(ctx) {
       const tenantId = uniqueName('failedchild');
       extraLanes.push(laneWorkflowId(tenantId));
@@ -500,7 +484,7 @@ const scenarios: Scenario[] = [
     // Issue 17, point 4: a day fails for good (one lane attempt, on the `-alerting` queues where each
     // day's first run fails) and raises run-failed; its rerun completes and raises run-recovered
     // (patch alerts). Both alerts are delivered (to the worker log) before the history is taken.
-    file: 'tenant-lane.alerts.v3.json',
+    name: 'tenant-lane.alerts.v3',
     async run(ctx) {
       const tenantId = uniqueName('alerts');
       extraLanes.push(laneWorkflowId(tenantId));
@@ -532,7 +516,7 @@ const scenarios: Scenario[] = [
   {
     // Issue 17, point 3: one freshness check on the `-sla` queue, whose only tenant has no lane, so its
     // day is late: checkFreshness, one sla-missed delivered (to the worker log), saveOpenMisses.
-    file: 'sla-monitor.missed.v3.json',
+    name: 'sla-monitor.missed.v3',
     async run(ctx) {
       const handle = await ctx.stack.client.workflow.start(slaMonitorWorkflow, {
         taskQueue: `${ctx.base}-sla`,
@@ -546,7 +530,7 @@ const scenarios: Scenario[] = [
   },
   {
     // A backfill with cascade: its last day asks the lane to recompute the stale days after the range.
-    file: 'backfill.cascade.v2.json',
+    name: 'backfill.cascade.v2',
     async run(ctx) {
       const tenantId = uniqueName('bfcascade');
       extraLanes.push(laneWorkflowId(tenantId));
@@ -572,7 +556,7 @@ const scenarios: Scenario[] = [
   {
     // Issue 12, point 6: the initial lane set-up runs under the operator lock (patch marker), with
     // a forced promotion sent right after the start, then a rollback and the operator's end.
-    file: 'rollout.setup-under-lock.v2.json',
+    name: 'rollout.setup-under-lock.v2',
     async run(ctx) {
       const tenantId = uniqueName('setup');
       const rollout = await ctx.stack.client.workflow.start(rolloutWorkflow, {
@@ -601,7 +585,7 @@ const scenarios: Scenario[] = [
     // Issue 13, point 7: promoted, rolled back, resumed to shadow, eligible again on the same days
     // re-compared, promoted, rolled back again, and ended by an operator (the rollout stays open
     // while a tenant is rolled back).
-    file: 'rollout.resume-end.v2.json',
+    name: 'rollout.resume-end.v2',
     async run(ctx) {
       const tenantId = uniqueName('resume');
       const tenant = { timeZone: 'Europe/Berlin', badDataPolicy: 'quarantine' as const };
@@ -753,13 +737,15 @@ async function main(): Promise<void> {
   mkdirSync(OUT_DIR, { recursive: true });
   const ctx: Context = { stack, base, tenantId, tenant };
   await runWorkersUntil(workers, async () => {
-    // `npm run histories:record -- <file> ...` records only those (new) histories, keeping the rest as they are.
+    // `npm run histories:record -- <scenario> ...` records only those (new) histories, keeping the rest as they are.
     const only = process.argv.slice(2);
-    for (const scenario of scenarios.filter((s) => only.length === 0 || only.includes(s.file))) {
+    const sdkVersion = installedSdkVersion();
+    for (const scenario of scenarios.filter((s) => only.length === 0 || only.includes(s.name))) {
       const handle = await scenario.run(ctx);
       const history = await handle.fetchHistory();
-      writeFileSync(path.join(OUT_DIR, scenario.file), historyToJSON(history) + '\n');
-      console.log(`recorded ${scenario.file} (${history.events?.length ?? 0} events)`);
+      const file = historyFileName({ scenario: scenario.name, sdkVersion });
+      writeFileSync(path.join(OUT_DIR, file), historyToJSON(history) + '\n');
+      console.log(`recorded ${file} (${history.events?.length ?? 0} events)`);
     }
   });
   for (const lane of [laneWorkflowId(tenantId), ...extraLanes]) {
