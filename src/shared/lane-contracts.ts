@@ -167,8 +167,6 @@ export interface TenantLaneInput {
   maxHistoryEvents?: number;
   /** First lane-level retry delay; doubles per attempt. */
   retryBackoffBaseMs?: number;
-  /** Task queue for backfill days (a separate queue whose worker limits cap backfills across tenants). */
-  backfillTaskQueue?: string;
   /** Maximum partitions of a tenant-day, and how many are aggregated at once. */
   maxPartitions?: number;
   partitionConcurrency?: number;
