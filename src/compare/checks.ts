@@ -87,8 +87,8 @@ export function maxChangedAccounts(options: { percent: number; fields?: readonly
 /**
  * Distribution check: the shift of a numeric field's quantiles (default p10, p50, p90) between the
  * primary and the shadow run stays within `maxAbsShift` and/or `maxRelShift` (relative to the
- * primary quantile's magnitude). Quantiles come from a sketch with 0.5% relative accuracy (integers
- * below 4096 exactly).
+ * primary quantile's magnitude). Quantiles come from the metrics' quantile sketch
+ * (metrics/monoids/quantile-sketch.ts): each within 1% relative error of the value at its rank.
  */
 export function quantileShift(options: {
   field: string;

@@ -2,9 +2,9 @@ import type { AccountChange, CheckResult, CheckState, DistributionView } from '.
 import { quantileLabel } from './checks';
 import type { Comparator, FieldPair } from './comparators';
 import type { ResolvedPolicy } from './policy';
-import { QuantileSketch, quantiles } from './quantile-sketch';
 import type { AccountRecord, FieldValue } from './values';
 import { IDENTITY_FIELDS, isNested, numericDelta, sameValue, toFieldValue } from './values';
+import { QuantileSketchAccumulator, sketchQuantiles } from '../metrics/monoids/quantile-sketch';
 
 /** One unexpected difference: a CSV row without the tenant and day columns. */
 export interface DifferenceRow {
@@ -91,9 +91,16 @@ interface FieldState {
   sumDelta: number;
   maxAbsDelta: number;
   /** Values both sides agree on are counted once, here; the rest in the side's own sketch. */
-  common: QuantileSketch | undefined;
-  primaryOnly: QuantileSketch | undefined;
-  shadowOnly: QuantileSketch | undefined;
+  common: QuantileSketchAccumulator | undefined;
+  primaryOnly: QuantileSketchAccumulator | undefined;
+  shadowOnly: QuantileSketchAccumulator | undefined;
+}
+
+/** Adds a value to a field's sketch; NaN and infinities have no quantile and stay out of it. */
+function sketched(sketch: QuantileSketchAccumulator | undefined, value: number): QuantileSketchAccumulator {
+  const out = sketch ?? new QuantileSketchAccumulator();
+  if (Number.isFinite(value)) out.add(value);
+  return out;
 }
 
 interface Shape {
@@ -273,7 +280,7 @@ export class ComparisonRun {
     if (pv === sv || sameValue(pv, sv)) {
       if (typeof pv === 'number') {
         state.numericPairs++;
-        if (this.distributions) (state.common ??= new QuantileSketch()).add(pv);
+        if (this.distributions) state.common = sketched(state.common, pv);
       }
       return state;
     }
@@ -286,8 +293,8 @@ export class ComparisonRun {
       if (abs > state.maxAbsDelta) state.maxAbsDelta = abs;
     }
     if (this.distributions) {
-      if (typeof pv === 'number') (state.primaryOnly ??= new QuantileSketch()).add(pv);
-      if (typeof sv === 'number') (state.shadowOnly ??= new QuantileSketch()).add(sv);
+      if (typeof pv === 'number') state.primaryOnly = sketched(state.primaryOnly, pv);
+      if (typeof sv === 'number') state.shadowOnly = sketched(state.shadowOnly, sv);
     }
     const pair: FieldPair = {
       accountId: this.accountId,
@@ -352,8 +359,8 @@ export class ComparisonRun {
         this.addDistribution(value, side, field);
       } else if (typeof value === 'number') {
         const state = this.state(field);
-        if (side === 'primary') (state.primaryOnly ??= new QuantileSketch()).add(value);
-        else (state.shadowOnly ??= new QuantileSketch()).add(value);
+        if (side === 'primary') state.primaryOnly = sketched(state.primaryOnly, value);
+        else state.shadowOnly = sketched(state.shadowOnly, value);
       }
     }
   }
@@ -400,9 +407,10 @@ export class ComparisonRun {
   private fieldQuantiles(field: string, qs: readonly number[]): { primary: number[]; shadow: number[] } | undefined {
     const state = this.fields.get(field);
     if (!state) return undefined;
-    const common = state.common ? [state.common] : [];
-    const primary = quantiles([...common, ...(state.primaryOnly ? [state.primaryOnly] : [])], qs);
-    const shadow = quantiles([...common, ...(state.shadowOnly ? [state.shadowOnly] : [])], qs);
+    const states = (...sketches: (QuantileSketchAccumulator | undefined)[]) =>
+      sketches.flatMap((sketch) => (sketch ? [sketch.toState()] : []));
+    const primary = sketchQuantiles(states(state.common, state.primaryOnly), qs);
+    const shadow = sketchQuantiles(states(state.common, state.shadowOnly), qs);
     return primary && shadow ? { primary, shadow } : undefined;
   }
 

@@ -6,4 +6,3 @@ export * from './policy';
 export * from './engine';
 export * from './merge-join';
 export * from './csv';
-export * from './quantile-sketch';

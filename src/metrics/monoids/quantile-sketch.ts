@@ -6,7 +6,8 @@ import type { Monoid } from './monoid';
  * value x falls in bucket ceil(ln(x) / ln(gamma)), a negative one in the same bucket of |x| in a
  * separate store, and |x| < 1e-9 counts as zero. Merging adds bucket counts, which is exact and
  * commutative (a t-digest's merge is not), so the state is byte-identical however the input was
- * partitioned. Any quantile is returned within 1% relative error of a value at that rank.
+ * partitioned. Any quantile is returned within 1% relative error of a value at that rank. The one
+ * sketch in Daybreak: the metrics' states and data checks, and the comparison's quantile shifts.
  *
  * State: zero count plus bucket arrays sorted by index.
  */
@@ -112,6 +113,16 @@ export function sketchQuantile(s: QuantileSketchState, q: number): number | null
     rank -= b.count;
   }
   return bucketValue(s.positive[s.positive.length - 1].index);
+}
+
+/**
+ * The q-quantiles of the union of several sketches (the comparison engine keeps the values both
+ * sides agree on in one shared sketch); undefined when they hold no values.
+ */
+export function sketchQuantiles(states: readonly QuantileSketchState[], qs: readonly number[]): number[] | undefined {
+  const union = states.reduce((a, b) => quantileSketchMonoid.merge(a, b), quantileSketchMonoid.empty());
+  if (sketchCount(union) === 0) return undefined;
+  return qs.map((q) => sketchQuantile(union, q)!);
 }
 
 /** In-place accumulator for the hot path; `toState()` sorts the buckets. */

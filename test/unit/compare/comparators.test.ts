@@ -2,7 +2,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AccountRecord, Comparator, FieldPair, FieldValue } from '../../../src/compare';
 import {
-  QuantileSketch,
   absTolerance,
   allowChange,
   createComparisonRegistry,
@@ -10,7 +9,6 @@ import {
   ignore,
   matchesField,
   onlyAccounts,
-  quantiles,
   relTolerance,
   tolerance,
   withBillingEvents,
@@ -211,40 +209,5 @@ describe('v1-to-v2 healthDelta', () => {
       } as never);
     expect(judge(doc(70, 3), doc(70, -4))).toBe('expected');
     expect(judge(doc(70, 3), doc(72, -2))).toBe('unexpected');
-  });
-});
-
-describe('quantile sketch', () => {
-  it('is exact for small integers', () => {
-    const sketch = new QuantileSketch();
-    for (let i = 0; i <= 100; i++) sketch.add(i);
-    expect(quantiles([sketch], [0, 0.1, 0.5, 0.9, 1])).toEqual([0, 10, 50, 90, 100]);
-  });
-
-  it('is within its relative accuracy for doubles, negatives and large values', () => {
-    fc.assert(
-      fc.property(
-        fc.array(fc.double({ min: -1e13, max: 1e13, noNaN: true }), { minLength: 1, maxLength: 300 }),
-        (values) => {
-          const sketch = new QuantileSketch();
-          values.forEach((v) => sketch.add(v));
-          const sorted = [...values].sort((a, b) => a - b);
-          for (const q of [0.1, 0.5, 0.9]) {
-            const exactValue = sorted[Math.floor(q * (sorted.length - 1))];
-            const [estimate] = quantiles([sketch], [q])!;
-            expect(Math.abs(estimate - exactValue)).toBeLessThanOrEqual(Math.abs(exactValue) * 0.0051 + 1e-9);
-          }
-        },
-      ),
-    );
-  });
-
-  it('reads quantiles over several sketches as one', () => {
-    const a = new QuantileSketch();
-    const b = new QuantileSketch();
-    for (let i = 0; i < 50; i++) a.add(i);
-    for (let i = 50; i < 100; i++) b.add(i);
-    expect(quantiles([a, b], [0.5])).toEqual([49]);
-    expect(quantiles([new QuantileSketch()], [0.5])).toBeUndefined();
   });
 });

@@ -148,18 +148,21 @@ describe('comparison engine', () => {
     });
     const primary = Array.from({ length: 101 }, (_, i) => ({ ...accountDocument(i), healthScore: i }));
     const shadow = primary.map((d) => ({ ...d, healthScore: d.healthScore < 50 ? d.healthScore : d.healthScore + 5 }));
-    // p10 = 10 -> 10, p50 = 50 -> 55, p90 = 90 -> 95
-    const pass = await compare(primary, shadow, policy(5));
+    // p10 = 10 -> 10, p50 = 50 -> 55, p90 = 90 -> 95, each read as its bucket's value (1% log buckets,
+    // gamma = 1.01/0.99, x in bucket ceil(ln x / ln gamma), standing for 2 gamma^i / (gamma + 1)):
+    // 10 -> 10.0747, 50 -> 49.9030, 55 -> 55.1515, 90 -> 89.1303, 95 -> 94.6420.
+    const pass = await compare(primary, shadow, policy(6));
     expect(pass.outcome.verdict).toBe('expected-differences');
-    expect(pass.outcome.fields.find((f) => f.field === 'healthScore')!.quantiles).toEqual({
-      p10: { primary: 10, shadow: 10, shift: 0 },
-      p50: { primary: 50, shadow: 55, shift: 5 },
-      p90: { primary: 90, shadow: 95, shift: 5 },
-    });
+    const { p10, p50, p90 } = pass.outcome.fields.find((f) => f.field === 'healthScore')!.quantiles!;
+    const values = (q: { primary: number; shadow: number; shift: number }) =>
+      [q.primary, q.shadow, q.shift].map((x) => Math.round(x * 1e4) / 1e4);
+    expect(values(p10)).toEqual([10.0747, 10.0747, 0]);
+    expect(values(p50)).toEqual([49.903, 55.1515, 5.2485]);
+    expect(values(p90)).toEqual([89.1303, 94.642, 5.5117]);
     const fail = await compare(primary, shadow, policy(4));
     expect(fail.rows.map((r) => [r.field, r.primary, r.shadow, r.delta])).toEqual([
-      ['healthScore.p50', 50, 55, 5],
-      ['healthScore.p90', 90, 95, 5],
+      ['healthScore.p50', 49.902961, 55.151485, 5.248524],
+      ['healthScore.p90', 89.130329, 94.64203, 5.511701],
     ]);
   });
 

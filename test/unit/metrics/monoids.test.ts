@@ -37,6 +37,7 @@ import {
   quantileSketchMonoid,
   sketchOf,
   sketchQuantile,
+  sketchQuantiles,
 } from '../../../src/metrics/monoids';
 
 /** Monoid laws, checked on the Avro encoding of states so "equal" means byte-identical. */
@@ -281,5 +282,36 @@ describe('quantile sketch (log buckets, 1% relative accuracy)', () => {
     expect(sketchQuantile(s, 0.5)).toBe(0);
     expect(sketchQuantile(s, 1)).toBeCloseTo(5, 1);
     expect(sketchQuantile(quantileSketchMonoid.empty(), 0.5)).toBeNull();
+  });
+  it('is within 1% for doubles, negatives and large values', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: -1e13, max: 1e13, noNaN: true }), { minLength: 1, maxLength: 300 }),
+        (values) => {
+          const sketch = sketchOf(values);
+          const sorted = [...values].sort((a, b) => a - b);
+          for (const q of [0.1, 0.5, 0.9]) {
+            const exactValue = sorted[Math.floor(q * (sorted.length - 1))];
+            // |x| below 1e-9 counts as zero: that is the 1e-9 of absolute slack.
+            expect(Math.abs(sketchQuantile(sketch, q)! - exactValue)).toBeLessThanOrEqual(
+              Math.abs(exactValue) * 0.01 + 1e-9,
+            );
+          }
+        },
+      ),
+    );
+  });
+  it('reads quantiles over several sketches as over their union', () => {
+    const low = Array.from({ length: 50 }, (_, i) => i);
+    const high = Array.from({ length: 50 }, (_, i) => 50 + i);
+    const [median] = sketchQuantiles([sketchOf(low), sketchOf(high)], [0.5])!;
+    // Rank floor(0.5 * 99) = 49 of 0..99 is 49; its bucket ceil(ln 49 / ln(1.01/0.99)) = 195 stands for
+    // 2 * gamma^195 / (gamma + 1) = 48.91.
+    expect(median).toBeCloseTo(48.91, 2);
+    expect(sketchQuantiles([sketchOf(low), sketchOf(high)], [0.1, 0.9])).toEqual(
+      sketchQuantiles([sketchOf([...low, ...high])], [0.1, 0.9]),
+    );
+    expect(sketchQuantiles([quantileSketchMonoid.empty()], [0.5])).toBeUndefined();
+    expect(sketchQuantiles([], [0.5])).toBeUndefined();
   });
 });
