@@ -14,6 +14,7 @@ import {
   readVarLong,
   writeVarLong,
 } from './ocf';
+import type { Codec } from './ocf';
 
 const deflateRaw = promisify(deflateRawCallback);
 
@@ -21,8 +22,6 @@ const deflateRaw = promisify(deflateRawCallback);
 export function loadSchema(fileName: string): avro.Schema {
   return JSON.parse(readFileSync(path.join(__dirname, fileName), 'utf8')) as avro.Schema;
 }
-
-export type Codec = 'null' | 'deflate';
 
 /**
  * Encodes records as an Avro object container file, streamed: blocks are emitted as they fill, so
