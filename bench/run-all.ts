@@ -1,15 +1,23 @@
-/** `npm run bench`: every benchmark the project has, each as a child process; arguments are passed on. */
+/**
+ * `npm run bench`: every benchmark the project has, each as a child process; arguments are passed on.
+ * The scale-out benchmark needs the Temporal cluster profile: without one it prints that it was
+ * skipped and why (--skip-without-cluster); `npm run bench:scale-out` alone fails instead.
+ */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
-const BENCHMARKS = ['metrics.bench.ts', 'compare.bench.ts'];
+const BENCHMARKS: [file: string, args: string[]][] = [
+  ['metrics.bench.ts', []],
+  ['compare.bench.ts', []],
+  ['scale-out.bench.ts', ['--skip-without-cluster']],
+];
 let failed = false;
-for (const file of BENCHMARKS) {
+for (const [file, args] of BENCHMARKS) {
   const full = path.join(__dirname, file);
   if (!existsSync(full)) continue;
   console.log(`\n== ${file}`);
-  const child = spawnSync(process.execPath, [...process.execArgv, full, ...process.argv.slice(2)], {
+  const child = spawnSync(process.execPath, [...process.execArgv, full, ...args, ...process.argv.slice(2)], {
     stdio: 'inherit',
   });
   if (child.status !== 0) {
