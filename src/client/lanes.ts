@@ -11,12 +11,8 @@ import type {
 import { assertRunRequest } from '../shared/request-validation';
 import { TenantIdKey } from '../shared/search-attributes';
 import { assertTenantId } from '../shared/tenant-id';
-import {
-  laneStateQuery,
-  requestRunUpdate,
-  setPipelineVersionsSignal,
-  tenantLaneWorkflow,
-} from '../workflows/tenant-lane';
+import { tenantLaneWorkflow } from '../workflows/tenant-lane';
+import { laneStateQuery, requestRunUpdate, setPipelineVersionsSignal } from '../workflows/tenant-lane-messages';
 
 /** How lanes are started when a request finds none running (the lane keeps its own state after that). */
 export interface LaneDefaults {

@@ -10,7 +10,7 @@ import { addDays } from '../shared/days';
 import type { BackfillInput, BackfillProgress } from '../shared/backfill-contracts';
 import type { RunFinishedSignal } from '../shared/lane-contracts';
 import { coordinationActivities } from './activity-options';
-import { runFinishedSignal } from './tenant-lane';
+import { runFinishedSignal } from './tenant-lane-messages';
 
 export const backfillProgressQuery = defineQuery<BackfillProgress>('backfillProgress');
 export const resumeBackfillSignal = defineSignal('resumeBackfill');

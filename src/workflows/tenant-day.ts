@@ -1,7 +1,6 @@
 import {
   ParentClosePolicy,
   condition,
-  defineSignal,
   getExternalWorkflowHandle,
   isCancellation,
   log,
@@ -34,6 +33,7 @@ import { activitySummaries as summaries } from './activity-summaries';
 import { workflowNow } from './workflow-clock';
 import { listenForDependencyWaits, showStep } from './run-details';
 import { dayVerdictSignal } from './rollout-signals';
+import { inputsWaitSignal, primaryFinishedSignal } from './tenant-day-messages';
 import { RUN_LEDGER_PATCH, RunTrail, recordRunLedger } from './run-ledger';
 import { ChecksGate, DATA_CHECKS_PATCH } from './data-checks';
 import type { RunMetricLabels } from './run-metrics';
@@ -45,10 +45,6 @@ import {
   recordTaskDuration,
   recordVerdict,
 } from './run-metrics';
-
-export const primaryFinishedSignal = defineSignal<[PrimaryFinishedSignal]>('primaryFinished');
-/** To the lane (the parent of a primary run): the run waits for its inputs, or no longer does. */
-export const inputsWaitSignal = defineSignal<[InputsWaitSignal]>('inputsWait');
 
 const WAIT_FOR_INPUTS_PATCH = 'wait-for-inputs';
 const INPUT_CHECK_INITIAL_MS = 60_000;

@@ -12,7 +12,7 @@ import type { LaneState, RunRequest } from '../../src/shared/lane-contracts';
 import type { TenantDayInput } from '../../src/shared/tenant-day-contracts';
 import { runWorkersUntil } from '../../src/workers/run-workers';
 import { rolloutWorkflow, tenantDayWorkflow, tenantLaneWorkflow } from '../../src/workflows';
-import { requestRunUpdate } from '../../src/workflows/tenant-lane';
+import { requestRunUpdate } from '../../src/workflows/tenant-lane-messages';
 import { recordingActivities } from '../support/recording-activities';
 import type { Stack } from '../support/stack';
 import { WORKFLOWS_PATH, connectStack, quietLogger, uniqueName } from '../support/stack';
