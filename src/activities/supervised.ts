@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { NON_OUTAGE_ATTEMPTS, describeConnectionFailure, type Endpoints } from '../shared/outage';
+import { applicationFailure, toApplicationFailure } from '../shared/application-failures';
 import { ErrorTypes } from '../shared/errors';
 import { dependencyWaitSignal } from '../workflows/run-details';
 
@@ -26,6 +27,9 @@ type AnyActivity = (...args: never[]) => Promise<unknown>;
  *   activity waits out the outage under its retry policy (workflows/activity-options.ts), and what
  *   a tenant-day's current details show (tellRun). Any
  *   other retryable failure ends the activity at its NON_OUTAGE_ATTEMPTS-th attempt.
+ * - **Registered errors fail as the registry says.** An error of shared/errors.ts leaves the
+ *   activity as its ApplicationFailure (type, retryability, fields as details), whichever factory
+ *   threw it.
  */
 export function supervise<T extends Record<string, AnyActivity>>(activities: T, options: SupervisionOptions = {}): T {
   const supervised: Record<string, AnyActivity> = {};
@@ -94,21 +98,23 @@ function keepAlive(ctx: Context, beatsPerTimeout: number): () => void {
   return () => clearInterval(timer);
 }
 
+/**
+ * The failure an activity's error leaves it as: an outage as DependencyUnavailable, a registered
+ * error as the ApplicationFailure the registry declares (shared/errors.ts), and at the
+ * NON_OUTAGE_ATTEMPTS-th attempt anything still retryable but not an outage as non-retryable.
+ */
 function failureOf(error: unknown, attempt: number, endpoints: Endpoints | undefined): unknown {
   if (error instanceof CancelledFailure) return error;
   const outage = error instanceof ApplicationFailure ? undefined : describeConnectionFailure(error, endpoints);
-  if (outage) {
-    return ApplicationFailure.create({
-      type: ErrorTypes.DependencyUnavailable,
-      message: outage.message,
-      nonRetryable: false,
-      cause: error instanceof Error ? error : undefined,
-    });
-  }
-  if (attempt < NON_OUTAGE_ATTEMPTS) return error;
-  if (error instanceof ApplicationFailure && (error.nonRetryable || error.type === ErrorTypes.DependencyUnavailable))
-    return error;
-  const failure = error instanceof Error ? error : new Error(String(error));
+  if (outage) return applicationFailure('DependencyUnavailable', outage.message, error);
+  const registered = toApplicationFailure(error);
+  if (attempt < NON_OUTAGE_ATTEMPTS) return registered;
+  if (
+    registered instanceof ApplicationFailure &&
+    (registered.nonRetryable || registered.type === ErrorTypes.DependencyUnavailable)
+  )
+    return registered;
+  const failure = registered instanceof Error ? registered : new Error(String(registered));
   return ApplicationFailure.create({
     type: (failure instanceof ApplicationFailure ? failure.type : failure.name) ?? undefined,
     message: `${failure.message} (attempt ${attempt}: only dependency outages are retried longer)`,

@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { aggregatePartitionIn } from '../activities/s3/metrics';
 import { SchemaRegistry } from '../schemas/registry';
+import { serializeError } from '../shared/errors';
 import { FsObjectStore } from '../storage/fs-object-store';
 import type { ObjectStore } from '../storage/object-store';
 import type * as S3Store from '../storage/s3-object-store';
@@ -55,9 +56,7 @@ port.on('message', (message: ToThread) => {
     (result) => send({ type: 'result', result }),
     (error: unknown) => {
       const e = error instanceof Error ? error : new Error(String(error));
-      const { key, offset } = e as { key?: string; offset?: number };
-      const connection = connectionFields(e);
-      send({ type: 'error', error: { name: e.name, message: e.message, stack: e.stack, key, offset, ...connection } });
+      send({ type: 'error', error: { ...serializeError(e), ...connectionFields(e) } });
     },
   );
 });

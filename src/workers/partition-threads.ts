@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { PartitionRunner } from '../activities/s3/metrics';
 import type { AggregatePartitionInput, AggregatePartitionResult } from '../shared/pipeline-contracts';
-import { CorruptDataError, ErrorTypes, IncompatibleSchemaError, InvalidInputError } from '../shared/errors';
+import { InvalidInputError, reviveError, type SerializedError } from '../shared/errors';
 import type { DaybreakConfig } from './config';
 
 /** How a partition thread opens the object store (clients cannot cross threads, their settings can). */
@@ -36,12 +36,8 @@ export type FromThread =
   | { type: 'result'; result: AggregatePartitionResult }
   | {
       type: 'error';
-      error: {
-        name: string;
-        message: string;
-        stack?: string;
-        key?: string;
-        offset?: number;
+      /** A registered error with its fields (shared/errors.ts), any other by name and message. */
+      error: SerializedError & {
         /** A network error's code and address (ECONNREFUSED, 127.0.0.1, 7070), so an outage is recognized. */
         code?: string;
         address?: string;
@@ -51,15 +47,7 @@ export type FromThread =
 
 /** An error from a thread as the class the activity's failure handling recognizes. */
 function revive(e: Extract<FromThread, { type: 'error' }>['error']): Error {
-  let error: Error;
-  if (e.name === ErrorTypes.CorruptData) error = new CorruptDataError(e.message, e.key ?? '', e.offset);
-  else if (e.name === ErrorTypes.InvalidInput) error = new InvalidInputError(e.message);
-  else if (e.name === ErrorTypes.IncompatibleSchema) error = new IncompatibleSchemaError(e.message);
-  else {
-    error = new Error(e.message);
-    error.name = e.name;
-  }
-  if (e.stack) error.stack = e.stack;
+  const error = reviveError(e);
   if (e.code) Object.assign(error, { code: e.code, address: e.address, port: e.port });
   return error;
 }

@@ -1,8 +1,7 @@
 import { Context, log } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import type { SendAlertInput, SendAlertResult } from '../../shared/alerts';
 import { alertLogLine, webhookBody } from '../../shared/alerts';
-import { ErrorTypes } from '../../shared/errors';
+import { applicationFailure } from '../../shared/application-failures';
 
 export interface AlertSinks {
   /** POSTed every alert as JSON; unset: the worker log only. */
@@ -65,19 +64,15 @@ async function postAlert(url: string, alert: SendAlertInput, timeoutMs: number):
       error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')
         ? `no answer within ${timeoutMs} ms`
         : `could not be reached (${causeCode(error)})`;
-    throw ApplicationFailure.create({
-      type: ErrorTypes.DependencyUnavailable,
-      message: `${where}: ${what}; alert ${alert.id}`,
-      nonRetryable: false,
-    });
+    throw applicationFailure('DependencyUnavailable', `${where}: ${what}; alert ${alert.id}`);
   }
   // The body is not read: a receiver's answer is not ours to log.
   await response.body?.cancel().catch(() => undefined);
   if (response.ok) return;
   const message = `${where} answered HTTP ${response.status}; alert ${alert.id}`;
   if (response.status >= 500 || response.status === 429 || response.status === 408)
-    throw ApplicationFailure.create({ type: ErrorTypes.DependencyUnavailable, message, nonRetryable: false });
-  throw ApplicationFailure.create({ type: 'AlertRejectedError', message, nonRetryable: true });
+    throw applicationFailure('DependencyUnavailable', message);
+  throw applicationFailure('AlertRejected', message);
 }
 
 /** The connection error's code (ECONNREFUSED, ...), which fetch keeps in its cause. */

@@ -1,5 +1,5 @@
-import { ApplicationFailure } from '@temporalio/common';
 import type { ObjectStore } from '../../storage/object-store';
+import { toApplicationFailure } from '../../shared/application-failures';
 import { InvalidInputError } from '../../shared/errors';
 import { attributesKey, rawHourPrefix } from '../../shared/keys';
 import { localDayWindow } from '../../shared/local-day';
@@ -62,15 +62,7 @@ export function createS3InputActivities({ store, inputDeadlineHours = DEFAULT_IN
           deadlineMs: window.endMs + hours * HOUR,
         };
       } catch (error) {
-        if (error instanceof InvalidInputError) {
-          throw ApplicationFailure.create({
-            type: error.name,
-            message: error.message,
-            nonRetryable: true,
-            cause: error,
-          });
-        }
-        throw error;
+        throw toApplicationFailure(error);
       }
     },
   };

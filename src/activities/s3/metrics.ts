@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as avro from 'avsc';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import type { ObjectStore } from '../../storage/object-store';
 import { NotFoundError } from '../../storage/object-store';
 import {
@@ -15,7 +14,8 @@ import { SYNC_SIZE, parseOcfHeader, readVarLong } from '../../schemas/ocf';
 import { DEFAULT_DEDUPE_HORIZON_MS, rawKeyHourMs, readRawEventColumns } from '../../schemas/event-reader';
 import type { SchemaRegistry } from '../../schemas/registry';
 import type { AccountDocument } from '../../shared/account-document';
-import { CorruptDataError, IncompatibleSchemaError, InvalidInputError } from '../../shared/errors';
+import { raisingRegisteredFailures } from '../../shared/application-failures';
+import { CorruptDataError, InvalidInputError } from '../../shared/errors';
 import type { AccountAttributes } from '../../shared/events';
 import type { OutputLocation } from '../../shared/keys';
 import { attributesKey, outputKey, outputPrefix, rawHourPrefix } from '../../shared/keys';
@@ -79,22 +79,6 @@ const documentType = avro.Type.forSchema(loadSchema('account-document.avsc'));
 
 function where(run: RunRef): string {
   return `tenant ${run.tenantId} day ${run.day} (${run.pipelineVersion}/${run.runKind})`;
-}
-
-/** Permanent problems become non-retryable failures with the shared error type; the rest retry. */
-async function failPermanently<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (
-      error instanceof InvalidInputError ||
-      error instanceof CorruptDataError ||
-      error instanceof IncompatibleSchemaError
-    ) {
-      throw ApplicationFailure.create({ type: error.name, message: error.message, nonRetryable: true, cause: error });
-    }
-    throw error;
-  }
 }
 
 /** The current activity's context; in-process runs (tests, the benchmark) have none. */
@@ -603,7 +587,7 @@ export function createS3MetricActivities({
      * raw objects gets one empty partition, so its documents are still written.
      */
     async planPartitions(input: PlanPartitionsInput): Promise<PlanPartitionsResult> {
-      return failPermanently(async () => {
+      return raisingRegisteredFailures(async () => {
         validateRun(input);
         const max = input.maxPartitions;
         if (!Number.isInteger(max) || max < 1 || max > MAX_PARTITIONS_LIMIT) {
@@ -642,7 +626,7 @@ export function createS3MetricActivities({
      * overwrites the same key with the same bytes. Heartbeats { done, total } input objects.
      */
     async aggregatePartition(input: AggregatePartitionInput): Promise<AggregatePartitionResult> {
-      return failPermanently(async () => {
+      return raisingRegisteredFailures(async () => {
         validatePartition(input);
         // The activity context is not current in the thread's message callbacks: capture it here.
         const context = activityContext();
@@ -663,7 +647,7 @@ export function createS3MetricActivities({
      * "History lookup").
      */
     async runMetricTask(input: RunMetricTaskInput): Promise<RunMetricTaskResult> {
-      return failPermanently(async () => {
+      return raisingRegisteredFailures(async () => {
         const pipeline = validateRun(input);
         const spec = pipeline.graph.tasks.find((t) => t.name === input.task);
         if (!spec) {
