@@ -212,7 +212,7 @@ start_service() {
   done
   say "$name: starting, log $log"
   CLUSTER_METRICS_PORT="$(metrics_port "$name")" CLUSTER_DYNAMIC_CONFIG="$here/dynamicconfig.yaml" \
-    setsid "$SERVER_DIR/server" --config-file "$here/temporal.yaml" --allow-no-auth start --service "$name" \
+    setsid "$SERVER_DIR/server" --config-file "$here/temporal.yaml.tmpl" --allow-no-auth start --service "$name" \
     >>"$log" 2>&1 </dev/null &
   echo $! >"$RUN_DIR/cluster-$name.pid"
 }
