@@ -1,4 +1,4 @@
-import { isPermanentFailureType } from './failure-types';
+import { isPermanentFailureType } from './errors';
 import type { LaneState } from './lane-contracts';
 
 export interface ReconcilePlan {

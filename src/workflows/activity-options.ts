@@ -84,6 +84,6 @@ export function alertActivities() {
   return proxyActivities<AlertActivities>({
     startToCloseTimeout: 15_000,
     scheduleToCloseTimeout: 60 * MINUTE,
-    retry: { ...activityRetry, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES, 'AlertRejectedError'] },
+    retry: activityRetry,
   });
 }

@@ -17,8 +17,7 @@ import {
 import type { QueuedRun, TenantLaneInput } from '../shared/lane-contracts';
 import { Lane } from '../shared/lane';
 import type { RunOutcome } from '../shared/lane';
-import { ErrorTypes } from '../shared/errors';
-import { failureTypeOf } from '../shared/failure-types';
+import { ErrorTypes, failureTypeOf } from '../shared/errors';
 import { rootCauseOf } from '../shared/root-cause';
 import { tenantDayWorkflow } from './tenant-day';
 import { inputsWaitSignal } from './tenant-day-messages';
