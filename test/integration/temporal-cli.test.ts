@@ -51,12 +51,15 @@ describe("the README's temporal CLI recipes", () => {
     // The README's own header, with the test's tenant and queue in place of acme and daybreak.
     // ... and the run's namespace in place of `default`, which the recipes must name.
     const namespace = stack.config.temporal.namespace;
+    // ... and the server the run uses (the cluster profile's on 7333 under `npm run test:cluster`).
     const env = header
+      .replace('--address 127.0.0.1:7233', `--address ${stack.config.temporal.address}`)
       .replace('TENANT=acme', `TENANT=${tenantId}`)
       .replace('QUEUE=daybreak', `QUEUE=${queue}`)
       .replace('--namespace default', `--namespace ${namespace}`);
     expect(env).toContain(tenantId);
     expect(env).toContain(`--namespace ${namespace}`);
+    expect(env).toContain(`--address ${stack.config.temporal.address}`);
 
     const schedule = await stack.client.schedule.create(
       dailySchedule(tenant, { taskQueue: queue, prefix: 'daybreak' }),
