@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -12,6 +12,7 @@ interface Service {
   environment?: Record<string, string | number | boolean>;
   depends_on?: Record<string, { condition: string }>;
   command?: string[];
+  volumes?: string[];
 }
 
 const compose = parseYaml(readFileSync(path.join(DEPLOY, 'compose.yaml'), 'utf8'), { merge: true }) as {
@@ -60,6 +61,12 @@ describe('the compose stack (deploy/compose.yaml)', () => {
     expect(Object.keys(compose.services)).toEqual(
       expect.arrayContaining(['temporal', 'postgresql', 'elasticsearch', 's3', 'temporal-ui']),
     );
+  });
+
+  it('mounts only files of this repository that exist (the tenants file, the dynamic config)', () => {
+    const binds = services.flatMap(([, s]) => (s.volumes ?? []).filter((v) => v.startsWith('./')));
+    expect(binds.length).toBeGreaterThan(0);
+    for (const bind of binds) expect(existsSync(path.join(DEPLOY, bind.split(':')[0])), bind).toBe(true);
   });
 
   it("registers the namespace's search attributes the workflows set", () => {
