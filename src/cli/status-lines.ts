@@ -13,7 +13,7 @@ import { DEFAULT_SLA_HOURS, describeFreshness, freshnessOf, servedDays } from '.
 import type { TenantConfig } from '../shared/tenant-config';
 import type { TenantDayChecks } from '../shared/data-checks';
 import type { TenantDayResult } from '../shared/tenant-day-contracts';
-import { backfillProgressQuery } from '../workflows/backfill';
+import { backfillProgressQuery } from '../workflows/backfill-messages';
 
 /** What the freshness columns need: the tenant's schedule and SLA, and now. */
 export interface FreshnessClock {

@@ -1,21 +1,9 @@
-import {
-  condition,
-  defineQuery,
-  defineSignal,
-  setCurrentDetails,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
-import { addDays } from '../shared/days';
+import { condition, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import { Backfill } from '../shared/backfill';
 import type { BackfillInput, BackfillProgress } from '../shared/backfill-contracts';
-import type { RunFinishedSignal } from '../shared/lane-contracts';
 import { coordinationActivities } from './activity-options';
+import { backfillProgressQuery, resumeBackfillSignal, skipBackfillDaySignal } from './backfill-messages';
 import { runFinishedSignal } from './tenant-lane-messages';
-
-export const backfillProgressQuery = defineQuery<BackfillProgress>('backfillProgress');
-export const resumeBackfillSignal = defineSignal('resumeBackfill');
-/** Moves a paused backfill past its failed day without recomputing it (`daybreak backfill ... --skip`). */
-export const skipBackfillDaySignal = defineSignal('skipBackfillDay');
 
 const { lanes } = coordinationActivities();
 
@@ -29,78 +17,28 @@ const { lanes } = coordinationActivities();
  * the lane once the range is done (only the last day asks, so the cascade never races the range).
  */
 export async function backfillWorkflow(input: BackfillInput): Promise<BackfillProgress> {
-  const days: string[] = [];
-  for (let day = input.fromDay; day <= input.toDay; day = addDays(day, 1)) days.push(day);
-  const progress: BackfillProgress = {
-    tenantId: input.tenantId,
-    total: days.length,
-    completed: [],
-    failed: [],
-    paused: false,
-  };
-  const finished = new Map<string, RunFinishedSignal>();
-  let resume = false;
-  let skip = false;
-  setHandler(backfillProgressQuery, () => progress);
-  setHandler(runFinishedSignal, (signal) => {
-    if (signal.kind === 'backfill') finished.set(signal.day, signal);
-  });
-  setHandler(resumeBackfillSignal, () => {
-    resume = true;
-  });
-  setHandler(skipBackfillDaySignal, () => {
-    // Only a paused backfill has a day to skip; a skip sent while it runs is dropped.
-    if (progress.paused) skip = true;
-  });
+  const backfill = new Backfill(input);
+  setHandler(backfillProgressQuery, () => backfill.progress);
+  setHandler(runFinishedSignal, (signal) => backfill.runFinished(signal));
+  setHandler(resumeBackfillSignal, () => backfill.resume());
+  setHandler(skipBackfillDaySignal, () => backfill.skip());
 
-  for (let i = 0; i < days.length;) {
-    const day = days[i];
-    progress.current = day;
-    setCurrentDetails(`Day ${i + 1}/${days.length}: ${day}`);
-    finished.delete(day);
-    const queued = await lanes.requestLaneRun({
-      tenantId: input.tenantId,
-      request: {
-        day,
-        kind: 'backfill',
-        requestedBy: workflowInfo().workflowId,
-        notifyWorkflowId: workflowInfo().workflowId,
-        tenant: input.tenant,
-        cascade: input.cascade && i === days.length - 1 ? true : undefined,
-      },
-    });
+  while (!backfill.done) {
+    const request = backfill.startDay(workflowInfo().workflowId);
+    setCurrentDetails(backfill.details());
+    const queued = await lanes.requestLaneRun({ tenantId: input.tenantId, request });
     if (queued.status === 'duplicate') {
-      // Already queued or running for another requester: it runs in the lane's order anyway.
-      progress.completed.push(day);
-      i++;
+      backfill.queuedByAnother();
       continue;
     }
-    await condition(() => finished.has(day));
-    const outcome = finished.get(day)!;
-    if (outcome.status === 'completed') {
-      progress.completed.push(day);
-      i++;
-      continue;
-    }
-    progress.failed.push(day);
-    progress.paused = true;
-    progress.pausedReason = `${outcome.errorType ? `${outcome.errorType}: ` : ''}${outcome.error ?? 'failed'}`;
-    progress.pausedRun = outcome.workflowId || undefined;
-    setCurrentDetails(
-      `Paused: ${day} failed (${outcome.error ?? 'see the tenant-day run'}); signal resumeBackfill to retry it`,
-    );
-    resume = false;
-    skip = false;
-    await condition(() => resume || skip);
-    progress.paused = false;
-    progress.pausedReason = undefined;
-    progress.pausedRun = undefined;
-    if (skip && !resume) {
-      progress.skipped = [...(progress.skipped ?? []), day];
-      i++;
-    }
+    await condition(() => backfill.outcome() !== undefined);
+    backfill.dayFinished(backfill.outcome()!);
+    if (!backfill.progress.paused) continue;
+    setCurrentDetails(backfill.details());
+    await condition(() => backfill.decided);
+    backfill.unpause();
   }
-  progress.current = undefined;
-  setCurrentDetails(`Done: ${progress.completed.length} days`);
+  const progress = backfill.finish();
+  setCurrentDetails(backfill.details());
   return progress;
 }

@@ -4,12 +4,8 @@ import { UnreachableError, assertPolled, reachWorkflow, withTimeout } from '../.
 import { addDays, assertDay } from '../../shared/days';
 import { backfillWorkflowId, laneWorkflowId } from '../../shared/ids';
 import { TenantIdKey, TriggerKey } from '../../shared/search-attributes';
-import {
-  backfillProgressQuery,
-  backfillWorkflow,
-  resumeBackfillSignal,
-  skipBackfillDaySignal,
-} from '../../workflows/backfill';
+import { backfillWorkflow } from '../../workflows/backfill';
+import { backfillProgressQuery, resumeBackfillSignal, skipBackfillDaySignal } from '../../workflows/backfill-messages';
 import type { CommandSpec } from '../args';
 import { UsageError } from '../args';
 import { watchBackfill } from '../backfill-watch';
