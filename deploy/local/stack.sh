@@ -247,5 +247,5 @@ case "$command" in
   status) status ;;
   # Where the installed `temporal` CLI is, for scripts and the README's recipes.
   temporal-path) echo "$TEMPORAL_BIN" ;;
-  *) die "usage: stack.sh up|down|status|temporal-path" ;;
+  *) die "usage: stack.sh up|down|status|temporal-path [--profile default|cluster]" ;;
 esac
