@@ -25,7 +25,7 @@ import type { TenantConfig } from '../src/shared/tenant-config';
 import type { OperatorAction } from '../src/shared/rollout-contracts';
 import { backfillWorkflow, rolloutWorkflow, tenantDayWorkflow } from '../src/workflows';
 import { backfillProgressQuery, skipBackfillDaySignal } from '../src/workflows/backfill-messages';
-import { checksStateQuery, releaseChecksUpdate } from '../src/workflows/data-checks';
+import { checksStateQuery, releaseChecksUpdate } from '../src/workflows/data-checks-messages';
 import {
   dayVerdictSignal,
   endUpdate,

@@ -22,7 +22,7 @@ import type { ObjectStore } from '../../src/storage/object-store';
 import { readAll } from '../../src/storage/object-store';
 import { createS3ObjectStore } from '../../src/workers/clients';
 import { tenantDayWorkflow } from '../../src/workflows';
-import { checksStateQuery } from '../../src/workflows/data-checks';
+import { checksStateQuery } from '../../src/workflows/data-checks-messages';
 import { removeBucket } from '../support/day-outputs';
 import { writeAttributes, writeRawDay } from '../support/metric-fixtures';
 import type { Stack } from '../support/stack';

@@ -4,7 +4,7 @@ import { PIPELINE_VERSIONS } from '../../metrics/pipelines';
 import type { ChecksState } from '../../shared/data-checks';
 import { assertDay } from '../../shared/days';
 import { assertPipelineVersion, tenantDayWorkflowId } from '../../shared/ids';
-import { checksStateQuery, releaseChecksUpdate } from '../../workflows/data-checks';
+import { checksStateQuery, releaseChecksUpdate } from '../../workflows/data-checks-messages';
 import type { CommandSpec } from '../args';
 import type { Command } from '../command';
 import { numberOption, requireOption } from '../command';
