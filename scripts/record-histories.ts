@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
 import { createAlertActivities } from '../src/activities/alerts/send-alert';
 import { createTemporalLaneActivities } from '../src/activities/temporal/lanes';
@@ -35,10 +35,11 @@ import {
   rolloutStateQuery,
 } from '../src/workflows/rollout-signals';
 import { historyFileName, installedSdkVersion } from '../test/replay/history-files';
-import { recordingActivities } from '../test/support/recording-activities';
+import { SDK_DEFAULT_ACTIVITY_SLOTS, recordingActivities } from '../test/support/recording-activities';
 import type { Stack } from '../test/support/stack';
 import { WORKFLOWS_PATH, connectStack, stackActivityDeps, testTenant, uniqueName } from '../test/support/stack';
 import { waitUntil } from '../src/client/wait-until';
+import { composeWorkers } from '../src/workers/compose';
 import { runWorkersUntil } from '../src/workers/run-workers';
 
 const waitFor = (predicate: () => Promise<boolean>, what: string) => waitUntil(predicate, { what, timeoutMs: 120_000 });
@@ -714,26 +715,33 @@ async function main(): Promise<void> {
     ...alertSinks,
   };
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
-  const make = (taskQueue: string, activities: object) =>
-    Worker.create({ connection: stack.connection, taskQueue, workflowBundle, activities });
-  const workers = await Promise.all([
-    make(base, {
-      ...createActivities(stackActivityDeps(stack, { taskQueue: base, indexPrefix: 'daybreak-replay' })),
-      ...fake,
-    }),
-    make(versionTaskQueue(base, 'v1'), fake),
-    make(versionTaskQueue(base, 'v2'), fake),
-    make(versionTaskQueue(base, 'v1', 'backfill'), fake),
-    make(versionTaskQueue(`${base}-flaky`, 'v1'), flaky),
-    make(`${base}-waiting`, fake),
-    make(versionTaskQueue(`${base}-waiting`, 'v1'), waiting),
-    make(`${base}-failing`, failing),
-    make(versionTaskQueue(`${base}-failing`, 'v1', 'backfill'), failing),
-    make(`${base}-alerting`, alerting),
-    make(versionTaskQueue(`${base}-alerting`, 'v1'), alerting),
-    make(`${base}-blocking`, blocking),
-    make(`${base}-sla`, sla),
+  // Each scenario family has a base queue of its own, laid out as the worker process lays out its
+  // queues (workers/compose.ts); queues a family does not use are polled and stay empty.
+  const family = async (taskQueue: string, activities: object, versions = ['v1']) =>
+    (
+      await composeWorkers({
+        config: stack.config,
+        layout: { taskQueue, versions, coordination: true, ...SDK_DEFAULT_ACTIVITY_SLOTS },
+        shared: { connection: stack.connection },
+        workflowBundle,
+        activities,
+      })
+    ).workers;
+  const families = await Promise.all([
+    family(
+      base,
+      { ...createActivities(stackActivityDeps(stack, { taskQueue: base, indexPrefix: 'daybreak-replay' })), ...fake },
+      ['v1', 'v2'],
+    ),
+    family(`${base}-flaky`, flaky),
+    // The lanes there had fake's activities, their tenant-days the waiting ones.
+    family(`${base}-waiting`, { ...fake, ...waiting }),
+    family(`${base}-failing`, failing),
+    family(`${base}-alerting`, alerting),
+    family(`${base}-blocking`, blocking),
+    family(`${base}-sla`, sla),
   ]);
+  const workers = families.flat();
   mkdirSync(OUT_DIR, { recursive: true });
   const ctx: Context = { stack, base, tenantId, tenant };
   await runWorkersUntil(workers, async () => {

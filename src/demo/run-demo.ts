@@ -1,16 +1,15 @@
-import * as path from 'node:path';
 import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import type { Client } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/client';
-import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { ensureNamespace } from '../client/namespaces';
 import { waitUntil } from '../client/wait-until';
-import { runWorkersUntil, silentLogger } from '../workers/run-workers';
-import { createActivities } from '../activities';
+import { composeWorkers } from '../workers/compose';
+import { type DaybreakConfig, readConfig } from '../workers/config';
+import { silentLogger } from '../workers/run-workers';
 import { laneState, requestRun } from '../client/lanes';
 import { generate } from '../generator/generate';
 import { addDays } from '../shared/days';
-import { laneWorkflowId, rolloutWorkflowId, versionTaskQueue } from '../shared/ids';
+import { laneWorkflowId, rolloutWorkflowId } from '../shared/ids';
 import type { RolloutState } from '../shared/rollout-contracts';
 import { servedAliasName } from '../shared/serving-contracts';
 import type { TenantConfig } from '../shared/tenant-config';
@@ -36,6 +35,8 @@ export interface DemoOptions {
   log: (line: string) => void;
   /** Workflow id of the demo's rollout (default `daybreak/rollout/v2`). */
   rolloutId?: string;
+  /** What the demo's workers are composed from, its queues and limits set by the demo; default readConfig(). */
+  config?: DaybreakConfig;
 }
 
 export interface DemoResult {
@@ -87,38 +88,26 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     allow_no_indices: true,
   });
 
-  const connection = await NativeConnection.connect({ address: options.temporalAddress });
-  const activities = createActivities({
-    store: options.store,
-    es: options.es,
-    indexPrefix: options.indexPrefix,
-    temporal: client,
-    laneDefaults: { taskQueue: options.taskQueue, primaryVersion: 'v1' },
+  const base = options.config ?? readConfig();
+  // The demo's own queues and limits: v1 and v2 on 4 activity slots each, partitions in-process.
+  const composition = await composeWorkers({
+    config: {
+      ...base,
+      temporal: { ...base.temporal, address: options.temporalAddress, namespace, taskQueue: options.taskQueue },
+      elasticsearch: { ...base.elasticsearch, indexPrefix: options.indexPrefix },
+      worker: {
+        ...base.worker,
+        coordination: true,
+        maxConcurrentActivities: 4,
+        maxConcurrentBackfillActivities: 4,
+        partitionThreads: 0,
+      },
+      pipeline: { ...base.pipeline, versions: ['v1', 'v2'], defaultPrimaryVersion: 'v1' },
+    },
+    shared: { temporal: client, store: options.store, es: options.es },
     loadTenants: () => Promise.resolve(tenants),
-  });
-  const workflowBundle = await bundleWorkflowCode({
-    workflowsPath: path.join(__dirname, '..', 'workflows'),
     logger: silentLogger,
   });
-  const queues = [
-    options.taskQueue,
-    ...['v1', 'v2'].flatMap((v) => [
-      versionTaskQueue(options.taskQueue, v),
-      versionTaskQueue(options.taskQueue, v, 'backfill'),
-    ]),
-  ];
-  const workers = await Promise.all(
-    queues.map((taskQueue) =>
-      Worker.create({
-        connection,
-        namespace,
-        taskQueue,
-        workflowBundle,
-        activities,
-        maxConcurrentActivityTaskExecutions: 4,
-      }),
-    ),
-  );
   const defaults = { taskQueue: options.taskQueue, primaryVersion: 'v1' };
   const settings = (t: TenantConfig) => ({ timeZone: t.timeZone, badDataPolicy: t.badDataPolicy });
   // Generous: a cold machine runs the first days slowly. The message points at where to look.
@@ -140,7 +129,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     );
   };
 
-  const result = await runWorkersUntil(workers, async () => {
+  const result = await composition.runUntil(async () => {
     log(`\n1. daily v1 runs, each tenant's day in its own time zone`);
     for (let i = 0; i < options.baselineDays; i++) await runDay(addDays(options.startDay, i));
 
@@ -217,6 +206,5 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     state = await rollout.query(rolloutStateQuery);
     return { tenants, rollout: state, rolledBack, blocked };
   });
-  await connection.close();
   return result;
 }

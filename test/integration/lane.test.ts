@@ -2,15 +2,15 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { laneState, requestRun } from '../../src/client/lanes';
-import { versionTaskQueue } from '../../src/shared/ids';
 import type { RunRequest } from '../../src/shared/lane-contracts';
 import type { Stack } from '../support/stack';
 import { WORKFLOWS_PATH, connectStack, quietLogger, uniqueName } from '../support/stack';
-import { recordingActivities } from '../support/recording-activities';
+import { SDK_DEFAULT_ACTIVITY_SLOTS, recordingActivities } from '../support/recording-activities';
 import { waitUntil } from '../../src/client/wait-until';
+import { composeWorkers } from '../../src/workers/compose';
 import { runWorkersUntil } from '../../src/workers/run-workers';
 
 const waitFor = (predicate: () => Promise<boolean>, what: string) => waitUntil(predicate, { what });
@@ -32,15 +32,16 @@ beforeAll(async () => {
 
 /** Workers on the lane's queue and on version v1's live and backfill queues, as the worker process runs them. */
 async function workersFor(base: string, activities: object, identity = 'w1') {
-  const make = (taskQueue: string) =>
-    Worker.create({
-      connection: stack.connection,
-      taskQueue,
-      workflowBundle,
-      activities,
-      identity: `${identity}@${taskQueue}`,
-    });
-  return Promise.all([make(base), make(versionTaskQueue(base, 'v1')), make(versionTaskQueue(base, 'v1', 'backfill'))]);
+  const composition = await composeWorkers({
+    config: stack.config,
+    // As the recording worker has them (see SDK_DEFAULT_ACTIVITY_SLOTS).
+    layout: { taskQueue: base, versions: ['v1'], coordination: true, ...SDK_DEFAULT_ACTIVITY_SLOTS },
+    shared: { connection: stack.connection },
+    workflowBundle,
+    activities,
+    identity: (q) => `${identity}@${q.taskQueue}`,
+  });
+  return composition.workers;
 }
 
 describe('tenant lane: mutex and queue through workflow ids', () => {

@@ -1,22 +1,17 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { writeFileSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
-import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
-import { createActivities } from '../../src/activities';
 import type { PartitionRunner } from '../../src/activities/s3/metrics';
-import { SchemaRegistry } from '../../src/schemas/registry';
-import { versionTaskQueue } from '../../src/shared/ids';
 import type { ObjectStore } from '../../src/storage/object-store';
-import { createElasticsearchClient, createObjectStore, createTemporalClient } from '../../src/workers/clients';
-import { dependencyEndpoints, laneDefaultsOf, readConfig } from '../../src/workers/config';
+import { composeWorkers } from '../../src/workers/compose';
+import { readConfig } from '../../src/workers/config';
 import { installLogger } from '../../src/workers/logging';
-import { PartitionThreadPool } from '../../src/workers/partition-threads';
-import { WORKFLOWS_PATH } from './stack';
 import { HOLDS_ENV, WORKFLOW_BUNDLE_ENV, type HoldMarker, type HoldSpec } from './worker-process';
 
 /**
- * A worker process for fault tests: the production activities (createActivities(), so under the
- * production keep-alive and outage rules) over the production clients, except that the first run of
+ * A worker process for fault tests: composed as the worker process is (composeWorkers(): the
+ * production activities under the production keep-alive and outage rules, over the production
+ * clients, on the configured queues, with the same shutdown on SIGTERM), except that the first run of
  * each activity named in DAYBREAK_TEST_HOLDS is caught in the middle: its first call to S3,
  * Elasticsearch or a partition thread writes a marker file and then waits, so a test can kill the
  * process (or the server) while that activity is known to be running, however short it is.
@@ -119,59 +114,16 @@ function catching<T extends Record<string, AnyFunction>>(activities: T): T {
 async function main(): Promise<void> {
   const config = readConfig();
   installLogger({ format: config.log.format ?? 'json', level: config.log.level ?? 'WARN' });
-  const store = holdingStore(await createObjectStore(config));
-  const es = holdingClient(createElasticsearchClient(config.elasticsearch));
-  const temporal = await createTemporalClient(config.temporal);
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const schemaRegistry = new SchemaRegistry(store);
-  const threads = config.worker.partitionThreads;
-  const pool =
-    threads > 0 && config.store.kind === 's3'
-      ? new PartitionThreadPool({
-          threads,
-          store: { kind: 's3', s3: config.s3 },
-          registryPrefix: schemaRegistry.prefix,
-        })
-      : undefined;
-  await pool?.start();
-  const activities = catching(
-    createActivities({
-      store,
-      es,
-      indexPrefix: config.elasticsearch.indexPrefix,
-      temporal,
-      schemaRegistry,
-      laneDefaults: laneDefaultsOf(config),
-      endpoints: dependencyEndpoints(config),
-      loadTenants: () => Promise.resolve([]),
-      minPartitionBytes: config.worker.minPartitionBytes,
-      partitionRunner: pool ? holdingRunner(pool.runner) : undefined,
-      inputDeadlineHours: config.pipeline.inputDeadlineHours,
-    }) as unknown as Record<string, AnyFunction>,
-  );
-  const bundlePath = process.env[WORKFLOW_BUNDLE_ENV];
-  const workflowBundle = bundlePath
-    ? { codePath: bundlePath }
-    : await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
-  const queues = config.pipeline.versions.flatMap((v) => [
-    versionTaskQueue(config.temporal.taskQueue, v),
-    versionTaskQueue(config.temporal.taskQueue, v, 'backfill'),
-  ]);
-  if (config.worker.coordination) queues.push(config.temporal.taskQueue);
-  const workers = await Promise.all(
-    queues.map((taskQueue) =>
-      Worker.create({
-        connection,
-        namespace: config.temporal.namespace,
-        taskQueue,
-        workflowBundle,
-        activities,
-        maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
-      }),
-    ),
-  );
+  // Composed as the worker process is, with the holds between the activities and their clients.
+  const composition = await composeWorkers({
+    config,
+    loadTenants: () => Promise.resolve([]),
+    wrap: { store: holdingStore, es: holdingClient, partitionRunner: holdingRunner },
+    adaptActivities: (production) => catching(production as unknown as Record<string, AnyFunction>),
+    workflowBundle: process.env[WORKFLOW_BUNDLE_ENV] ? { codePath: process.env[WORKFLOW_BUNDLE_ENV] } : undefined,
+  });
   process.stdout.write('ready\n');
-  await Promise.all(workers.map((w) => w.run()));
+  await composition.run();
 }
 
 main().catch((error: unknown) => {

@@ -7,6 +7,14 @@ import type {
 } from '../../src/shared/pipeline-contracts';
 import { createAlertActivities } from '../../src/activities/alerts/send-alert';
 
+/**
+ * The SDK's default activity slots (maxConcurrentActivityTaskExecutions 100), as a queue-layout
+ * override for workers of these activities: with few free slots the server seldom dispatches a
+ * run's activities eagerly to the worker that runs its workflow, and each run's record is kept in
+ * the memory of the process that planned it (recording-worker.ts).
+ */
+export const SDK_DEFAULT_ACTIVITY_SLOTS = { maxConcurrentActivities: 100, maxConcurrentBackfillActivities: 100 };
+
 export interface RunRecord {
   tenantId: string;
   day: string;

@@ -1,9 +1,7 @@
 import { appendFileSync } from 'node:fs';
-import { NativeConnection, Worker } from '@temporalio/worker';
-import { versionTaskQueue } from '../../src/shared/ids';
+import { composeWorkers } from '../../src/workers/compose';
 import { readConfig } from '../../src/workers/config';
-import { recordingActivities } from './recording-activities';
-import { WORKFLOWS_PATH } from './stack';
+import { SDK_DEFAULT_ACTIVITY_SLOTS, recordingActivities } from './recording-activities';
 
 /**
  * A worker process for orchestration tests: real workflows, recording activities. Each finished
@@ -16,24 +14,16 @@ async function main(): Promise<void> {
     delayMs: Number(process.env.RECORDING_DELAY_MS ?? 200),
     onRunEnd: (run) => appendFileSync(outFile, JSON.stringify(run) + '\n'),
   });
-  // The suite runs in a namespace of its own (test/support/require-stack.ts): poll that one.
-  const { address, namespace } = readConfig().temporal;
-  const connection = await NativeConnection.connect({ address });
-  const workers = await Promise.all(
-    [base, versionTaskQueue(base, 'v1'), versionTaskQueue(base, 'v1', 'backfill')].map((taskQueue) =>
-      Worker.create({
-        connection,
-        namespace,
-        taskQueue,
-        workflowsPath: WORKFLOWS_PATH,
-        activities: recorder.activitiesFor(identity),
-        identity,
-      }),
-    ),
-  );
+  // The suite runs in a namespace of its own (test/support/require-stack.ts), which readConfig() names.
+  const composition = await composeWorkers({
+    config: readConfig(),
+    // Not the configured slots: each run's record lives in the memory of the process that planned it.
+    layout: { taskQueue: base, versions: ['v1'], coordination: true, ...SDK_DEFAULT_ACTIVITY_SLOTS },
+    activities: recorder.activitiesFor(identity),
+    identity,
+  });
   process.stdout.write('ready\n');
-  await Promise.all(workers.map((w) => w.run()));
-  await connection.close();
+  await composition.run();
 }
 
 main().catch((error: unknown) => {

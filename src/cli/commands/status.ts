@@ -1,6 +1,7 @@
 import { withTimeout } from '../../client/reachability';
 import { taskQueueBacklog } from '../../client/task-queues';
-import { versionTaskQueue } from '../../shared/ids';
+import { queueLayoutOf } from '../../workers/compose';
+import { VERSION_QUEUE_KINDS, workerQueues } from '../../workers/queues';
 import type { CommandSpec } from '../args';
 import type { Command } from '../command';
 import { numberOption } from '../command';
@@ -42,12 +43,12 @@ and the task queue backlogs.`,
       console.log(`\nbackfills running or paused:${backfills.length ? '' : ' none'}`);
       for (const line of backfills) console.log(line);
 
-      const queues = [ctx.config.temporal.taskQueue];
-      for (const v of ctx.config.pipeline.versions)
-        queues.push(
-          versionTaskQueue(ctx.config.temporal.taskQueue, v),
-          versionTaskQueue(ctx.config.temporal.taskQueue, v, 'backfill'),
-        );
+      // Every queue of the layout, the coordination queue too: what any worker of this configuration may poll.
+      const queues = workerQueues({
+        ...queueLayoutOf(ctx.config),
+        coordination: true,
+        queueKinds: VERSION_QUEUE_KINDS,
+      }).map((q) => q.taskQueue);
       console.log('\ntask queue backlog (tasks waiting for a free worker slot):');
       const backlogs = await Promise.all(
         queues.map((queue) =>
