@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import type { Client } from '@temporalio/client';
@@ -112,8 +113,7 @@ export async function composeWorkers(options: ComposeOptions): Promise<Compositi
     const activities = options.adaptActivities
       ? options.adaptActivities(built.activities as ActivityFunctions)
       : built.activities;
-    const workflowBundle =
-      options.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_DIR, logger: options.logger }));
+    const workflowBundle = options.workflowBundle ?? (await workflowBundleOf(config, options.logger));
     const queues = workerQueues({ ...queueLayoutOf(config), ...options.layout });
     const namespace = options.namespace ?? config.temporal.namespace;
     const workers = await Promise.all(
@@ -156,6 +156,21 @@ export async function composeWorkers(options: ComposeOptions): Promise<Compositi
     await close();
     throw error;
   }
+}
+
+/**
+ * The workflow code: the bundle built ahead when DAYBREAK_WORKFLOW_BUNDLE names one (an image built
+ * once starts in seconds and runs exactly the code it was built with), else bundled now.
+ */
+export async function workflowBundleOf(config: DaybreakConfig, logger?: Logger): Promise<WorkflowBundleOption> {
+  const file = config.worker.workflowBundle;
+  if (file === undefined) return bundleWorkflowCode({ workflowsPath: WORKFLOWS_DIR, logger });
+  if (!existsSync(file))
+    throw new Error(
+      `DAYBREAK_WORKFLOW_BUNDLE=${file}: no such file; build it with \`npm run build:workflows\` ` +
+        `(writes dist/workflow-bundle.js), or unset the variable to bundle at start`,
+    );
+  return { codePath: file };
 }
 
 const identityOf = (identity: string | ((q: WorkerQueue) => string), queue: WorkerQueue) =>

@@ -39,6 +39,8 @@ export interface DaybreakConfig {
     minPartitionBytes: number;
     /** Worker threads that aggregate partitions (one partition each at a time); 0: on the activity's thread. */
     partitionThreads: number;
+    /** A workflow bundle built ahead (scripts/build-workflow-bundle.ts), loaded instead of bundling at start. */
+    workflowBundle: string | undefined;
   };
   /** Alert sinks besides the worker log (activities/alerts/send-alert.ts). */
   alerts: { webhookUrl: string | undefined };
@@ -106,6 +108,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DaybreakConfig
       queueKinds: queueKinds(env.DAYBREAK_WORKER_QUEUE_KINDS),
       minPartitionBytes: nonNegativeInt(env, 'DAYBREAK_MIN_PARTITION_BYTES', DEFAULT_MIN_PARTITION_BYTES),
       partitionThreads: nonNegativeInt(env, 'DAYBREAK_PARTITION_THREADS', availableParallelism()),
+      workflowBundle: env.DAYBREAK_WORKFLOW_BUNDLE ? projectPath(env.DAYBREAK_WORKFLOW_BUNDLE) : undefined,
     },
     alerts: { webhookUrl: webhookUrl(env, 'DAYBREAK_ALERT_WEBHOOK_URL') },
     metrics: { address: metricsAddress(env.DAYBREAK_METRICS_ADDRESS) },

@@ -6,7 +6,7 @@ import type { ObjectStore } from '../../src/storage/object-store';
 import { composeWorkers } from '../../src/workers/compose';
 import { readConfig } from '../../src/workers/config';
 import { installLogger } from '../../src/workers/logging';
-import { HOLDS_ENV, WORKFLOW_BUNDLE_ENV, type HoldMarker, type HoldSpec } from './worker-process';
+import { HOLDS_ENV, type HoldMarker, type HoldSpec } from './worker-process';
 
 /**
  * A worker process for fault tests: composed as the worker process is (composeWorkers(): the
@@ -22,7 +22,7 @@ import { HOLDS_ENV, WORKFLOW_BUNDLE_ENV, type HoldMarker, type HoldSpec } from '
  *
  * Environment (besides the worker's own DAYBREAK_* settings):
  *   DAYBREAK_TEST_HOLDS            JSON array of HoldSpec; none: a normal worker
- *   DAYBREAK_TEST_WORKFLOW_BUNDLE  a prebuilt workflow bundle (saves a bundling per restart)
+ *   DAYBREAK_WORKFLOW_BUNDLE       the worker's own: a prebuilt bundle (saves a bundling per restart)
  * Started by startWorkerProcess() (worker-process.ts).
  */
 const holds: HoldSpec[] = JSON.parse(process.env[HOLDS_ENV] ?? '[]') as HoldSpec[];
@@ -120,7 +120,6 @@ async function main(): Promise<void> {
     loadTenants: () => Promise.resolve([]),
     wrap: { store: holdingStore, es: holdingClient, partitionRunner: holdingRunner },
     adaptActivities: (production) => catching(production as unknown as Record<string, AnyFunction>),
-    workflowBundle: process.env[WORKFLOW_BUNDLE_ENV] ? { codePath: process.env[WORKFLOW_BUNDLE_ENV] } : undefined,
   });
   process.stdout.write('ready\n');
   await composition.run();

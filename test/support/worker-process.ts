@@ -38,7 +38,8 @@ export interface HoldMarker {
 }
 
 export const HOLDS_ENV = 'DAYBREAK_TEST_HOLDS';
-export const WORKFLOW_BUNDLE_ENV = 'DAYBREAK_TEST_WORKFLOW_BUNDLE';
+/** The worker's own setting (config.worker.workflowBundle): restarts load the bundle built once. */
+export const WORKFLOW_BUNDLE_ENV = 'DAYBREAK_WORKFLOW_BUNDLE';
 export const HOLDING_WORKER = path.resolve(__dirname, 'holding-worker.ts');
 
 /** Bundles the workflows once into `dir`, so each worker restart starts in seconds. */
