@@ -3,7 +3,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { NON_OUTAGE_ATTEMPTS, describeConnectionFailure, type Endpoints } from '../shared/outage';
 import { applicationFailure, toApplicationFailure } from '../shared/application-failures';
 import { ErrorTypes } from '../shared/errors';
-import { dependencyWaitSignal } from '../workflows/run-details';
+import { dependencyWaitSignal } from '../workflows/tenant-day-messages';
 
 export interface SupervisionOptions {
   /** The dependencies' addresses, so a connection failure names what is down (see shared/outage.ts). */
@@ -39,7 +39,7 @@ export function supervise<T extends Record<string, AnyActivity>>(activities: T, 
       if (!ctx) return fn(...args);
       const stop = keepAlive(ctx, options.beatsPerTimeout ?? 4);
       try {
-        const result = await fn(...args);
+        const result = await Promise.race([fn(...args), workerShutdown(ctx)]);
         if (ctx.info.attempt > 1) tellRun(ctx, undefined);
         return result;
       } catch (error) {
@@ -53,6 +53,23 @@ export function supervise<T extends Record<string, AnyActivity>>(activities: T, 
     };
   }
   return supervised as T;
+}
+
+/**
+ * Rejects with the CancelledFailure once the worker, shutting down, cancels the activity (past its
+ * grace period, workers/compose.ts), also when the activity's own code never looks at cancellation:
+ * the attempt then fails at once and is retried on another worker, with the progress details last
+ * heartbeated, instead of holding the shutdown until it ends. What it leaves running stops with the
+ * process; activities are idempotent, so the retry writes the same outputs. Other cancellations are
+ * left to the activity, as before.
+ */
+function workerShutdown(ctx: Context): Promise<never> {
+  return new Promise<never>((_, reject) => {
+    ctx.cancelled.catch((error: unknown) => {
+      if (ctx.cancellationDetails?.workerShutdown)
+        reject(error instanceof Error ? error : new CancelledFailure(String(error)));
+    });
+  });
 }
 
 /**
