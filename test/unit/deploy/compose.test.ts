@@ -13,6 +13,7 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
   command?: string[];
   volumes?: string[];
+  stop_grace_period?: string;
 }
 
 const compose = parseYaml(readFileSync(path.join(DEPLOY, 'compose.yaml'), 'utf8'), { merge: true }) as {
@@ -61,6 +62,16 @@ describe('the compose stack (deploy/compose.yaml)', () => {
     expect(Object.keys(compose.services)).toEqual(
       expect.arrayContaining(['temporal', 'postgresql', 'elasticsearch', 's3', 'temporal-ui']),
     );
+  });
+
+  it('gives a stopped worker longer than its shutdown grace before the SIGKILL', () => {
+    for (const [name, s] of workers) {
+      const m = /^(\d+)(s|m)$/.exec(s.stop_grace_period ?? '');
+      expect(m, `${name}: stop_grace_period`).not.toBeNull();
+      const stop = Number(m![1]) * (m![2] === 'm' ? 60 : 1);
+      const grace = envOf(s).DAYBREAK_SHUTDOWN_GRACE_SECONDS;
+      if (configVariables().has('DAYBREAK_SHUTDOWN_GRACE_SECONDS')) expect(stop, name).toBeGreaterThan(Number(grace));
+    }
   });
 
   it('mounts only files of this repository that exist (the tenants file, the dynamic config)', () => {
