@@ -280,7 +280,9 @@ async function runWave(input: {
   for (let i = 0; i < input.workers; i++)
     workers.push(startWorker(env, path.join(input.logDir, `w${input.workers}-${i + 1}.log`)));
   const startupS = await waitUntilPolling(connection, namespace, taskQueue, workers);
-  console.log(`  ${input.workers} worker processes polling ${taskQueue} after ${startupS.toFixed(1)} s (not timed)`);
+  console.log(
+    `  ${input.workers} worker process${input.workers > 1 ? 'es' : ''} polling ${taskQueue} after ${startupS.toFixed(1)} s (not timed)`,
+  );
 
   const client = new Client({ connection, namespace });
   const samples: BacklogSample[] = [];
