@@ -66,8 +66,11 @@ export function supervise<T extends Record<string, AnyActivity>>(activities: T, 
 function workerShutdown(ctx: Context): Promise<never> {
   return new Promise<never>((_, reject) => {
     ctx.cancelled.catch((error: unknown) => {
-      if (ctx.cancellationDetails?.workerShutdown)
-        reject(error instanceof Error ? error : new CancelledFailure(String(error)));
+      // The SDK's reason is the failure's message; the details say so too when the server sent them.
+      const shutdown =
+        ctx.cancellationDetails?.workerShutdown ||
+        (error instanceof CancelledFailure && error.message === 'WORKER_SHUTDOWN');
+      if (shutdown) reject(error instanceof Error ? error : new CancelledFailure('WORKER_SHUTDOWN'));
     });
   });
 }

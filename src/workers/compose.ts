@@ -17,6 +17,9 @@ import { type QueueLayoutInput, type WorkerQueue, workerQueues } from './queues'
 import { runWorkersUntil } from './run-workers';
 import { loadTenantsFile } from './tenants';
 
+/** After the grace period, how long cancelled activities have to report before the worker gives up on them. */
+export const SHUTDOWN_FORCE_MARGIN_MS = 10_000;
+
 /** The workflows' entry folder (src/workflows, or dist/workflows built): the bundler finds its index. */
 export const WORKFLOWS_DIR = path.join(__dirname, '..', 'workflows');
 
@@ -126,6 +129,11 @@ export async function composeWorkers(options: ComposeOptions): Promise<Compositi
           activities,
           maxConcurrentActivityTaskExecutions: q.maxActivities,
           maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+          // On SIGTERM (the runtime's shutdownSignals) polling stops at once; running activities get the
+          // grace period, then a WORKER_SHUTDOWN cancellation (supervise() ends them on it), and the
+          // force time bounds a worker that still does not stop.
+          shutdownGraceTime: config.worker.shutdownGraceSeconds * 1000,
+          shutdownForceTime: config.worker.shutdownGraceSeconds * 1000 + SHUTDOWN_FORCE_MARGIN_MS,
           ...(options.identity ? { identity: identityOf(options.identity, q) } : {}),
         }),
       ),

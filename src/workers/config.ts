@@ -41,6 +41,8 @@ export interface DaybreakConfig {
     partitionThreads: number;
     /** A workflow bundle built ahead (scripts/build-workflow-bundle.ts), loaded instead of bundling at start. */
     workflowBundle: string | undefined;
+    /** Seconds a SIGTERMed worker lets running activities finish before it cancels them (they are retried elsewhere). */
+    shutdownGraceSeconds: number;
   };
   /** Alert sinks besides the worker log (activities/alerts/send-alert.ts). */
   alerts: { webhookUrl: string | undefined };
@@ -60,6 +62,14 @@ export interface DaybreakConfig {
     outageRideOutMinutes: number;
   };
 }
+
+/**
+ * 25 s: within Kubernetes' default terminationGracePeriodSeconds (30 s), with 5 s left to cancel
+ * what is still running, report it and close before SIGKILL. Most activities take seconds; one
+ * that needs longer is cancelled and retried elsewhere at once, sooner than the 20 s heartbeat
+ * timeout would retry it after a kill. Raise it together with the pod's grace period.
+ */
+export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 25;
 
 /** The clone's root (the folder with package.json): this file is src/workers/config.ts, or dist/workers/config.js built. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -109,6 +119,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DaybreakConfig
       minPartitionBytes: nonNegativeInt(env, 'DAYBREAK_MIN_PARTITION_BYTES', DEFAULT_MIN_PARTITION_BYTES),
       partitionThreads: nonNegativeInt(env, 'DAYBREAK_PARTITION_THREADS', availableParallelism()),
       workflowBundle: env.DAYBREAK_WORKFLOW_BUNDLE ? projectPath(env.DAYBREAK_WORKFLOW_BUNDLE) : undefined,
+      shutdownGraceSeconds: nonNegativeInt(env, 'DAYBREAK_SHUTDOWN_GRACE_SECONDS', DEFAULT_SHUTDOWN_GRACE_SECONDS),
     },
     alerts: { webhookUrl: webhookUrl(env, 'DAYBREAK_ALERT_WEBHOOK_URL') },
     metrics: { address: metricsAddress(env.DAYBREAK_METRICS_ADDRESS) },

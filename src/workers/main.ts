@@ -43,9 +43,14 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `daybreak worker failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exit(1);
-});
+main().then(
+  // Shut down (SIGTERM): what a cancelled activity left running is abandoned on purpose (its retry
+  // runs elsewhere), and must not keep the process alive.
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(
+      `daybreak worker failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);

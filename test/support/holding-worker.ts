@@ -123,6 +123,8 @@ async function main(): Promise<void> {
   });
   process.stdout.write('ready\n');
   await composition.run();
+  // As the worker process does (src/workers/main.ts): a hold still waiting must not keep it alive.
+  process.exit(0);
 }
 
 main().catch((error: unknown) => {

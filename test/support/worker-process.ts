@@ -57,6 +57,8 @@ export interface WorkerProcess {
   logTail(lines?: number): string;
   /** Whether it has exited. */
   exited(): boolean;
+  /** Resolves with its exit code (null when a signal ended it) and that signal. */
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Kills the process group and waits for the exit; resolves with the time of the kill. */
   kill(signal?: NodeJS.Signals): Promise<number>;
 }
@@ -79,10 +81,10 @@ export function startWorkerProcess(options: {
   });
   closeSync(out);
   let exited = false;
-  const exit = new Promise<void>((resolve) =>
-    child.once('exit', () => {
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
       exited = true;
-      resolve();
+      resolve({ code, signal });
     }),
   );
   return {
@@ -90,6 +92,7 @@ export function startWorkerProcess(options: {
     logFile: options.logFile,
     logTail: (lines = 30) => readFileSync(options.logFile, 'utf8').split('\n').slice(-lines).join('\n'),
     exited: () => exited,
+    exit,
     async kill(signal = 'SIGKILL') {
       const at = Date.now();
       if (!exited) {
