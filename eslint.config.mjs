@@ -16,7 +16,7 @@ const sandboxForbidden = {
     },
     { group: ['avsc', '@aws-sdk/*', '@elastic/*'], message: 'No I/O libraries in workflow code.' },
     {
-      group: ['../activities', '../activities/**', '../workers/**', '../cli/**', '../storage/**', '../schemas/**'],
+      group: ['**/activities', '**/activities/**', '**/workers/**', '**/cli/**', '**/storage/**', '**/schemas/**'],
       message: 'Workflows may only `import type` from activities; Node-side modules are off limits.',
       allowTypeImports: true,
     },
@@ -79,7 +79,7 @@ export default tseslint.config(
   { files: ['**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   { files: ['src/workflows/**/*.ts'], rules: { 'no-restricted-imports': ['error', sandboxForbidden] } },
   {
-    files: ['src/shared/**/*.ts', 'src/metrics/**/*.ts', 'src/compare/**/*.ts'],
+    files: ['src/common/**/*.ts', 'src/metrics/**/*.ts', 'src/compare/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', pureForbidden],
       'no-restricted-syntax': [

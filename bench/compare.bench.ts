@@ -14,9 +14,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as avro from 'avsc';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createS3CompareActivities } from '../src/activities/s3/compare-outputs';
-import type { CompareRunOutputsInput, CompareRunOutputsResult } from '../src/shared/compare-contracts';
-import { outputKey } from '../src/shared/keys';
+import { createS3CompareActivities } from '../src/activities/compare/compare-outputs';
+import type { CompareRunOutputsInput, CompareRunOutputsResult } from '../src/compare/compare-contracts';
+import { outputKey } from '../src/common/keys';
 import { FsObjectStore } from '../src/storage/fs-object-store';
 import { accountDocuments, putAccountDocuments } from '../test/support/account-documents';
 

@@ -17,10 +17,10 @@ import * as path from 'node:path';
 import * as avro from 'avsc';
 import { FsObjectStore } from '../src/storage/fs-object-store';
 import { generate } from '../src/generator/generate';
-import type { S3MetricActivities } from '../src/activities/s3/metrics';
-import { createS3MetricActivities, hoursToRead, runMetricJobInProcess } from '../src/activities/s3/metrics';
+import type { S3MetricActivities } from '../src/activities/tenant-days/metrics';
+import { createS3MetricActivities, hoursToRead, runMetricJobInProcess } from '../src/activities/tenant-days/metrics';
 import { PartitionThreadPool } from '../src/workers/partition-threads';
-import { rawHourPrefix } from '../src/shared/keys';
+import { rawHourPrefix } from '../src/common/keys';
 
 const DAY = '2026-03-10';
 const SIZES = [1_000_000, 10_000_000];

@@ -1,5 +1,5 @@
 /**
- * Writes src/shared/iana-time-zones.ts from a tz database's compiled source (tzdata.zi, shipped by
+ * Writes src/common/iana-time-zones.ts from a tz database's compiled source (tzdata.zi, shipped by
  * the tzdata package): every Zone and Link name, exactly as IANA spells them. Rerun after a tzdata
  * release adds a zone: `npx tsx scripts/generate-iana-time-zones.ts [/usr/share/zoneinfo/tzdata.zi]`.
  */
@@ -28,6 +28,6 @@ const lines = [
   `export const IANA_TZDATA_VERSION = '${version}';`,
   '',
 ];
-const target = path.resolve(__dirname, '../src/shared/iana-time-zones.ts');
+const target = path.resolve(__dirname, '../src/common/iana-time-zones.ts');
 writeFileSync(target, lines.join('\n'));
 console.log(`${sorted.length} names from tzdata ${version} -> ${target}`);

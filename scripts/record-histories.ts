@@ -6,10 +6,10 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
 import { createAlertActivities } from '../src/activities/alerts/send-alert';
-import { createTemporalLaneActivities } from '../src/activities/temporal/lanes';
-import { createSlaMonitorActivities } from '../src/activities/temporal/sla-monitor';
-import { slaMonitorStateKey } from '../src/shared/sla-monitor-contracts';
-import { slaMonitorWorkflow } from '../src/workflows/sla-monitor';
+import { createTemporalLaneActivities } from '../src/activities/lanes/lanes';
+import { createSlaMonitorActivities } from '../src/activities/sla-monitor/sla-monitor';
+import { slaMonitorStateKey } from '../src/workflows/sla-monitor/sla-monitor-contracts';
+import { slaMonitorWorkflow } from '../src/workflows/sla-monitor/sla-monitor';
 import { laneState, requestRun } from '../src/client/lanes';
 import { syncTenantSchedules } from '../src/client/schedules';
 import {
@@ -19,13 +19,13 @@ import {
   rolloutWorkflowId,
   tenantDayWorkflowId,
   versionTaskQueue,
-} from '../src/shared/ids';
-import type { PlanPartitionsInput } from '../src/shared/pipeline-contracts';
-import type { TenantConfig } from '../src/shared/tenant-config';
-import type { OperatorAction } from '../src/shared/rollout-contracts';
+} from '../src/common/ids';
+import type { PlanPartitionsInput } from '../src/workflows/tenant-days/pipeline-contracts';
+import type { TenantConfig } from '../src/workflows/tenants/tenant-config';
+import type { OperatorAction } from '../src/workflows/rollouts/rollout-contracts';
 import { backfillWorkflow, rolloutWorkflow, tenantDayWorkflow } from '../src/workflows';
-import { backfillProgressQuery, skipBackfillDaySignal } from '../src/workflows/backfill-messages';
-import { checksStateQuery, releaseChecksUpdate } from '../src/workflows/data-checks-messages';
+import { backfillProgressQuery, skipBackfillDaySignal } from '../src/workflows/backfills/backfill-messages';
+import { checksStateQuery, releaseChecksUpdate } from '../src/workflows/data-checks/data-checks-messages';
 import {
   dayVerdictSignal,
   endUpdate,
@@ -33,7 +33,7 @@ import {
   resumeUpdate,
   rollbackUpdate,
   rolloutStateQuery,
-} from '../src/workflows/rollout-signals';
+} from '../src/workflows/rollouts/rollout-signals';
 import { historyFileName, installedSdkVersion } from '../test/replay/history-files';
 import { SDK_DEFAULT_ACTIVITY_SLOTS, recordingActivities } from '../test/support/recording-activities';
 import type { Stack } from '../test/support/stack';
@@ -275,7 +275,7 @@ const scenarios: Scenario[] = [
       const tenantId = uniqueName('can');
       const tenant = { timeZone: 'Europe/Berlin', badDataPolicy: 'quarantine' as const };
       const lane = stack.client.workflow.getHandle(laneWorkflowId(tenantId));
-      const { tenantLaneWorkflow } = await import('../src/workflows/tenant-lane');
+      const { tenantLaneWorkflow } = await import('../src/workflows/lanes/tenant-lane');
       const first = await stack.client.workflow.start(tenantLaneWorkflow, {
         taskQueue: base,
         workflowId: laneWorkflowId(tenantId),
@@ -372,7 +372,7 @@ const scenarios: Scenario[] = [
       const tenantId = uniqueName('waiting');
       extraLanes.push(laneWorkflowId(tenantId));
       const tenant = { timeZone: 'Asia/Kolkata', badDataPolicy: 'quarantine' as const };
-      const { tenantLaneWorkflow } = await import('../src/workflows/tenant-lane');
+      const { tenantLaneWorkflow } = await import('../src/workflows/lanes/tenant-lane');
       await ctx.stack.client.workflow.start(tenantLaneWorkflow, {
         taskQueue: `${ctx.base}-waiting`,
         workflowId: laneWorkflowId(tenantId),
@@ -402,7 +402,7 @@ const scenarios: Scenario[] = [
       const tenantId = uniqueName('refused');
       extraLanes.push(laneWorkflowId(tenantId));
       const tenant = { timeZone: 'Europe/Berlin', badDataPolicy: 'quarantine' as const };
-      const { tenantLaneWorkflow } = await import('../src/workflows/tenant-lane');
+      const { tenantLaneWorkflow } = await import('../src/workflows/lanes/tenant-lane');
       const bad = {
         day: '2026-11-19',
         kind: 'rerun' as const,

@@ -2,21 +2,21 @@ import type { ObjectStore } from '../storage/object-store';
 import { SchemaRegistry } from '../schemas/registry';
 import type { Client as TemporalClient } from '@temporalio/client';
 import type { LaneDefaults } from '../client/lanes';
-import type { TenantConfig } from '../shared/tenant-config';
+import type { TenantConfig } from '../workflows/tenants/tenant-config';
 import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
-import { createElasticsearchServingActivities } from './elasticsearch/serving';
-import { createTemporalLaneActivities } from './temporal/lanes';
-import { createSlaMonitorActivities } from './temporal/sla-monitor';
-import { createS3CompareActivities } from './s3/compare-outputs';
-import { createS3MetricActivities } from './s3/metrics';
-import type { PartitionRunner } from './s3/metrics';
-import { createS3InputActivities } from './s3/inputs';
-import { createDataCheckActivities } from './s3/data-checks';
-import { createRunLedgerActivities } from './run-ledger';
+import { createElasticsearchServingActivities } from './serving/serving';
+import { createTemporalLaneActivities } from './lanes/lanes';
+import { createSlaMonitorActivities } from './sla-monitor/sla-monitor';
+import { createS3CompareActivities } from './compare/compare-outputs';
+import { createS3MetricActivities } from './tenant-days/metrics';
+import type { PartitionRunner } from './tenant-days/metrics';
+import { createS3InputActivities } from './tenant-days/inputs';
+import { createDataCheckActivities } from './data-checks/data-checks';
+import { createRunLedgerActivities } from './run-ledger/run-ledger';
 import { supervise } from './supervised';
 import { createAlertActivities } from './alerts/send-alert';
 import type { AlertSinks } from './alerts/send-alert';
-import type { Endpoints } from '../shared/outage';
+import type { Endpoints } from '../common/outage';
 
 /**
  * The clients activities are built over. Activities live in one folder per external system they

@@ -1,12 +1,12 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { NON_OUTAGE_ATTEMPTS, describeConnectionFailure, type Endpoints } from '../shared/outage';
-import { applicationFailure, toApplicationFailure } from '../shared/application-failures';
-import { ErrorTypes } from '../shared/errors';
-import { dependencyWaitSignal } from '../workflows/tenant-day-messages';
+import { NON_OUTAGE_ATTEMPTS, describeConnectionFailure, type Endpoints } from '../common/outage';
+import { applicationFailure, toApplicationFailure } from '../common/application-failures';
+import { ErrorTypes } from '../common/errors';
+import { dependencyWaitSignal } from '../workflows/tenant-days/tenant-day-messages';
 
 export interface SupervisionOptions {
-  /** The dependencies' addresses, so a connection failure names what is down (see shared/outage.ts). */
+  /** The dependencies' addresses, so a connection failure names what is down (see common/outage.ts). */
   endpoints?: Endpoints;
   /** Keep-alive heartbeats per heartbeat timeout; default 4 (one every 5 s at a 20 s timeout). */
   beatsPerTimeout?: number;
@@ -27,7 +27,7 @@ type AnyActivity = (...args: never[]) => Promise<unknown>;
  *   activity waits out the outage under its retry policy (workflows/activity-options.ts), and what
  *   a tenant-day's current details show (tellRun). Any
  *   other retryable failure ends the activity at its NON_OUTAGE_ATTEMPTS-th attempt.
- * - **Registered errors fail as the registry says.** An error of shared/errors.ts leaves the
+ * - **Registered errors fail as the registry says.** An error of common/errors.ts leaves the
  *   activity as its ApplicationFailure (type, retryability, fields as details), whichever factory
  *   threw it.
  */
@@ -77,7 +77,7 @@ function workerShutdown(ctx: Context): Promise<never> {
 
 /**
  * Tells a tenant-day what its activity waits for (or that it got through), for the run's current
- * details (workflows/run-details.ts). Best effort and not awaited: the signal itself may be what is
+ * details (workflows/tenant-days/run-details.ts). Best effort and not awaited: the signal itself may be what is
  * down, and the retry must not wait for it.
  */
 function tellRun(ctx: Context, waitingFor: string | undefined): void {
@@ -120,7 +120,7 @@ function keepAlive(ctx: Context, beatsPerTimeout: number): () => void {
 
 /**
  * The failure an activity's error leaves it as: an outage as DependencyUnavailable, a registered
- * error as the ApplicationFailure the registry declares (shared/errors.ts), and at the
+ * error as the ApplicationFailure the registry declares (common/errors.ts), and at the
  * NON_OUTAGE_ATTEMPTS-th attempt anything still retryable but not an outage as non-retryable.
  */
 function failureOf(error: unknown, attempt: number, endpoints: Endpoints | undefined): unknown {

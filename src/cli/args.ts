@@ -1,5 +1,5 @@
 import { parseArgs as parseNodeArgs } from 'node:util';
-import { closestName } from '../shared/did-you-mean';
+import { closestName } from '../common/did-you-mean';
 
 /** `string` takes a value, `boolean` none; `number` takes a non-negative number, checked before the command runs. */
 export type OptionKind = 'string' | 'boolean' | 'number';

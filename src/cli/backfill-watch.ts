@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { UnreachableError, noWorkerMessage, withTimeout, workflowPollers } from '../client/reachability';
-import type { BackfillProgress } from '../shared/backfill-contracts';
-import { backfillProgressQuery } from '../workflows/backfill-messages';
+import type { BackfillProgress } from '../workflows/backfills/backfill-contracts';
+import { backfillProgressQuery } from '../workflows/backfills/backfill-messages';
 import { backfillCommandLine, explainPause, formatBackfillProgress } from './status-lines';
 
 /** A backfill that stopped on a failed day: the CLI prints why and what to run, and exits 1. */

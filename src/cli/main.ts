@@ -1,7 +1,7 @@
 import type { CommandSpec } from './args';
 import { UsageError, formatUsage, parseCommandLine, synopsis } from './args';
 import { COMMANDS } from './commands';
-import { closestName } from '../shared/did-you-mean';
+import { closestName } from '../common/did-you-mean';
 
 // `daybreak status | head -1`: the reader went away, which is no error of ours.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {

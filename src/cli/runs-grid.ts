@@ -1,4 +1,4 @@
-import type { RunLedgerEntry } from '../shared/run-ledger';
+import type { RunLedgerEntry } from '../workflows/run-ledger/run-ledger-contracts';
 
 /** A duration as an operator reads it: 850ms, 12.3s, 4m05s, 1h02m. */
 export function formatDuration(ms: number): string {

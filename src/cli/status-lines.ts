@@ -2,18 +2,18 @@ import type { Client } from '@temporalio/client';
 import { describeRunning, laneState } from '../client/lanes';
 import { UnreachableError, reachWorkflow, withTimeout } from '../client/reachability';
 import { runningActivities } from '../client/run-activities';
-import { formatActivityTroubles } from '../shared/activity-trouble';
-import type { BackfillProgress } from '../shared/backfill-contracts';
-import { laneWorkflowId, tenantDayWorkflowId } from '../shared/ids';
-import type { FinishedRun, LaneState } from '../shared/lane-contracts';
-import { describeRootCause, isWrapperMessage, rootCauseOf } from '../shared/root-cause';
-import { openFailures } from '../shared/run-queue';
-import { describeStale } from '../shared/stale-days';
-import { DEFAULT_SLA_HOURS, describeFreshness, freshnessOf, servedDays } from '../shared/freshness-sla';
-import type { TenantConfig } from '../shared/tenant-config';
-import type { TenantDayChecks } from '../shared/data-checks';
-import type { TenantDayResult } from '../shared/tenant-day-contracts';
-import { backfillProgressQuery } from '../workflows/backfill-messages';
+import { formatActivityTroubles } from '../workflows/alerts/activity-trouble';
+import type { BackfillProgress } from '../workflows/backfills/backfill-contracts';
+import { laneWorkflowId, tenantDayWorkflowId } from '../common/ids';
+import type { FinishedRun, LaneState } from '../workflows/lanes/lane-contracts';
+import { describeRootCause, isWrapperMessage, rootCauseOf } from '../workflows/alerts/root-cause';
+import { openFailures } from '../workflows/lanes/run-queue';
+import { describeStale } from '../workflows/lanes/stale-days';
+import { DEFAULT_SLA_HOURS, describeFreshness, freshnessOf, servedDays } from '../workflows/sla-monitor/freshness-sla';
+import type { TenantConfig } from '../workflows/tenants/tenant-config';
+import type { TenantDayChecks } from '../workflows/data-checks/data-check-contracts';
+import type { TenantDayResult } from '../workflows/tenant-days/tenant-day-contracts';
+import { backfillProgressQuery } from '../workflows/backfills/backfill-messages';
 
 /** What the freshness columns need: the tenant's schedule and SLA, and now. */
 export interface FreshnessClock {
@@ -53,7 +53,7 @@ function reason(error: unknown): string {
 
 /**
  * The lane's running tenant-days: the primary child it waits for, and the shadow that primary
- * starts when the lane has a shadow version (ids from src/shared/ids.ts, as the lane builds them).
+ * starts when the lane has a shadow version (ids from src/common/ids.ts, as the lane builds them).
  */
 export function runningRunIds(state: Pick<LaneState, 'tenantId' | 'running' | 'versions'>): string[] {
   const run = state.running;

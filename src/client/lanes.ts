@@ -1,18 +1,18 @@
 import type { Client } from '@temporalio/client';
 import { WithStartWorkflowOperation } from '@temporalio/client';
-import { laneWorkflowId } from '../shared/ids';
+import { laneWorkflowId } from '../common/ids';
 import type {
   LaneState,
   PipelineVersions,
   RequestRunResult,
   RunRequest,
   TenantSettings,
-} from '../shared/lane-contracts';
-import { assertRunRequest } from '../shared/request-validation';
-import { TenantIdKey } from '../shared/search-attributes';
-import { assertTenantId } from '../shared/tenant-id';
-import { tenantLaneWorkflow } from '../workflows/tenant-lane';
-import { laneStateQuery, requestRunUpdate, setPipelineVersionsSignal } from '../workflows/tenant-lane-messages';
+} from '../workflows/lanes/lane-contracts';
+import { assertRunRequest } from '../workflows/request-validation';
+import { TenantIdKey } from '../common/search-attributes';
+import { assertTenantId } from '../common/tenant-id';
+import { tenantLaneWorkflow } from '../workflows/lanes/tenant-lane';
+import { laneStateQuery, requestRunUpdate, setPipelineVersionsSignal } from '../workflows/lanes/tenant-lane-messages';
 
 /** How lanes are started when a request finds none running (the lane keeps its own state after that). */
 export interface LaneDefaults {

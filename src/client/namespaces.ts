@@ -2,7 +2,7 @@ import type { Connection } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
-import { ALL_SEARCH_ATTRIBUTE_KEYS } from '../shared/search-attributes';
+import { ALL_SEARCH_ATTRIBUTE_KEYS } from '../common/search-attributes';
 
 const { IndexedValueType } = temporal.api.enums.v1;
 
@@ -112,7 +112,7 @@ export class SearchAttributesError extends Error {
 }
 
 /**
- * Registers those of Daybreak's search attributes (src/shared/search-attributes.ts) that
+ * Registers those of Daybreak's search attributes (src/common/search-attributes.ts) that
  * `namespace` lacks, and waits until the server uses them: schedules and workflows carrying them
  * are refused before (`no mapping defined for search attribute TenantId`). Idempotent and safe
  * against a concurrent registration. When the server refuses (no operator rights, a managed

@@ -1,11 +1,11 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/client';
 import { defaultComparisonRegistry } from '../compare/policy';
-import { InvalidInputError } from '../shared/errors';
-import { rolloutWorkflowId } from '../shared/ids';
-import { assertRolloutInput } from '../shared/request-validation';
-import type { RolloutInput } from '../shared/rollout-contracts';
-import { rolloutWorkflow } from '../workflows/rollout';
+import { InvalidInputError } from '../common/errors';
+import { rolloutWorkflowId } from '../common/ids';
+import { assertRolloutInput } from '../workflows/request-validation';
+import type { RolloutInput } from '../workflows/rollouts/rollout-contracts';
+import { rolloutWorkflow } from '../workflows/rollouts/rollout';
 
 export interface StartRolloutOptions extends RolloutInput {
   /** The task queue the rollout workflow runs on (the base queue, as the lanes). */

@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import type { PendingActivity } from '../shared/activity-trouble';
-import { rootCauseOf } from '../shared/root-cause';
+import type { PendingActivity } from '../workflows/alerts/activity-trouble';
+import { rootCauseOf } from '../workflows/alerts/root-cause';
 import { withTimeout } from './reachability';
 
 const State = temporal.api.enums.v1.PendingActivityState;

@@ -1,14 +1,14 @@
 import type { Client, ScheduleDescription, ScheduleOptions } from '@temporalio/client';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
-import { dailyScheduleId } from '../shared/ids';
+import { dailyScheduleId } from '../common/ids';
 import { ensureSearchAttributes } from './namespaces';
-import { TenantIdKey, TriggerKey } from '../shared/search-attributes';
-import type { TenantConfig } from '../shared/tenant-config';
-import { parseTenantsFile } from '../shared/tenant-config';
-import { dailyTriggerWorkflow } from '../workflows/daily-trigger';
-import { reconcileWorkflow } from '../workflows/reconcile';
-import { slaMonitorWorkflow } from '../workflows/sla-monitor';
+import { TenantIdKey, TriggerKey } from '../common/search-attributes';
+import type { TenantConfig } from '../workflows/tenants/tenant-config';
+import { parseTenantsFile } from '../workflows/tenants/tenant-config';
+import { dailyTriggerWorkflow } from '../workflows/triggers/daily-trigger';
+import { reconcileWorkflow } from '../workflows/reconcile/reconcile';
+import { slaMonitorWorkflow } from '../workflows/sla-monitor/sla-monitor';
 
 /** What sync manages of a schedule, in a comparable form (the server normalizes specs it returns). */
 function fingerprint(d: ScheduleDescription): string {
@@ -110,7 +110,7 @@ function reconcilerSchedule(options: SyncSchedulesOptions): ScheduleOptions {
 }
 
 /**
- * The freshness monitor: every 15 minutes, one check of every tenant's SLA (workflows/sla-monitor.ts),
+ * The freshness monitor: every 15 minutes, one check of every tenant's SLA (workflows/sla-monitor/sla-monitor.ts),
  * its state under the prefix. SKIP: a check still delivering alerts is not overlapped by the next.
  */
 function slaMonitorSchedule(options: SyncSchedulesOptions): ScheduleOptions {

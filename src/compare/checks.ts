@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../shared/errors';
+import { InvalidInputError } from '../common/errors';
 import { matchesField } from './fields';
 
 /**

@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../shared/errors';
+import { InvalidInputError } from '../common/errors';
 import type { AccountRecord, FieldValue } from './values';
 import { numericDelta } from './values';
 

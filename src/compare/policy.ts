@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../shared/errors';
+import { InvalidInputError } from '../common/errors';
 import type { AggregateCheck } from './checks';
 import { quantileShift } from './checks';
 import type { AccountPredicate, CompareFn, Comparator } from './comparators';

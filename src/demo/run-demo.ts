@@ -8,14 +8,14 @@ import { type DaybreakConfig, readConfig } from '../workers/config';
 import { silentLogger } from '../workers/run-workers';
 import { laneState, requestRun } from '../client/lanes';
 import { generate } from '../generator/generate';
-import { addDays } from '../shared/days';
-import { laneWorkflowId, rolloutWorkflowId } from '../shared/ids';
-import type { RolloutState } from '../shared/rollout-contracts';
-import { servedAliasName } from '../shared/serving-contracts';
-import type { TenantConfig } from '../shared/tenant-config';
+import { addDays } from '../common/days';
+import { laneWorkflowId, rolloutWorkflowId } from '../common/ids';
+import type { RolloutState } from '../workflows/rollouts/rollout-contracts';
+import { servedAliasName } from '../workflows/serving/serving-contracts';
+import type { TenantConfig } from '../workflows/tenants/tenant-config';
 import type { ObjectStore } from '../storage/object-store';
-import { rolloutWorkflow } from '../workflows/rollout';
-import { promoteUpdate, rollbackUpdate, rolloutStateQuery } from '../workflows/rollout-signals';
+import { rolloutWorkflow } from '../workflows/rollouts/rollout';
+import { promoteUpdate, rollbackUpdate, rolloutStateQuery } from '../workflows/rollouts/rollout-signals';
 
 export interface DemoOptions {
   client: Client;

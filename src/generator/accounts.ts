@@ -1,5 +1,5 @@
-import type { AccountAttributes, LifecycleStage } from '../shared/events';
-import { addDays } from '../shared/days';
+import type { AccountAttributes, LifecycleStage } from '../common/events';
+import { addDays } from '../common/days';
 import type { Rng } from './random';
 import { accountName } from './text';
 

@@ -1,5 +1,5 @@
-import type { RawEvent } from '../shared/events';
-import type { BILLING_EVENT_TYPES, USAGE_EVENT_TYPES } from '../shared/events';
+import type { RawEvent } from '../common/events';
+import type { BILLING_EVENT_TYPES, USAGE_EVENT_TYPES } from '../common/events';
 import type { RawEventVersion } from '../schemas/raw-event-schemas';
 import type { GeneratedAccount } from './accounts';
 import type { Rng, WeightedPicker } from './random';

@@ -1,5 +1,5 @@
-import type { PlanTier, TenantConfig } from '../shared/tenant-config';
-import { PLAN_TIERS } from '../shared/tenant-config';
+import type { PlanTier, TenantConfig } from '../workflows/tenants/tenant-config';
+import { PLAN_TIERS } from '../workflows/tenants/tenant-config';
 import type { Rng } from './random';
 
 /**

@@ -4,7 +4,7 @@ import type {
   DataChecksConfig,
   DataChecksOutcome,
   DayCheckSummary,
-} from '../shared/data-checks';
+} from '../workflows/data-checks/data-check-contracts';
 import type { QuantileSketchState } from './monoids/quantile-sketch';
 import { quantileSketchMonoid, sketchCount, sketchQuantile } from './monoids/quantile-sketch';
 

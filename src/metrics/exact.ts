@@ -4,7 +4,7 @@
  * rounded once, on its exact value: a binary float cannot hold 0.10625 or 4.40625 - 0.00005, and
  * rounding one rounds exact ties either way.
  */
-import { InvalidInputError } from '../shared/errors';
+import { InvalidInputError } from '../common/errors';
 
 /** num / den exactly, den > 0. BigInt, so a weighted sum of ratios never loses a digit. */
 export interface Ratio {

@@ -1,6 +1,6 @@
-import { addDays } from '../shared/days';
-import { InvalidInputError } from '../shared/errors';
-import type { RunKind } from '../shared/search-attributes';
+import { addDays } from '../common/days';
+import { InvalidInputError } from '../common/errors';
+import type { RunKind } from '../common/search-attributes';
 import { HISTORY_DAYS } from './rolling';
 
 /** One stored run whose output of an earlier day may stand for a run's history. */

@@ -1,8 +1,8 @@
-import type { AccountDocument } from '../shared/account-document';
-import { InvalidInputError } from '../shared/errors';
-import { localDayWindow } from '../shared/local-day';
-import type { AccountAttributes } from '../shared/events';
-import { BILLING_EVENT_TYPES } from '../shared/events';
+import type { AccountDocument } from '../workflows/serving/account-document';
+import { InvalidInputError } from '../common/errors';
+import { localDayWindow } from '../common/local-day';
+import type { AccountAttributes } from '../common/events';
+import { BILLING_EVENT_TYPES } from '../common/events';
 import type { AccountDayUsage } from './account-state';
 import { emptyAccountDayState } from './account-state';
 import { distinctCount } from './monoids/distinct';

@@ -1,8 +1,8 @@
-import { InvalidInputError } from '../shared/errors';
+import { InvalidInputError } from '../common/errors';
 
 /**
  * A metric task graph declared in code, Luigi-style: each task names the tasks it requires and
- * the dataset it writes (a path under the run's output prefix, see outputKey in src/shared/keys.ts).
+ * the dataset it writes (a path under the run's output prefix, see outputKey in src/common/keys.ts).
  * Datasets are written at deterministic keys, so a task that is not re-run is "reused": its
  * persisted output is what the tasks after it read.
  */

@@ -1,6 +1,6 @@
 import * as avro from 'avsc';
 import type { Readable } from 'node:stream';
-import { CorruptDataError } from '../shared/errors';
+import { CorruptDataError } from '../common/errors';
 
 const SYNC_BYTES = 16;
 

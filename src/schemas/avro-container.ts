@@ -2,7 +2,7 @@ import * as avro from 'avsc';
 import { PassThrough, Readable } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CorruptDataError } from '../shared/errors';
+import { CorruptDataError } from '../common/errors';
 import { deflateRaw as deflateRawCallback } from 'node:zlib';
 import { promisify } from 'node:util';
 import {

@@ -1,5 +1,5 @@
 import type * as avro from 'avsc';
-import type { RawEvent } from '../shared/events';
+import type { RawEvent } from '../common/events';
 
 /**
  * One block of raw events, decoded into columns instead of objects: the metric engine's input.

@@ -1,20 +1,20 @@
 import * as avro from 'avsc';
 import { inflateRaw } from 'node:zlib';
 import { promisify } from 'node:util';
-import { CorruptDataError } from '../shared/errors';
-import type { RawEvent } from '../shared/events';
-import { assertDay } from '../shared/days';
-import { quarantineKey } from '../shared/keys';
-import type { RecordCounts } from '../shared/pipeline-contracts';
-import type { ForeignTenantRecord } from '../shared/record-tenant';
+import { CorruptDataError } from '../common/errors';
+import type { RawEvent } from '../common/events';
+import { assertDay } from '../common/days';
+import { quarantineKey } from '../common/keys';
+import type { RecordCounts } from '../workflows/tenant-days/pipeline-contracts';
+import type { ForeignTenantRecord } from '../workflows/tenants/record-tenant';
 import {
   FOREIGN_TENANT_FILE,
   foreignTenantMessage,
   foreignTenantQuarantine,
   foreignTenantSummary,
-} from '../shared/record-tenant';
-import type { BadDataPolicy } from '../shared/tenant-config';
-import { assertTenantId } from '../shared/tenant-id';
+} from '../workflows/tenants/record-tenant';
+import type { BadDataPolicy } from '../workflows/tenants/tenant-config';
+import { assertTenantId } from '../common/tenant-id';
 import type { ObjectStore } from '../storage/object-store';
 import { ByteSource } from './byte-source';
 import { HASH, RecentIdSet, hashBytes, hashString } from './compact-id-set';

@@ -1,5 +1,5 @@
 import * as avro from 'avsc';
-import type { RawEvent } from '../shared/events';
+import type { RawEvent } from '../common/events';
 import { loadSchema } from './avro-container';
 
 /**

@@ -1,6 +1,6 @@
 import * as avro from 'avsc';
 import { createHash } from 'node:crypto';
-import { AlreadyExistsError, CorruptDataError, IncompatibleSchemaError, InvalidInputError } from '../shared/errors';
+import { AlreadyExistsError, CorruptDataError, IncompatibleSchemaError, InvalidInputError } from '../common/errors';
 import type { ObjectStore } from '../storage/object-store';
 import { NotFoundError } from '../storage/object-store';
 import { findIncompatibility } from './compatibility';

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
-import { AlreadyExistsError } from '../shared/errors';
+import { AlreadyExistsError } from '../common/errors';
 import type { ObjectInfo, ObjectStore, PutOptions, PutResult } from './object-store';
 import { NotFoundError, assertObjectKey, readAll } from './object-store';
 

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { InvalidInputError } from '../shared/errors';
+import { InvalidInputError } from '../common/errors';
 
 export interface PutOptions {
   /** Conditional create: refuse (AlreadyExistsError) when the key already exists. */
@@ -47,7 +47,7 @@ export class NotFoundError extends Error {
 
 const SEGMENT = /^[A-Za-z0-9._=+@,-]+$/;
 
-/** Keys are built by src/shared/keys.ts; this guard keeps a bad one from escaping its prefix. */
+/** Keys are built by src/common/keys.ts; this guard keeps a bad one from escaping its prefix. */
 export function assertObjectKey(key: string): string {
   const segments = key.split('/');
   if (!key || segments.some((s) => !SEGMENT.test(s) || s === '.' || s === '..')) {

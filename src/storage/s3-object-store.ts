@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import { AlreadyExistsError } from '../shared/errors';
+import { AlreadyExistsError } from '../common/errors';
 import type { ObjectInfo, ObjectStore, PutOptions, PutResult } from './object-store';
 import { NotFoundError, assertObjectKey, readAll } from './object-store';
 

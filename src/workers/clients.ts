@@ -14,7 +14,7 @@ import { connectOptions } from './temporal-connection';
  * How long one S3 request may wait: for a connection (a host that drops packets would otherwise be
  * left to the OS, minutes per attempt) and for the response to begin (a server that accepts but
  * never answers would otherwise hold the activity until its start-to-close). Either failure is a
- * TimeoutError the SDK retries and the activity treats as an outage (shared/outage.ts).
+ * TimeoutError the SDK retries and the activity treats as an outage (common/outage.ts).
  */
 export const S3_TIMEOUTS = { connectionTimeoutMs: 5_000, requestTimeoutMs: 60_000 };
 

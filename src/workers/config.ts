@@ -1,9 +1,12 @@
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_MIN_PARTITION_BYTES } from '../shared/pipeline-contracts';
-import { DEFAULT_INPUT_DEADLINE_HOURS, DEFAULT_OUTAGE_RIDE_OUT_MINUTES } from '../shared/tenant-day-contracts';
+import { DEFAULT_MIN_PARTITION_BYTES } from '../workflows/tenant-days/pipeline-contracts';
+import {
+  DEFAULT_INPUT_DEADLINE_HOURS,
+  DEFAULT_OUTAGE_RIDE_OUT_MINUTES,
+} from '../workflows/tenant-days/tenant-day-contracts';
 import type { LaneDefaults } from '../client/lanes';
-import type { Endpoints } from '../shared/outage';
+import type { Endpoints } from '../common/outage';
 import { metricsAddress } from './metrics-exporter';
 import { VERSION_QUEUE_KINDS, type VersionQueueKind } from './queues';
 import type { TemporalConnection } from './temporal-connection';

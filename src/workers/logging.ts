@@ -2,7 +2,7 @@ import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
 import { ApplicationFailure } from '@temporalio/common';
 import type { MetricsExporterConfig } from '@temporalio/worker';
 import { LogTimestamp, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
-import { NON_RETRYABLE_ERROR_TYPES } from '../shared/errors';
+import { NON_RETRYABLE_ERROR_TYPES } from '../common/errors';
 import type { DaybreakLogLevel, LogFormat } from './config';
 import { LOG_LEVELS } from './config';
 import type { Clock } from './repeat-summarizer';
@@ -50,7 +50,7 @@ const PROGRAMMING_ERRORS = new Set([
 ]);
 
 // Daybreak's workflow ids start with kind and tenant; a run's also has its day:
-// daybreak/tenant-day/acme/2026-11-21/v1/primary, daybreak/lane/acme (see src/shared/ids.ts).
+// daybreak/tenant-day/acme/2026-11-21/v1/primary, daybreak/lane/acme (see src/common/ids.ts).
 const WORKFLOW_ID = /^daybreak\/(tenant-day|lane|backfill)\/([a-z0-9-]{1,63})(?:\/(\d{4}-\d{2}-\d{2}))?(?:\/|$)/;
 
 /** Tenant and day of a Daybreak workflow id, so every SDK line about a run carries them as fields. */

@@ -1,5 +1,5 @@
 import type { MetricsExporterConfig } from '@temporalio/worker';
-import { DaybreakMetrics, TASK_DURATION_BUCKETS, recordedName } from '../shared/metric-names';
+import { DaybreakMetrics, TASK_DURATION_BUCKETS, recordedName } from '../common/metric-names';
 
 /** Where the worker serves /metrics unless DAYBREAK_METRICS_ADDRESS says otherwise: this host only. */
 export const DEFAULT_METRICS_ADDRESS = '127.0.0.1:9464';

@@ -4,9 +4,9 @@
  * activity's own code.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { aggregatePartitionIn } from '../activities/s3/metrics';
+import { aggregatePartitionIn } from '../activities/tenant-days/metrics';
 import { SchemaRegistry } from '../schemas/registry';
-import { serializeError } from '../shared/errors';
+import { serializeError } from '../common/errors';
 import { FsObjectStore } from '../storage/fs-object-store';
 import type { ObjectStore } from '../storage/object-store';
 import type * as S3Store from '../storage/s3-object-store';
@@ -25,7 +25,7 @@ function openStore(spec: StoreSpec): ObjectStore {
 
 /**
  * A Node network error's code and address, from the error or its cause: the activity names the
- * dependency that is down from them (shared/outage.ts), and they do not survive postMessage by themselves.
+ * dependency that is down from them (common/outage.ts), and they do not survive postMessage by themselves.
  */
 function connectionFields(error: Error): { code?: string; address?: string; port?: number } {
   for (const e of [error, (error as { cause?: unknown }).cause]) {

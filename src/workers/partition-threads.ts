@@ -2,9 +2,9 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { PartitionRunner } from '../activities/s3/metrics';
-import type { AggregatePartitionInput, AggregatePartitionResult } from '../shared/pipeline-contracts';
-import { InvalidInputError, reviveError, type SerializedError } from '../shared/errors';
+import type { PartitionRunner } from '../activities/tenant-days/metrics';
+import type { AggregatePartitionInput, AggregatePartitionResult } from '../workflows/tenant-days/pipeline-contracts';
+import { InvalidInputError, reviveError, type SerializedError } from '../common/errors';
 import type { DaybreakConfig } from './config';
 
 /** How a partition thread opens the object store (clients cannot cross threads, their settings can). */
@@ -36,7 +36,7 @@ export type FromThread =
   | { type: 'result'; result: AggregatePartitionResult }
   | {
       type: 'error';
-      /** A registered error with its fields (shared/errors.ts), any other by name and message. */
+      /** A registered error with its fields (common/errors.ts), any other by name and message. */
       error: SerializedError & {
         /** A network error's code and address (ECONNREFUSED, 127.0.0.1, 7070), so an outage is recognized. */
         code?: string;

@@ -1,4 +1,4 @@
-import { versionTaskQueue } from '../shared/ids';
+import { versionTaskQueue } from '../common/ids';
 
 /** The two queues of every pipeline version: scheduled and requested runs, and backfill runs. */
 export const VERSION_QUEUE_KINDS = ['live', 'backfill'] as const;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { InvalidInputError } from '../shared/errors';
-import type { TenantsFile } from '../shared/tenant-config';
-import { parseTenantsFile } from '../shared/tenant-config';
+import { InvalidInputError } from '../common/errors';
+import type { TenantsFile } from '../workflows/tenants/tenant-config';
+import { parseTenantsFile } from '../workflows/tenants/tenant-config';
 
 /** Reads and validates a tenants file (deploy/tenants.json by default); errors name the file and the entry. */
 export async function loadTenantsFile(file: string): Promise<TenantsFile> {

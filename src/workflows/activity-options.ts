@@ -1,16 +1,16 @@
 import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
 import { proxyActivities } from '@temporalio/workflow';
 import type { AlertActivities } from '../activities/alerts/send-alert';
-import type { ElasticsearchServingActivities } from '../activities/elasticsearch/serving';
-import type { DataCheckActivities } from '../activities/s3/data-checks';
-import type { S3CompareActivities } from '../activities/s3/compare-outputs';
-import type { S3InputActivities } from '../activities/s3/inputs';
-import type { S3MetricActivities } from '../activities/s3/metrics';
-import type { RunLedgerActivities } from '../activities/run-ledger';
-import type { TemporalLaneActivities } from '../activities/temporal/lanes';
-import type { SlaMonitorActivities } from '../activities/temporal/sla-monitor';
-import { NON_RETRYABLE_ERROR_TYPES } from '../shared/errors';
-import { DEFAULT_OUTAGE_RIDE_OUT_MINUTES } from '../shared/tenant-day-contracts';
+import type { ElasticsearchServingActivities } from '../activities/serving/serving';
+import type { DataCheckActivities } from '../activities/data-checks/data-checks';
+import type { S3CompareActivities } from '../activities/compare/compare-outputs';
+import type { S3InputActivities } from '../activities/tenant-days/inputs';
+import type { S3MetricActivities } from '../activities/tenant-days/metrics';
+import type { RunLedgerActivities } from '../activities/run-ledger/run-ledger';
+import type { TemporalLaneActivities } from '../activities/lanes/lanes';
+import type { SlaMonitorActivities } from '../activities/sla-monitor/sla-monitor';
+import { NON_RETRYABLE_ERROR_TYPES } from '../common/errors';
+import { DEFAULT_OUTAGE_RIDE_OUT_MINUTES } from './tenant-days/tenant-day-contracts';
 
 /**
  * Every activity's timeouts and retries, in one place (the recovery bounds in the README come from

@@ -7,12 +7,12 @@ import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlertActivities } from '../../src/activities/alerts/send-alert';
 import { supervise } from '../../src/activities/supervised';
-import { createTemporalLaneActivities } from '../../src/activities/temporal/lanes';
+import { createTemporalLaneActivities } from '../../src/activities/lanes/lanes';
 import { laneState, requestRun } from '../../src/client/lanes';
 import { waitUntil } from '../../src/client/wait-until';
-import type { Alert } from '../../src/shared/alerts';
-import { laneWorkflowId, tenantDayWorkflowId, versionTaskQueue } from '../../src/shared/ids';
-import type { PlanPartitionsInput } from '../../src/shared/pipeline-contracts';
+import type { Alert } from '../../src/workflows/alerts/alerts';
+import { laneWorkflowId, tenantDayWorkflowId, versionTaskQueue } from '../../src/common/ids';
+import type { PlanPartitionsInput } from '../../src/workflows/tenant-days/pipeline-contracts';
 import { runWorkersUntil } from '../../src/workers/run-workers';
 import { recordingActivities } from '../support/recording-activities';
 import type { Stack } from '../support/stack';

@@ -1,10 +1,10 @@
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTemporalLaneActivities } from '../../src/activities/temporal/lanes';
+import { createTemporalLaneActivities } from '../../src/activities/lanes/lanes';
 import { requestRun } from '../../src/client/lanes';
-import { backfillWorkflowId, versionTaskQueue } from '../../src/shared/ids';
-import { backfillWorkflow } from '../../src/workflows/backfill';
-import { backfillProgressQuery, resumeBackfillSignal } from '../../src/workflows/backfill-messages';
+import { backfillWorkflowId, versionTaskQueue } from '../../src/common/ids';
+import { backfillWorkflow } from '../../src/workflows/backfills/backfill';
+import { backfillProgressQuery, resumeBackfillSignal } from '../../src/workflows/backfills/backfill-messages';
 import { recordingActivities } from '../support/recording-activities';
 import type { Stack } from '../support/stack';
 import { WORKFLOWS_PATH, connectStack, quietLogger, testTenant, uniqueName } from '../support/stack';

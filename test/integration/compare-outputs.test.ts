@@ -1,9 +1,9 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3CompareActivities } from '../../src/activities/s3/compare-outputs';
+import { createS3CompareActivities } from '../../src/activities/compare/compare-outputs';
 import { parseCsv } from '../../src/compare';
-import type { CompareRunOutputsInput, CompareRunOutputsResult } from '../../src/shared/compare-contracts';
-import { outputKey } from '../../src/shared/keys';
+import type { CompareRunOutputsInput, CompareRunOutputsResult } from '../../src/compare/compare-contracts';
+import { outputKey } from '../../src/common/keys';
 import type { Stack } from '../support/stack';
 import { connectStack, uniqueName } from '../support/stack';
 import { accountDocuments, accountId, putAccountDocuments } from '../support/account-documents';

@@ -4,7 +4,7 @@ import type { GenerateSummary } from '../../src/generator/generate';
 import { readRawEvents } from '../../src/schemas/event-reader';
 import { RAW_EVENT_SCHEMAS, RAW_EVENT_SUBJECT } from '../../src/schemas/raw-event-schemas';
 import { SchemaRegistry } from '../../src/schemas/registry';
-import { localDayWindow } from '../../src/shared/local-day';
+import { localDayWindow } from '../../src/common/local-day';
 import type { S3ObjectStore } from '../../src/storage/s3-object-store';
 import { createS3ObjectStore } from '../../src/workers/clients';
 import { readConfig } from '../../src/workers/config';

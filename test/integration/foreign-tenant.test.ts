@@ -1,12 +1,12 @@
 import * as avro from 'avsc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { S3MetricActivities } from '../../src/activities/s3/metrics';
-import { createS3MetricActivities, runMetricJobInProcess } from '../../src/activities/s3/metrics';
+import type { S3MetricActivities } from '../../src/activities/tenant-days/metrics';
+import { createS3MetricActivities, runMetricJobInProcess } from '../../src/activities/tenant-days/metrics';
 import { decodeContainer, encodeContainer, loadSchema } from '../../src/schemas/avro-container';
-import type { AccountDocument } from '../../src/shared/account-document';
-import type { RawEvent } from '../../src/shared/events';
-import { outputKey, quarantineKey, rawEventsKey } from '../../src/shared/keys';
-import { FOREIGN_TENANT_FILE } from '../../src/shared/record-tenant';
+import type { AccountDocument } from '../../src/workflows/serving/account-document';
+import type { RawEvent } from '../../src/common/events';
+import { outputKey, quarantineKey, rawEventsKey } from '../../src/common/keys';
+import { FOREIGN_TENANT_FILE } from '../../src/workflows/tenants/record-tenant';
 import { readAll } from '../../src/storage/object-store';
 import type { S3ObjectStore } from '../../src/storage/s3-object-store';
 import { createS3ObjectStore } from '../../src/workers/clients';

@@ -3,20 +3,20 @@ import { WorkflowIdReusePolicy } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../src/activities';
-import { createS3MetricActivities, runMetricJobInProcess } from '../../src/activities/s3/metrics';
-import type { S3MetricActivities } from '../../src/activities/s3/metrics';
+import { createS3MetricActivities, runMetricJobInProcess } from '../../src/activities/tenant-days/metrics';
+import type { S3MetricActivities } from '../../src/activities/tenant-days/metrics';
 import { laneState, requestRun } from '../../src/client/lanes';
 import { waitUntil } from '../../src/client/wait-until';
 import { RAW_EVENT_SCHEMAS, RAW_EVENT_SUBJECT } from '../../src/schemas/raw-event-schemas';
 import { SchemaRegistry } from '../../src/schemas/registry';
-import { laneWorkflowId, tenantDayWorkflowId, versionTaskQueue } from '../../src/shared/ids';
-import type { TenantSettings } from '../../src/shared/lane-contracts';
-import type { RunKind } from '../../src/shared/search-attributes';
+import { laneWorkflowId, tenantDayWorkflowId, versionTaskQueue } from '../../src/common/ids';
+import type { TenantSettings } from '../../src/workflows/lanes/lane-contracts';
+import type { RunKind } from '../../src/common/search-attributes';
 import type { ObjectStore } from '../../src/storage/object-store';
 import { createS3Client, createS3ObjectStore } from '../../src/workers/clients';
 import { runWorkersUntil } from '../../src/workers/run-workers';
-import { rolloutWorkflow } from '../../src/workflows/rollout';
-import { promoteUpdate, rollbackUpdate, rolloutStateQuery } from '../../src/workflows/rollout-signals';
+import { rolloutWorkflow } from '../../src/workflows/rollouts/rollout';
+import { promoteUpdate, rollbackUpdate, rolloutStateQuery } from '../../src/workflows/rollouts/rollout-signals';
 import type { PlantedEvent } from '../support/history-fixtures';
 import {
   GAP_MONTH,

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { laneState, requestRun } from '../../src/client/lanes';
-import type { RunRequest } from '../../src/shared/lane-contracts';
+import type { RunRequest } from '../../src/workflows/lanes/lane-contracts';
 import type { Stack } from '../support/stack';
 import { WORKFLOWS_PATH, connectStack, quietLogger, uniqueName } from '../support/stack';
 import { SDK_DEFAULT_ACTIVITY_SLOTS, recordingActivities } from '../support/recording-activities';

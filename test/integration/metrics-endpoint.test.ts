@@ -8,11 +8,11 @@ import * as avro from 'avsc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getPipeline } from '../../src/metrics/pipelines';
 import { encodeContainer, loadSchema } from '../../src/schemas/avro-container';
-import { tenantDayWorkflowId, versionTaskQueue } from '../../src/shared/ids';
-import { rawEventsKey } from '../../src/shared/keys';
-import { localDayWindow } from '../../src/shared/local-day';
-import { DaybreakMetrics } from '../../src/shared/metric-names';
-import type { RawEvent } from '../../src/shared/events';
+import { tenantDayWorkflowId, versionTaskQueue } from '../../src/common/ids';
+import { rawEventsKey } from '../../src/common/keys';
+import { localDayWindow } from '../../src/common/local-day';
+import { DaybreakMetrics } from '../../src/common/metric-names';
+import type { RawEvent } from '../../src/common/events';
 import { readAll } from '../../src/storage/object-store';
 import type { S3ObjectStore } from '../../src/storage/s3-object-store';
 import { createS3ObjectStore } from '../../src/workers/clients';
@@ -265,7 +265,7 @@ describe('the worker /metrics endpoint', () => {
       expect(value(`${DaybreakMetrics.TaskDuration}_bucket`, { ...labels, le: '+Inf' }), task).toBe(1);
     }
     const buckets = scrape.samples.filter((s) => s.name === `${DaybreakMetrics.TaskDuration}_bucket`);
-    // The worker's buckets (src/shared/metric-names.ts), not the SDK's default ones that stop at 10 s.
+    // The worker's buckets (src/common/metric-names.ts), not the SDK's default ones that stop at 10 s.
     expect(new Set(buckets.map((b) => b.labels.le))).toContain('3600');
   });
 

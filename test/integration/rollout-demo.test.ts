@@ -1,7 +1,7 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../../src/demo/run-demo';
-import { servedAliasName } from '../../src/shared/serving-contracts';
+import { servedAliasName } from '../../src/workflows/serving/serving-contracts';
 import { createS3ObjectStore } from '../../src/workers/clients';
 import type { Stack } from '../support/stack';
 import { connectStack, uniqueName } from '../support/stack';

@@ -3,11 +3,16 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PipelineVersions, TenantSettings } from '../../src/shared/lane-contracts';
-import type { OperatorAction } from '../../src/shared/rollout-contracts';
-import type { SwapServedAliasInput, SwapServedAliasResult } from '../../src/shared/serving-contracts';
-import { rolloutWorkflow } from '../../src/workflows/rollout';
-import { endUpdate, promoteUpdate, rollbackUpdate, rolloutStateQuery } from '../../src/workflows/rollout-signals';
+import type { PipelineVersions, TenantSettings } from '../../src/workflows/lanes/lane-contracts';
+import type { OperatorAction } from '../../src/workflows/rollouts/rollout-contracts';
+import type { SwapServedAliasInput, SwapServedAliasResult } from '../../src/workflows/serving/serving-contracts';
+import { rolloutWorkflow } from '../../src/workflows/rollouts/rollout';
+import {
+  endUpdate,
+  promoteUpdate,
+  rollbackUpdate,
+  rolloutStateQuery,
+} from '../../src/workflows/rollouts/rollout-signals';
 import type { Stack } from '../support/stack';
 import { WORKFLOWS_PATH, connectStack, quietLogger, uniqueName } from '../support/stack';
 import { waitUntil } from '../../src/client/wait-until';

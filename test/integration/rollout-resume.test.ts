@@ -8,15 +8,15 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createElasticsearchServingActivities } from '../../src/activities/elasticsearch/serving';
-import { createTemporalLaneActivities } from '../../src/activities/temporal/lanes';
+import { createElasticsearchServingActivities } from '../../src/activities/serving/serving';
+import { createTemporalLaneActivities } from '../../src/activities/lanes/lanes';
 import { laneState, requestRun } from '../../src/client/lanes';
 import { waitUntil } from '../../src/client/wait-until';
-import { laneWorkflowId, rolloutWorkflowId, versionTaskQueue } from '../../src/shared/ids';
-import type { OperatorAction } from '../../src/shared/rollout-contracts';
-import { historyIndexName, servedAliasName, servingIndexName } from '../../src/shared/serving-contracts';
+import { laneWorkflowId, rolloutWorkflowId, versionTaskQueue } from '../../src/common/ids';
+import type { OperatorAction } from '../../src/workflows/rollouts/rollout-contracts';
+import { historyIndexName, servedAliasName, servingIndexName } from '../../src/workflows/serving/serving-contracts';
 import { readConfig } from '../../src/workers/config';
-import { rolloutWorkflow } from '../../src/workflows/rollout';
+import { rolloutWorkflow } from '../../src/workflows/rollouts/rollout';
 import {
   dayVerdictSignal,
   finishUpdate,
@@ -24,7 +24,7 @@ import {
   resumeUpdate,
   rollbackUpdate,
   rolloutStateQuery,
-} from '../../src/workflows/rollout-signals';
+} from '../../src/workflows/rollouts/rollout-signals';
 import { recordingActivities } from '../support/recording-activities';
 import type { Stack } from '../support/stack';
 import { WORKFLOWS_PATH, connectStack, quietLogger, uniqueName } from '../support/stack';

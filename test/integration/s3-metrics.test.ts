@@ -2,10 +2,10 @@ import * as avro from 'avsc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../support/stack';
 import { connectStack, uniqueName } from '../support/stack';
-import { createS3MetricActivities, runMetricJobInProcess } from '../../src/activities/s3/metrics';
+import { createS3MetricActivities, runMetricJobInProcess } from '../../src/activities/tenant-days/metrics';
 import { decodeContainer, loadSchema } from '../../src/schemas/avro-container';
-import { outputKey } from '../../src/shared/keys';
-import type { AccountDocument } from '../../src/shared/account-document';
+import { outputKey } from '../../src/common/keys';
+import type { AccountDocument } from '../../src/workflows/serving/account-document';
 import { writeAttributes, writeRawDay } from '../support/metric-fixtures';
 
 const documentType = avro.Type.forSchema(loadSchema('account-document.avsc'));

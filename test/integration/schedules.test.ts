@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncTenantSchedules } from '../../src/client/schedules';
-import { dailyScheduleId } from '../../src/shared/ids';
-import { dueDays } from '../../src/shared/schedule-math';
+import { dailyScheduleId } from '../../src/common/ids';
+import { dueDays } from '../../src/workflows/triggers/schedule-math';
 import type { Stack } from '../support/stack';
 import { connectStack, testTenant, uniqueName } from '../support/stack';
 

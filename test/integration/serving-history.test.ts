@@ -2,20 +2,20 @@ import * as avro from 'avsc';
 import type { estypes } from '@elastic/elasticsearch';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accountDocumentMapping } from '../../src/activities/elasticsearch/account-mapping';
-import { createElasticsearchServingActivities } from '../../src/activities/elasticsearch/serving';
+import { accountDocumentMapping } from '../../src/activities/serving/account-mapping';
+import { createElasticsearchServingActivities } from '../../src/activities/serving/serving';
 import { encodeContainer, loadSchema } from '../../src/schemas/avro-container';
-import type { AccountDocument } from '../../src/shared/account-document';
-import type { AccountAttributes } from '../../src/shared/events';
-import { outputKey } from '../../src/shared/keys';
-import type { ServedAccountAttributes, ServingActivities } from '../../src/shared/serving-contracts';
+import type { AccountDocument } from '../../src/workflows/serving/account-document';
+import type { AccountAttributes } from '../../src/common/events';
+import { outputKey } from '../../src/common/keys';
+import type { ServedAccountAttributes, ServingActivities } from '../../src/workflows/serving/serving-contracts';
 import {
   dayDocumentVersion,
   historyAliasName,
   historyIndexName,
   servedAliasName,
   servingIndexName,
-} from '../../src/shared/serving-contracts';
+} from '../../src/workflows/serving/serving-contracts';
 import type { Stack } from '../support/stack';
 import { connectStack, uniqueName } from '../support/stack';
 import { accountDocuments, accountId, putAccountDocuments } from '../support/account-documents';

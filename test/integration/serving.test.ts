@@ -1,16 +1,16 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createElasticsearchServingActivities } from '../../src/activities/elasticsearch/serving';
-import type { AccountDocument } from '../../src/shared/account-document';
-import { outputKey } from '../../src/shared/keys';
-import type { RunKind } from '../../src/shared/search-attributes';
-import type { ServingActivities } from '../../src/shared/serving-contracts';
+import { createElasticsearchServingActivities } from '../../src/activities/serving/serving';
+import type { AccountDocument } from '../../src/workflows/serving/account-document';
+import { outputKey } from '../../src/common/keys';
+import type { RunKind } from '../../src/common/search-attributes';
+import type { ServingActivities } from '../../src/workflows/serving/serving-contracts';
 import {
   historyAliasName,
   historyIndexName,
   servedAliasName,
   servingIndexName,
-} from '../../src/shared/serving-contracts';
+} from '../../src/workflows/serving/serving-contracts';
 import type { Stack } from '../support/stack';
 import { connectStack, uniqueName } from '../support/stack';
 import { accountDocuments, accountId, putAccountDocuments } from '../support/account-documents';

@@ -1,7 +1,7 @@
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { laneState, requestRun, setLaneVersions } from '../../src/client/lanes';
-import { tenantDayWorkflowId, versionTaskQueue } from '../../src/shared/ids';
+import { tenantDayWorkflowId, versionTaskQueue } from '../../src/common/ids';
 import { recordingActivities } from '../support/recording-activities';
 import type { Stack } from '../support/stack';
 import { WORKFLOWS_PATH, connectStack, quietLogger, uniqueName } from '../support/stack';

@@ -1,9 +1,9 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tenantDayWorkflowId } from '../../src/shared/ids';
-import { TenantIdKey, TriggerKey, runSearchAttributes } from '../../src/shared/search-attributes';
-import type { TenantDayInput } from '../../src/shared/tenant-day-contracts';
+import { tenantDayWorkflowId } from '../../src/common/ids';
+import { TenantIdKey, TriggerKey, runSearchAttributes } from '../../src/common/search-attributes';
+import type { TenantDayInput } from '../../src/workflows/tenant-days/tenant-day-contracts';
 import { tenantDayWorkflow } from '../../src/workflows';
 import type { Stack } from '../support/stack';
 import { connectStack, uniqueName } from '../support/stack';

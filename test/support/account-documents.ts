@@ -1,5 +1,5 @@
 import * as avro from 'avsc';
-import type { AccountDocument } from '../../src/shared/account-document';
+import type { AccountDocument } from '../../src/workflows/serving/account-document';
 import { encodeContainer, loadSchema } from '../../src/schemas/avro-container';
 import type { ObjectStore } from '../../src/storage/object-store';
 

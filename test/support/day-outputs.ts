@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DeleteBucketCommand } from '@aws-sdk/client-s3';
 import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
-import { RUN_LEDGER_FILE, runsIndexName } from '../../src/shared/run-ledger';
+import { RUN_LEDGER_FILE, runsIndexName } from '../../src/workflows/run-ledger/run-ledger-contracts';
 import type { ObjectStore } from '../../src/storage/object-store';
 import { createS3Client } from '../../src/workers/clients';
 import type { DaybreakConfig } from '../../src/workers/config';

@@ -1,10 +1,10 @@
 import * as avro from 'avsc';
 import { decodeContainerBytes, encodeContainer, loadSchema } from '../../src/schemas/avro-container';
-import type { AccountDocument } from '../../src/shared/account-document';
-import { addDays } from '../../src/shared/days';
-import type { RawEvent } from '../../src/shared/events';
-import type { OutputLocation } from '../../src/shared/keys';
-import { outputKey, rawEventsKey } from '../../src/shared/keys';
+import type { AccountDocument } from '../../src/workflows/serving/account-document';
+import { addDays } from '../../src/common/days';
+import type { RawEvent } from '../../src/common/events';
+import type { OutputLocation } from '../../src/common/keys';
+import { outputKey, rawEventsKey } from '../../src/common/keys';
 import type { ObjectStore } from '../../src/storage/object-store';
 import { NotFoundError, readAll } from '../../src/storage/object-store';
 

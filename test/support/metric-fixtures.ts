@@ -4,10 +4,10 @@ import { readAll } from '../../src/storage/object-store';
 import { encodeContainer, loadSchema } from '../../src/schemas/avro-container';
 import { RAW_EVENT_SCHEMAS, RAW_EVENT_SUBJECT, RAW_EVENT_VERSIONS } from '../../src/schemas/raw-event-schemas';
 import { SchemaRegistry } from '../../src/schemas/registry';
-import { attributesKey, rawEventsKey } from '../../src/shared/keys';
-import { localDayWindow } from '../../src/shared/local-day';
-import type { AccountAttributes, RawEvent } from '../../src/shared/events';
-import { LIFECYCLE_STAGES } from '../../src/shared/events';
+import { attributesKey, rawEventsKey } from '../../src/common/keys';
+import { localDayWindow } from '../../src/common/local-day';
+import type { AccountAttributes, RawEvent } from '../../src/common/events';
+import { LIFECYCLE_STAGES } from '../../src/common/events';
 
 const rawType = avro.Type.forSchema(loadSchema('raw-event.v3.avsc'));
 const attributesType = avro.Type.forSchema(loadSchema('account-attributes.avsc'));

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { ObjectStore } from '../../src/storage/object-store';
 import { NotFoundError, readAll } from '../../src/storage/object-store';
-import { AlreadyExistsError, InvalidInputError } from '../../src/shared/errors';
+import { AlreadyExistsError, InvalidInputError } from '../../src/common/errors';
 
 /**
  * The behaviour every ObjectStore must have. Run against the filesystem in unit tests and against

@@ -4,7 +4,7 @@ import type {
   AggregatePartitionInput,
   PlanPartitionsInput,
   RunMetricTaskInput,
-} from '../../src/shared/pipeline-contracts';
+} from '../../src/workflows/tenant-days/pipeline-contracts';
 import { createAlertActivities } from '../../src/activities/alerts/send-alert';
 
 /**

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { TenantConfig } from '../../src/shared/tenant-config';
+import type { TenantConfig } from '../../src/workflows/tenants/tenant-config';
 import { randomBytes } from 'node:crypto';
 import type { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import { NativeConnection } from '@temporalio/worker';

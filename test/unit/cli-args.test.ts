@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CommandSpec } from '../../src/cli/args';
 import { UsageError, formatUsage, parseCommandLine, synopsis } from '../../src/cli/args';
 import { COMMANDS } from '../../src/cli/commands';
-import { closestName, editDistance } from '../../src/shared/did-you-mean';
+import { closestName, editDistance } from '../../src/common/did-you-mean';
 import { readConfig } from '../../src/workers/config';
 
 const backfill: CommandSpec = {

@@ -1,7 +1,7 @@
 import { Context, log } from '@temporalio/activity';
-import type { SendAlertInput, SendAlertResult } from '../../shared/alerts';
-import { alertLogLine, webhookBody } from '../../shared/alerts';
-import { applicationFailure } from '../../shared/application-failures';
+import type { SendAlertInput, SendAlertResult } from '../../workflows/alerts/alerts';
+import { alertLogLine, webhookBody } from '../../workflows/alerts/alerts';
+import { applicationFailure } from '../../common/application-failures';
 
 export interface AlertSinks {
   /** POSTed every alert as JSON; unset: the worker log only. */

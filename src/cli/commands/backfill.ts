@@ -1,11 +1,15 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import { laneState } from '../../client/lanes';
 import { UnreachableError, assertPolled, reachWorkflow, withTimeout } from '../../client/reachability';
-import { addDays, assertDay } from '../../shared/days';
-import { backfillWorkflowId, laneWorkflowId } from '../../shared/ids';
-import { TenantIdKey, TriggerKey } from '../../shared/search-attributes';
-import { backfillWorkflow } from '../../workflows/backfill';
-import { backfillProgressQuery, resumeBackfillSignal, skipBackfillDaySignal } from '../../workflows/backfill-messages';
+import { addDays, assertDay } from '../../common/days';
+import { backfillWorkflowId, laneWorkflowId } from '../../common/ids';
+import { TenantIdKey, TriggerKey } from '../../common/search-attributes';
+import { backfillWorkflow } from '../../workflows/backfills/backfill';
+import {
+  backfillProgressQuery,
+  resumeBackfillSignal,
+  skipBackfillDaySignal,
+} from '../../workflows/backfills/backfill-messages';
 import type { CommandSpec } from '../args';
 import { UsageError } from '../args';
 import { watchBackfill } from '../backfill-watch';

@@ -1,10 +1,10 @@
 import type { Client } from '@temporalio/client';
 import { UnreachableError, withTimeout } from '../../client/reachability';
 import { PIPELINE_VERSIONS } from '../../metrics/pipelines';
-import type { ChecksState } from '../../shared/data-checks';
-import { assertDay } from '../../shared/days';
-import { assertPipelineVersion, tenantDayWorkflowId } from '../../shared/ids';
-import { checksStateQuery, releaseChecksUpdate } from '../../workflows/data-checks-messages';
+import type { ChecksState } from '../../workflows/data-checks/data-check-contracts';
+import { assertDay } from '../../common/days';
+import { assertPipelineVersion, tenantDayWorkflowId } from '../../common/ids';
+import { checksStateQuery, releaseChecksUpdate } from '../../workflows/data-checks/data-checks-messages';
 import type { CommandSpec } from '../args';
 import type { Command } from '../command';
 import { numberOption, requireOption } from '../command';

@@ -1,10 +1,10 @@
 import type { Client } from '@temporalio/client';
 import type { LaneDefaults } from '../../client/lanes';
-import type { TenantConfig } from '../../shared/tenant-config';
+import type { TenantConfig } from '../../workflows/tenants/tenant-config';
 import type { OptionSpec } from '../args';
 import { UnreachableError, assertPolled, reachWorkflow } from '../../client/reachability';
 import { connectTemporal } from '../../client/reachability';
-import { laneWorkflowId } from '../../shared/ids';
+import { laneWorkflowId } from '../../common/ids';
 import type { DaybreakConfig } from '../../workers/config';
 import { laneDefaultsOf, readConfig } from '../../workers/config';
 import { loadTenantsFile } from '../../workers/tenants';

@@ -1,7 +1,7 @@
 import { requestRerun } from '../../client/lanes';
 import { withTimeout } from '../../client/reachability';
-import { assertDay } from '../../shared/days';
-import { laneWorkflowId } from '../../shared/ids';
+import { assertDay } from '../../common/days';
+import { laneWorkflowId } from '../../common/ids';
 import type { CommandSpec } from '../args';
 import type { Command } from '../command';
 import { numberOption, requireOption } from '../command';

@@ -1,7 +1,7 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import type { AuditEntry, RolloutState } from '../../shared/rollout-contracts';
-import { FORCE_HINT, UNEXPECTED_CSV_LABEL } from '../../shared/rollout-state';
+import type { AuditEntry, RolloutState } from '../../workflows/rollouts/rollout-contracts';
+import { FORCE_HINT, UNEXPECTED_CSV_LABEL } from '../../workflows/rollouts/rollout-state';
 import type { DaybreakConfig } from '../../workers/config';
 
 /** Audit entries shown per tenant by `rollout status`; the workflow keeps more (its history keeps all). */
@@ -47,7 +47,7 @@ export function formatRolloutTable(state: RolloutState, options: RolloutTableOpt
 
 /**
  * The workflow's refusals in the CLI's words: `--force` for the SDK's `force` field, and report
- * keys as store URLs. The SDK caller keeps the neutral text (src/shared/rollout-state.ts).
+ * keys as store URLs. The SDK caller keeps the neutral text (src/workflows/rollouts/rollout-state.ts).
  */
 export function cliRefusalText(text: string, reportUrl: (key: string) => string): string {
   return text

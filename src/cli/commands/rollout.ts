@@ -1,9 +1,9 @@
 import { UnreachableError, assertPolled, reachWorkflow, withTimeout } from '../../client/reachability';
 import { startRollout } from '../../client/rollouts';
-import { assertRolloutInput } from '../../shared/request-validation';
-import { rolloutWorkflowId } from '../../shared/ids';
-import { assertPipelineVersion } from '../../shared/ids';
-import type { rolloutWorkflow } from '../../workflows/rollout';
+import { assertRolloutInput } from '../../workflows/request-validation';
+import { rolloutWorkflowId } from '../../common/ids';
+import { assertPipelineVersion } from '../../common/ids';
+import type { rolloutWorkflow } from '../../workflows/rollouts/rollout';
 import {
   endUpdate,
   finishUpdate,
@@ -11,7 +11,7 @@ import {
   resumeUpdate,
   rollbackUpdate,
   rolloutStateQuery,
-} from '../../workflows/rollout-signals';
+} from '../../workflows/rollouts/rollout-signals';
 import type { CommandSpec } from '../args';
 import type { Command } from '../command';
 import { numberOption, requireOption } from '../command';

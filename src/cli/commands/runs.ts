@@ -1,9 +1,9 @@
 import type { Client as ElasticsearchClient, estypes } from '@elastic/elasticsearch';
 import { errors } from '@elastic/elasticsearch';
-import { assertDay } from '../../shared/days';
-import type { RunLedgerEntry } from '../../shared/run-ledger';
-import { runsIndexName } from '../../shared/run-ledger';
-import { assertTenantId } from '../../shared/tenant-id';
+import { assertDay } from '../../common/days';
+import type { RunLedgerEntry } from '../../workflows/run-ledger/run-ledger-contracts';
+import { runsIndexName } from '../../workflows/run-ledger/run-ledger-contracts';
+import { assertTenantId } from '../../common/tenant-id';
 import { createElasticsearchClient } from '../../workers/clients';
 import { readConfig } from '../../workers/config';
 import type { CommandSpec } from '../args';

@@ -1,4 +1,4 @@
-import { createElasticsearchServingActivities } from '../../activities/elasticsearch/serving';
+import { createElasticsearchServingActivities } from '../../activities/serving/serving';
 import { ensureSearchAttributes } from '../../client/namespaces';
 import { syncTenantSchedules } from '../../client/schedules';
 import { createElasticsearchClient, createObjectStore } from '../../workers/clients';

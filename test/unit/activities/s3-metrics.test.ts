@@ -8,19 +8,19 @@ import { testLogger } from '../../support/logging';
 import { ApplicationFailure } from '@temporalio/common';
 import { FsObjectStore } from '../../../src/storage/fs-object-store';
 import { decodeContainer, loadSchema } from '../../../src/schemas/avro-container';
-import type { S3MetricActivities } from '../../../src/activities/s3/metrics';
+import type { S3MetricActivities } from '../../../src/activities/tenant-days/metrics';
 import {
   createS3MetricActivities,
   groupIntoPartitions,
   hoursToRead,
   runMetricJobInProcess,
-} from '../../../src/activities/s3/metrics';
+} from '../../../src/activities/tenant-days/metrics';
 import { generate } from '../../../src/generator/generate';
-import { outputKey, rawHourPrefix } from '../../../src/shared/keys';
+import { outputKey, rawHourPrefix } from '../../../src/common/keys';
 import { readAll } from '../../../src/storage/object-store';
 import { ACCOUNT_DAY_STATE_SCHEMA, emptyAccountDayState } from '../../../src/metrics/account-state';
-import type { AggregatePartitionInput, RunRef } from '../../../src/shared/pipeline-contracts';
-import type { AccountDocument } from '../../../src/shared/account-document';
+import type { AggregatePartitionInput, RunRef } from '../../../src/workflows/tenant-days/pipeline-contracts';
+import type { AccountDocument } from '../../../src/workflows/serving/account-document';
 import { BILLING_ACCOUNTS, writeAttributes, writeRawDay } from '../../support/metric-fixtures';
 
 const documentType = avro.Type.forSchema(loadSchema('account-document.avsc'));

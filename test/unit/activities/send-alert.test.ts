@@ -8,9 +8,9 @@ import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAlertActivities } from '../../../src/activities/alerts/send-alert';
 import { supervise } from '../../../src/activities/supervised';
-import { alertText, runFailedAlert } from '../../../src/shared/alerts';
-import type { Alert } from '../../../src/shared/alerts';
-import { ErrorTypes } from '../../../src/shared/errors';
+import { alertText, runFailedAlert } from '../../../src/workflows/alerts/alerts';
+import type { Alert } from '../../../src/workflows/alerts/alerts';
+import { ErrorTypes } from '../../../src/common/errors';
 import { readConfig } from '../../../src/workers/config';
 
 const alert = runFailedAlert({

@@ -3,8 +3,8 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { supervise } from '../../../src/activities/supervised';
-import { ErrorTypes } from '../../../src/shared/errors';
-import { NON_OUTAGE_ATTEMPTS } from '../../../src/shared/outage';
+import { ErrorTypes } from '../../../src/common/errors';
+import { NON_OUTAGE_ATTEMPTS } from '../../../src/common/outage';
 import { testLogger } from '../../support/logging';
 
 /** An activity environment with a heartbeat timeout (or none) and an attempt; records its heartbeats. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { newlyFinished } from '../../../src/cli/backfill-watch';
 import { backfillCommandLine, backfillRange, formatBackfillProgress } from '../../../src/cli/status-lines';
-import type { BackfillProgress } from '../../../src/shared/backfill-contracts';
+import type { BackfillProgress } from '../../../src/workflows/backfills/backfill-contracts';
 
 const ID = 'daybreak/backfill/acme/2026-11-01/2026-11-05';
 const progress = (p: Partial<BackfillProgress>): BackfillProgress => ({

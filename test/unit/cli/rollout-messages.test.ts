@@ -7,8 +7,8 @@ import {
   reportUrlOf,
   rolloutActionError,
 } from '../../../src/cli/commands/rollout-messages';
-import type { RolloutState } from '../../../src/shared/rollout-contracts';
-import { promotionRefusal } from '../../../src/shared/rollout-state';
+import type { RolloutState } from '../../../src/workflows/rollouts/rollout-contracts';
+import { promotionRefusal } from '../../../src/workflows/rollouts/rollout-state';
 
 const KEY = 'reports/compare-v1-vs-v2/tenant=acme/day=2026-11-02/differences.csv';
 const s3 = reportUrlOf({

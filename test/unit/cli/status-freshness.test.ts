@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { formatChecks, formatLaneState } from '../../../src/cli/status-lines';
-import type { TenantDayChecks } from '../../../src/shared/data-checks';
-import type { FinishedRun } from '../../../src/shared/lane-contracts';
-import { emptyLaneState } from '../../../src/shared/run-queue';
+import type { TenantDayChecks } from '../../../src/workflows/data-checks/data-check-contracts';
+import type { FinishedRun } from '../../../src/workflows/lanes/lane-contracts';
+import { emptyLaneState } from '../../../src/workflows/lanes/run-queue';
 
 const completed = (day: string): FinishedRun => ({
   day,

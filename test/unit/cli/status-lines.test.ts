@@ -2,10 +2,10 @@ import { temporal } from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
 import { toPendingActivity } from '../../../src/client/run-activities';
 import { formatFailures, formatLaneState, runningRunIds } from '../../../src/cli/status-lines';
-import type { PendingActivity } from '../../../src/shared/activity-trouble';
-import { activityTroubles, formatActivityTroubles } from '../../../src/shared/activity-trouble';
-import type { FinishedRun, QueuedRun } from '../../../src/shared/lane-contracts';
-import { emptyLaneState } from '../../../src/shared/run-queue';
+import type { PendingActivity } from '../../../src/workflows/alerts/activity-trouble';
+import { activityTroubles, formatActivityTroubles } from '../../../src/workflows/alerts/activity-trouble';
+import type { FinishedRun, QueuedRun } from '../../../src/workflows/lanes/lane-contracts';
+import { emptyLaneState } from '../../../src/workflows/lanes/run-queue';
 
 const RUN = 'daybreak/tenant-day/acme/2026-11-20/v1/primary';
 const NOW = Date.parse('2026-11-21T06:00:00.000Z');

@@ -2,9 +2,9 @@ import type { Client } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { SearchAttributesError, ensureSearchAttributes, searchAttributesCommand } from '../../../src/client/namespaces';
 import { syncTenantSchedules } from '../../../src/client/schedules';
-import { ALL_SEARCH_ATTRIBUTE_KEYS } from '../../../src/shared/search-attributes';
-import { TenantsFileError } from '../../../src/shared/tenant-config';
-import type { TenantConfig } from '../../../src/shared/tenant-config';
+import { ALL_SEARCH_ATTRIBUTE_KEYS } from '../../../src/common/search-attributes';
+import { TenantsFileError } from '../../../src/workflows/tenants/tenant-config';
+import type { TenantConfig } from '../../../src/workflows/tenants/tenant-config';
 
 function tenant(id: string, timeZone: string): TenantConfig {
   return { id, displayName: id, timeZone, runHour: 0, enabled: true, planTier: 'standard', badDataPolicy: 'fail' };

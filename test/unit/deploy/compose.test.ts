@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { ALL_SEARCH_ATTRIBUTE_KEYS } from '../../../src/shared/search-attributes';
+import { ALL_SEARCH_ATTRIBUTE_KEYS } from '../../../src/common/search-attributes';
 import { readConfig } from '../../../src/workers/config';
 import { DEPLOY, configVariables, polledQueues } from './deploy-files';
 

@@ -14,7 +14,9 @@ async function ruleIds(code: string, file: string): Promise<string[]> {
 
 describe('lint keeps the boundaries', () => {
   it("forbids workflow code every Node built-in (node:module's list), bare or node: prefixed", async () => {
-    const config = (await eslint.calculateConfigForFile(path.join(root, 'src/workflows/tenant-day.ts'))) as {
+    const config = (await eslint.calculateConfigForFile(
+      path.join(root, 'src/workflows/tenant-days/tenant-day.ts'),
+    )) as {
       rules: Record<string, [unknown, { paths: { name: string }[] }]>;
     };
     const forbidden = new Set(config.rules['no-restricted-imports'][1].paths.map((p) => p.name));
@@ -27,7 +29,7 @@ describe('lint keeps the boundaries', () => {
         "import { Worker } from 'node:worker_threads';",
         'export const x = [Buffer, readFile, Worker];',
       ].join('\n'),
-      'src/workflows/tenant-day.ts',
+      'src/workflows/tenant-days/tenant-day.ts',
     );
     expect(messages.filter((m) => m.startsWith('no-restricted-imports:'))).toHaveLength(3);
   }, 180_000);
@@ -35,13 +37,13 @@ describe('lint keeps the boundaries', () => {
   it('fails an import cycle (ids.ts imports days.ts; days.ts importing ids.ts closes the loop)', async () => {
     const messages = await ruleIds(
       "import { laneWorkflowId } from './ids';\nexport const lane = laneWorkflowId;\n",
-      'src/shared/days.ts',
+      'src/common/days.ts',
     );
     expect(messages).toContain('import-x/no-cycle: Dependency cycle detected');
     // A type-only import is erased at runtime: no cycle.
     const typeOnly = await ruleIds(
       "import type { laneWorkflowId } from './ids';\nexport type Lane = typeof laneWorkflowId;\n",
-      'src/shared/days.ts',
+      'src/common/days.ts',
     );
     expect(typeOnly.filter((m) => m.startsWith('import-x/no-cycle'))).toEqual([]);
   }, 180_000);

@@ -14,7 +14,7 @@ import { allocateColumns, columnsFromRecords, compileColumnPlan } from '../../..
 import { readRawEventColumns, readRawEvents } from '../../../src/schemas/event-reader';
 import { encodeOcf } from '../../../src/schemas/ocf';
 import { RAW_EVENT_SCHEMAS } from '../../../src/schemas/raw-event-schemas';
-import type { RawEvent } from '../../../src/shared/events';
+import type { RawEvent } from '../../../src/common/events';
 import { FsObjectStore } from '../../../src/storage/fs-object-store';
 import { readAll } from '../../../src/storage/object-store';
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateDataChecks, healthScoreDistance, median } from '../../../src/metrics/data-checks';
 import { sketchOf } from '../../../src/metrics/monoids/quantile-sketch';
-import type { DataChecksConfig, DayCheckSummary } from '../../../src/shared/data-checks';
-import { DEFAULT_DATA_CHECKS, dataCheckAlert } from '../../../src/shared/data-checks';
-import type { RecordRunLedgerInput } from '../../../src/shared/run-ledger';
-import { buildLedgerEntry } from '../../../src/shared/run-ledger';
-import { TenantsFileError, parseTenantsFile } from '../../../src/shared/tenant-config';
+import type { DataChecksConfig, DayCheckSummary } from '../../../src/workflows/data-checks/data-check-contracts';
+import { DEFAULT_DATA_CHECKS, dataCheckAlert } from '../../../src/workflows/data-checks/data-check-contracts';
+import type { RecordRunLedgerInput } from '../../../src/workflows/run-ledger/run-ledger-contracts';
+import { buildLedgerEntry } from '../../../src/workflows/run-ledger/run-ledger-contracts';
+import { TenantsFileError, parseTenantsFile } from '../../../src/workflows/tenants/tenant-config';
 
 const tens = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100];
 

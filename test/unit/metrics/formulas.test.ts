@@ -14,9 +14,9 @@ import {
 import { ratioToNumber } from '../../../src/metrics/exact';
 import type { MetricPipeline } from '../../../src/metrics/pipelines';
 import { buildAccountDocuments, getPipeline } from '../../../src/metrics/pipelines';
-import { localDayWindow } from '../../../src/shared/local-day';
-import type { AccountAttributes } from '../../../src/shared/events';
-import type { AccountDocument } from '../../../src/shared/account-document';
+import { localDayWindow } from '../../../src/common/local-day';
+import type { AccountAttributes } from '../../../src/common/events';
+import type { AccountDocument } from '../../../src/workflows/serving/account-document';
 
 const HOUR = 3_600_000;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ROLLING_LOOKBACK_DAYS, historySources, ownSources, planHistory } from '../../../src/metrics/history-lookup';
-import { InvalidInputError } from '../../../src/shared/errors';
+import { InvalidInputError } from '../../../src/common/errors';
 
 const label = (sources: { pipelineVersion: string; runKind: string }[]) =>
   sources.map((s) => `${s.pipelineVersion}/${s.runKind}`);

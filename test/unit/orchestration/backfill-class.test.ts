@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Backfill } from '../../../src/shared/backfill';
-import type { RunFinishedSignal } from '../../../src/shared/lane-contracts';
+import { Backfill } from '../../../src/workflows/backfills/backfill-state';
+import type { RunFinishedSignal } from '../../../src/workflows/lanes/lane-contracts';
 
 const tenant = { timeZone: 'UTC', badDataPolicy: 'quarantine' as const };
 const ID = 'daybreak/backfill/acme/2026-02-27/2026-03-01';

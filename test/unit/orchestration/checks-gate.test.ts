@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ChecksGateState } from '../../../src/shared/checks-gate';
-import type { CheckResult, ChecksVerdict, DataChecksOutcome } from '../../../src/shared/data-checks';
-import { releaseChecksValidator } from '../../../src/workflows/data-checks-messages';
+import { ChecksGateState } from '../../../src/workflows/data-checks/checks-gate';
+import type {
+  CheckResult,
+  ChecksVerdict,
+  DataChecksOutcome,
+} from '../../../src/workflows/data-checks/data-check-contracts';
+import { releaseChecksValidator } from '../../../src/workflows/data-checks/data-checks-messages';
 
 const ID = 'daybreak/tenant-day/acme/2026-11-20/v1/primary';
 const result = (check: CheckResult['check'], passed: boolean): CheckResult => ({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { RunRequest } from '../../../src/shared/lane-contracts';
-import { emptyLaneState, enqueue, recordFinished, takeNext } from '../../../src/shared/run-queue';
-import { recordComputed } from '../../../src/shared/stale-days';
+import type { RunRequest } from '../../../src/workflows/lanes/lane-contracts';
+import { emptyLaneState, enqueue, recordFinished, takeNext } from '../../../src/workflows/lanes/run-queue';
+import { recordComputed } from '../../../src/workflows/lanes/stale-days';
 
 const tenant = { timeZone: 'America/New_York', badDataPolicy: 'quarantine' as const };
 const req = (day: string, kind: RunRequest['kind']): RunRequest => ({ day, kind, requestedBy: 'test', tenant });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { QueuedRun, RunRequest, TenantLaneInput } from '../../../src/shared/lane-contracts';
-import { Lane } from '../../../src/shared/lane';
-import { runRequestValidator } from '../../../src/workflows/tenant-lane-messages';
+import type { QueuedRun, RunRequest, TenantLaneInput } from '../../../src/workflows/lanes/lane-contracts';
+import { Lane } from '../../../src/workflows/lanes/lane';
+import { runRequestValidator } from '../../../src/workflows/lanes/tenant-lane-messages';
 
 const tenant = { timeZone: 'America/New_York', badDataPolicy: 'quarantine' as const };
 const NOW = Date.parse('2026-11-21T10:00:00.000Z');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { DayVerdictSignal, RolloutInput, Verdict } from '../../../src/shared/rollout-contracts';
-import { Rollout } from '../../../src/shared/rollout-state';
+import type { DayVerdictSignal, RolloutInput, Verdict } from '../../../src/workflows/rollouts/rollout-contracts';
+import { Rollout } from '../../../src/workflows/rollouts/rollout-state';
 
 const settings = { timeZone: 'UTC', badDataPolicy: 'quarantine' as const };
 const T0 = Date.parse('2026-11-10T08:00:00.000Z');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DayVerdictSignal, RolloutState, Verdict } from '../../../src/shared/rollout-contracts';
+import type { DayVerdictSignal, RolloutState, Verdict } from '../../../src/workflows/rollouts/rollout-contracts';
 import {
   FORCE_HINT,
   applyResume,
@@ -9,7 +9,7 @@ import {
   resumeRefusal,
   rolloutDone,
   shadowLaneVersions,
-} from '../../../src/shared/rollout-state';
+} from '../../../src/workflows/rollouts/rollout-state';
 
 const settings = { timeZone: 'UTC', badDataPolicy: 'quarantine' as const };
 function rollout(): RolloutState {

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { DayVerdictSignal, RolloutState, Verdict } from '../../../src/shared/rollout-contracts';
-import { applyVerdict, finishRefusal, promotionRefusal, rollbackRefusal } from '../../../src/shared/rollout-state';
+import type { DayVerdictSignal, RolloutState, Verdict } from '../../../src/workflows/rollouts/rollout-contracts';
+import {
+  applyVerdict,
+  finishRefusal,
+  promotionRefusal,
+  rollbackRefusal,
+} from '../../../src/workflows/rollouts/rollout-state';
 
 const settings = { timeZone: 'UTC', badDataPolicy: 'quarantine' as const };
 function rollout(cleanDays = 2): RolloutState {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RunDetails } from '../../../src/shared/run-details';
+import { RunDetails } from '../../../src/workflows/tenant-days/run-details-state';
 
 describe('RunDetails (a run current details, without Temporal)', () => {
   it('shows the step, and beside it what each activity waits for until it got through', () => {

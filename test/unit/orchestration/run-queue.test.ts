@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunRequest } from '../../../src/shared/lane-contracts';
+import type { RunRequest } from '../../../src/workflows/lanes/lane-contracts';
 import {
   emptyLaneState,
   enqueue,
@@ -10,7 +10,7 @@ import {
   releaseRetry,
   retryBackoffMs,
   takeNext,
-} from '../../../src/shared/run-queue';
+} from '../../../src/workflows/lanes/run-queue';
 
 const tenant = { timeZone: 'America/New_York', badDataPolicy: 'quarantine' as const };
 const lane = () => emptyLaneState('acme', tenant, { primary: 'v1' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { dayEndedBefore } from '../../../src/shared/local-day';
-import { dueDays, lastDueDay } from '../../../src/shared/schedule-math';
+import { dayEndedBefore } from '../../../src/common/local-day';
+import { dueDays, lastDueDay } from '../../../src/workflows/triggers/schedule-math';
 
 describe('days from scheduled times', () => {
   it('derives the local day that just ended from the scheduled instant, in the tenant zone', () => {

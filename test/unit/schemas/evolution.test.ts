@@ -1,6 +1,6 @@
 import * as avro from 'avsc';
 import { describe, expect, it } from 'vitest';
-import type { RawEvent } from '../../../src/shared/events';
+import type { RawEvent } from '../../../src/common/events';
 import { findIncompatibility } from '../../../src/schemas/compatibility';
 import type { RawEventV1, RawEventV2 } from '../../../src/schemas/raw-event-schemas';
 import { RAW_EVENT_READER_TYPE, RAW_EVENT_SCHEMAS, RAW_EVENT_TYPES } from '../../../src/schemas/raw-event-schemas';

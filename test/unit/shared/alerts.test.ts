@@ -7,7 +7,7 @@ import {
   runFailedAlert,
   runRecoveredAlert,
   webhookBody,
-} from '../../../src/shared/alerts';
+} from '../../../src/workflows/alerts/alerts';
 
 const run = {
   tenantId: 'acme',

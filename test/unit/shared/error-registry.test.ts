@@ -6,8 +6,8 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
 import { supervise } from '../../../src/activities/supervised';
-import { applicationFailure, toApplicationFailure } from '../../../src/shared/application-failures';
-import * as errors from '../../../src/shared/errors';
+import { applicationFailure, toApplicationFailure } from '../../../src/common/application-failures';
+import * as errors from '../../../src/common/errors';
 import {
   AlreadyExistsError,
   CorruptDataError,
@@ -23,7 +23,7 @@ import {
   type ErrorKind,
   type FailureKind,
   type LocalErrorEntry,
-} from '../../../src/shared/errors';
+} from '../../../src/common/errors';
 import { HISTORIES_DIR, historyFiles } from '../../replay/history-files';
 import { testLogger } from '../../support/logging';
 
@@ -83,7 +83,7 @@ describe('error registry', () => {
     const locals = Object.values(REGISTERED_ERRORS).filter((e) => e.kind === 'local') as LocalErrorEntry[];
     for (const [name, errorClass] of classes) {
       const entry = locals.find((e) => e.errorClass === errorClass);
-      expect(entry, `${name} is exported from shared/errors.ts but not in REGISTERED_ERRORS`).toBeDefined();
+      expect(entry, `${name} is exported from common/errors.ts but not in REGISTERED_ERRORS`).toBeDefined();
       expect(entry!.type).toBe(name);
     }
     // Every local kind has a sample here, so the round trips below cover it.

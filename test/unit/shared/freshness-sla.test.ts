@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { OpenMiss, SlaTenantView } from '../../../src/shared/freshness-sla';
-import { freshnessOf, runDueAt, servedDays, slaCheck, slaDeadline } from '../../../src/shared/freshness-sla';
-import { parseTenantsFile } from '../../../src/shared/tenant-config';
+import type { OpenMiss, SlaTenantView } from '../../../src/workflows/sla-monitor/freshness-sla';
+import {
+  freshnessOf,
+  runDueAt,
+  servedDays,
+  slaCheck,
+  slaDeadline,
+} from '../../../src/workflows/sla-monitor/freshness-sla';
+import { parseTenantsFile } from '../../../src/workflows/tenants/tenant-config';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { accountDocumentMapping } from '../../../src/activities/elasticsearch/account-mapping';
+import { accountDocumentMapping } from '../../../src/activities/serving/account-mapping';
 import {
   MAPPING_GENERATION,
   historyAliasName,
@@ -9,7 +9,7 @@ import {
   pipelineVersionOfIndex,
   servedAliasName,
   servingIndexName,
-} from '../../../src/shared/serving-contracts';
+} from '../../../src/workflows/serving/serving-contracts';
 
 const part = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,8}[a-z0-9])?$/);
 

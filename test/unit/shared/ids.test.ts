@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, assertDay } from '../../../src/shared/days';
-import { laneWorkflowId, tenantDayWorkflowId } from '../../../src/shared/ids';
-import { attributesKey } from '../../../src/shared/keys';
+import { addDays, assertDay } from '../../../src/common/days';
+import { laneWorkflowId, tenantDayWorkflowId } from '../../../src/common/ids';
+import { attributesKey } from '../../../src/common/keys';
 
 describe('days', () => {
   it('accepts calendar dates and rejects the rest', () => {

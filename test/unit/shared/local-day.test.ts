@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../../../src/shared/errors';
-import { attributesKey, quarantineKey, rawEventsKey, rawHourPrefix } from '../../../src/shared/keys';
-import type { UtcHour } from '../../../src/shared/local-day';
-import { dayEndedBefore, localDateOf, localDayWindow, startOfLocalDay } from '../../../src/shared/local-day';
+import { InvalidInputError } from '../../../src/common/errors';
+import { attributesKey, quarantineKey, rawEventsKey, rawHourPrefix } from '../../../src/common/keys';
+import type { UtcHour } from '../../../src/common/local-day';
+import { dayEndedBefore, localDateOf, localDayWindow, startOfLocalDay } from '../../../src/common/local-day';
 
 const Z = (iso: string) => Date.parse(iso);
 

@@ -4,7 +4,7 @@ import { errors } from '@elastic/transport';
 import { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import { ServiceError } from '@temporalio/client';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { describeConnectionFailure } from '../../../src/shared/outage';
+import { describeConnectionFailure } from '../../../src/common/outage';
 
 /**
  * What a connection failure looks like from each client Daybreak uses, taken from the real clients

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { FinishedRun, LaneState, QueuedRun } from '../../../src/shared/lane-contracts';
-import { reconcilePlan } from '../../../src/shared/reconcile-plan';
+import type { FinishedRun, LaneState, QueuedRun } from '../../../src/workflows/lanes/lane-contracts';
+import { reconcilePlan } from '../../../src/workflows/reconcile/reconcile-plan';
 
 const tenant = { timeZone: 'UTC', badDataPolicy: 'quarantine' as const };
 const queued = (day: string, extra: Partial<QueuedRun> = {}): QueuedRun => ({

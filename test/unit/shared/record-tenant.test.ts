@@ -4,7 +4,7 @@ import {
   foreignTenantQuarantine,
   foreignTenantReason,
   foreignTenantSummary,
-} from '../../../src/shared/record-tenant';
+} from '../../../src/workflows/tenants/record-tenant';
 
 describe('foreignTenantReason', () => {
   it.each([

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../../../src/shared/errors';
-import type { RunRequest } from '../../../src/shared/lane-contracts';
-import { assertRolloutInput, assertRunRequest, assertTenantDayInput } from '../../../src/shared/request-validation';
-import type { TenantDayInput } from '../../../src/shared/tenant-day-contracts';
+import { InvalidInputError } from '../../../src/common/errors';
+import type { RunRequest } from '../../../src/workflows/lanes/lane-contracts';
+import { assertRolloutInput, assertRunRequest, assertTenantDayInput } from '../../../src/workflows/request-validation';
+import type { TenantDayInput } from '../../../src/workflows/tenant-days/tenant-day-contracts';
 
 const tenant = { timeZone: 'Asia/Kolkata', badDataPolicy: 'quarantine' as const };
 const request: RunRequest = { day: '2026-11-20', kind: 'rerun', requestedBy: 'ops', tenant };

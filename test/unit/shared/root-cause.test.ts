@@ -7,7 +7,7 @@ import {
   TimeoutType,
 } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { describeRootCause, isWrapperMessage, rootCauseOf } from '../../../src/shared/root-cause';
+import { describeRootCause, isWrapperMessage, rootCauseOf } from '../../../src/workflows/alerts/root-cause';
 
 const RUN = { workflowId: 'daybreak/tenant-day/acme/2026-11-02/v1/primary', runId: 'r1' };
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { RecordRunLedgerInput } from '../../../src/shared/run-ledger';
+import type { RecordRunLedgerInput } from '../../../src/workflows/run-ledger/run-ledger-contracts';
 import {
   MAX_EARLIER_ATTEMPTS,
   buildLedgerEntry,
   mergeLedgerEntry,
   runLedgerKey,
   runsIndexName,
-} from '../../../src/shared/run-ledger';
+} from '../../../src/workflows/run-ledger/run-ledger-contracts';
 
 const prefix = 'outputs/version=v1/kind=primary/tenant=acme/day=2026-03-08/';
 

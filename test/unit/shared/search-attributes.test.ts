@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ALL_SEARCH_ATTRIBUTE_KEYS, runSearchAttributes } from '../../../src/shared/search-attributes';
+import { ALL_SEARCH_ATTRIBUTE_KEYS, runSearchAttributes } from '../../../src/common/search-attributes';
 
 describe('search attributes', () => {
   it('are the ones the local dev server registers (deploy/local/stack.env)', () => {

@@ -6,7 +6,7 @@ import {
   servedAliasName,
   servingIndexName,
   servingIndexPattern,
-} from '../../../src/shared/serving-contracts';
+} from '../../../src/workflows/serving/serving-contracts';
 
 const part = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,8}[a-z0-9])?$/);
 

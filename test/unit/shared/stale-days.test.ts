@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { afterRunFinished } from '../../../src/shared/cascade';
-import type { LaneState, QueuedRun, RunRequest } from '../../../src/shared/lane-contracts';
-import { emptyLaneState, enqueue, recordFinished, takeNext } from '../../../src/shared/run-queue';
+import { afterRunFinished } from '../../../src/workflows/lanes/cascade';
+import type { LaneState, QueuedRun, RunRequest } from '../../../src/workflows/lanes/lane-contracts';
+import { emptyLaneState, enqueue, recordFinished, takeNext } from '../../../src/workflows/lanes/run-queue';
 import {
   COMPUTED_DAYS_KEPT,
   WINDOW_REACH_DAYS,
@@ -12,8 +12,8 @@ import {
   recordComputed,
   seedComputedDays,
   staleDaysOf,
-} from '../../../src/shared/stale-days';
-import { addDays } from '../../../src/shared/days';
+} from '../../../src/workflows/lanes/stale-days';
+import { addDays } from '../../../src/common/days';
 
 const tenant = { timeZone: 'UTC', badDataPolicy: 'quarantine' as const };
 const D = '2026-11-01';

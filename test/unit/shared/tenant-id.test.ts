@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assertTenantId, isValidTenantId } from '../../../src/shared/tenant-id';
-import { InvalidInputError } from '../../../src/shared/errors';
+import { assertTenantId, isValidTenantId } from '../../../src/common/tenant-id';
+import { InvalidInputError } from '../../../src/common/errors';
 
 describe('tenant ids', () => {
   it.each(['acme', 'a', '0', 'acme-eu-2', 'x'.repeat(63)])('accepts %s', (id) => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { assertTenantSettings } from '../../../src/shared/request-validation';
-import { localDayWindow } from '../../../src/shared/local-day';
-import { IANA_TIME_ZONES } from '../../../src/shared/iana-time-zones';
-import { parseTenantsFile } from '../../../src/shared/tenant-config';
-import { isValidTimeZone, timeZoneProblem } from '../../../src/shared/time-zone';
+import { assertTenantSettings } from '../../../src/workflows/request-validation';
+import { localDayWindow } from '../../../src/common/local-day';
+import { IANA_TIME_ZONES } from '../../../src/common/iana-time-zones';
+import { parseTenantsFile } from '../../../src/workflows/tenants/tenant-config';
+import { isValidTimeZone, timeZoneProblem } from '../../../src/common/time-zone';
 
 describe('the time zone rule: IANA names, spelled exactly', () => {
   it.each([

@@ -2,7 +2,7 @@ import * as net from 'node:net';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import { afterEach, describe, expect, it } from 'vitest';
-import { describeConnectionFailure } from '../../../src/shared/outage';
+import { describeConnectionFailure } from '../../../src/common/outage';
 import { createS3Client } from '../../../src/workers/clients';
 import { readConfig } from '../../../src/workers/config';
 

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Runtime } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../../../src/shared/errors';
+import { InvalidInputError } from '../../../src/common/errors';
 import { readConfig } from '../../../src/workers/config';
 import type { LoggerOptions } from '../../../src/workers/logging';
 import { createLogger, installLogger, tenantAndDay } from '../../../src/workers/logging';

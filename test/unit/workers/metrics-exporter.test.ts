@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DaybreakMetrics, TASK_DURATION_BUCKETS } from '../../../src/shared/metric-names';
+import { DaybreakMetrics, TASK_DURATION_BUCKETS } from '../../../src/common/metric-names';
 import { readConfig } from '../../../src/workers/config';
 import {
   DEFAULT_METRICS_ADDRESS,

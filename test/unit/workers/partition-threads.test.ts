@@ -6,12 +6,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { testLogger } from '../../support/logging';
 import { FsObjectStore } from '../../../src/storage/fs-object-store';
-import { createS3MetricActivities, runMetricJobInProcess } from '../../../src/activities/s3/metrics';
+import { createS3MetricActivities, runMetricJobInProcess } from '../../../src/activities/tenant-days/metrics';
 import { PartitionThreadPool } from '../../../src/workers/partition-threads';
 import { readConfig } from '../../../src/workers/config';
-import { describeConnectionFailure } from '../../../src/shared/outage';
-import { outputKey, rawHourPrefix } from '../../../src/shared/keys';
-import type { AggregatePartitionResult, RunRef } from '../../../src/shared/pipeline-contracts';
+import { describeConnectionFailure } from '../../../src/common/outage';
+import { outputKey, rawHourPrefix } from '../../../src/common/keys';
+import type { AggregatePartitionResult, RunRef } from '../../../src/workflows/tenant-days/pipeline-contracts';
 import { writeAttributes, writeRawDay } from '../../support/metric-fixtures';
 
 const dirs: string[] = [];

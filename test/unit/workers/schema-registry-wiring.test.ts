@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../src/activities';
-import { runMetricJobInProcess } from '../../../src/activities/s3/metrics';
+import { runMetricJobInProcess } from '../../../src/activities/tenant-days/metrics';
 import type { GenerateSummary } from '../../../src/generator/generate';
 import { generate } from '../../../src/generator/generate';
-import { outputKey } from '../../../src/shared/keys';
-import type { RunRef } from '../../../src/shared/pipeline-contracts';
+import { outputKey } from '../../../src/common/keys';
+import type { RunRef } from '../../../src/workflows/tenant-days/pipeline-contracts';
 import { FsObjectStore } from '../../../src/storage/fs-object-store';
 import { PartitionThreadPool } from '../../../src/workers/partition-threads';
 

@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../../../src/shared/errors';
-import { TenantsFileError } from '../../../src/shared/tenant-config';
+import { InvalidInputError } from '../../../src/common/errors';
+import { TenantsFileError } from '../../../src/workflows/tenants/tenant-config';
 import { loadTenantsFile } from '../../../src/workers/tenants';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'daybreak-tenants-'));

@@ -1,0 +1,95 @@
+import type { BadDataPolicy } from '../tenants/tenant-config';
+import type { RunKind } from '../../common/search-attributes';
+
+/**
+ * Contracts between the tenant-day workflow and the metric activities. Payloads carry object keys
+ * and counts, never data: outputs live in the object store under keys from src/common/keys.ts.
+ */
+
+/** Which run an activity works for. Together these address a run's outputs (outputPrefix). */
+export interface RunRef {
+  tenantId: string;
+  /** The tenant's local day, ISO date. */
+  day: string;
+  /** IANA time zone of the tenant; the day spans [startOfLocalDay(day), startOfLocalDay(day + 1)). */
+  timeZone: string;
+  pipelineVersion: string;
+  runKind: RunKind;
+}
+
+/** Every input record is counted in exactly one bucket: read = accepted + quarantined + duplicates + outOfWindow. */
+export interface RecordCounts {
+  read: number;
+  accepted: number;
+  quarantined: number;
+  duplicates: number;
+  /** Records in the partitions read whose event time belongs to another local day (late or early arrivals). */
+  outOfWindow: number;
+}
+
+/**
+ * Input bytes (compressed) below which a day is not split further, like Spark's
+ * maxPartitionBytes: every partition writes a partial of every account it saw, so partitions much
+ * smaller than this cost more to merge than they save (about 3.3 M events at 40 bytes an event; Spark's default is the same 128 MiB).
+ */
+export const DEFAULT_MIN_PARTITION_BYTES = 128 * 1024 * 1024;
+
+export interface PlanPartitionsInput extends RunRef {
+  /** Upper bound on partitions; small days get fewer. */
+  maxPartitions: number;
+}
+
+export interface PartitionPlan {
+  index: number;
+  count: number;
+  /** Raw event object keys this partition reads. */
+  inputKeys: string[];
+  /**
+   * Raw objects just before inputKeys (within the duplicate horizon), read only to recognize
+   * copies of their events, so a copy is dropped whichever partition its original fell in. Absent
+   * in plans made before it existed: no such objects.
+   */
+  dedupeKeys?: string[];
+}
+
+export interface PlanPartitionsResult {
+  partitions: PartitionPlan[];
+  inputObjects: number;
+  inputBytes: number;
+  /** The raw objects planned, in key order, as listed (size, ETag): what the run ledger says the run read. */
+  inputs?: { key: string; size: number; etag?: string }[];
+  /** The activity attempt that planned (the run ledger's task attempts); absent outside a worker. */
+  attempt?: number;
+}
+
+export interface AggregatePartitionInput extends RunRef {
+  partition: PartitionPlan;
+  badDataPolicy: BadDataPolicy;
+}
+
+export interface AggregatePartitionResult {
+  partialKey: string;
+  accounts: number;
+  counts: RecordCounts;
+  /** Keys of quarantined blocks/records written by this partition. */
+  quarantineKeys: string[];
+  /** See PlanPartitionsResult.attempt. */
+  attempt?: number;
+}
+
+/** One task of the metric task graph (src/metrics/task-graph.ts), run after its requirements. */
+export interface RunMetricTaskInput extends RunRef {
+  task: string;
+  /** For the task that merges partitions: the partial keys, in any order (the merge is order-independent). */
+  partialKeys?: string[];
+  /** The version compared with (a shadow's primary): its primary outputs are the first warm-up source for earlier days this version never ran (planHistory). */
+  primaryPipelineVersion?: string;
+}
+
+export interface RunMetricTaskResult {
+  task: string;
+  outputKey: string;
+  records: number;
+  /** See PlanPartitionsResult.attempt. */
+  attempt?: number;
+}
