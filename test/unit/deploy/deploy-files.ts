@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { type DaybreakConfig, readConfig } from '../../../src/workers/config';
+import { queueLayoutOf } from '../../../src/workers/compose';
 import { type WorkerQueue, workerQueues } from '../../../src/workers/queues';
 
 /** Reading the deploy files (manifests, Dockerfile, compose) as the tools would, to hold them to the code. */
@@ -34,14 +35,7 @@ export function configVariables(): Set<string> {
 
 /** The task queues a worker of this configuration polls, from the one place that spells the layout. */
 export function polledQueues(config: DaybreakConfig): WorkerQueue[] {
-  return workerQueues({
-    taskQueue: config.temporal.taskQueue,
-    versions: config.pipeline.versions,
-    coordination: config.worker.coordination,
-    queueKinds: config.worker.queueKinds,
-    maxConcurrentActivities: config.worker.maxConcurrentActivities,
-    maxConcurrentBackfillActivities: config.worker.maxConcurrentBackfillActivities,
-  });
+  return workerQueues(queueLayoutOf(config));
 }
 
 export interface Probe {
