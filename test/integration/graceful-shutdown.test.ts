@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FaultDay, createFaultDay } from '../support/fault-day';
-import type { DayOutputs } from '../support/day-outputs';
+import { type DayOutputs, outputDifferences } from '../support/day-outputs';
 import type { Stack } from '../support/stack';
 import { connectStack } from '../support/stack';
 import { type HoldMarker, type WorkerProcess, activityCompletion, waitForMarker } from '../support/worker-process';
@@ -46,14 +46,6 @@ afterAll(async () => {
   await day?.remove(stack);
   await stack.close();
 });
-
-function differences(a: DayOutputs, b: DayOutputs): string[] {
-  const keys = new Set([...Object.keys(a.objects), ...Object.keys(b.objects)]);
-  const out = [...keys].filter((k) => a.objects[k] !== b.objects[k]).map((k) => `object ${k}`);
-  if (JSON.stringify(a.documents) !== JSON.stringify(b.documents)) out.push('served documents');
-  if (JSON.stringify(a.aliases) !== JSON.stringify(b.aliases)) out.push('aliases');
-  return out;
-}
 
 /** Resolves with the exit, or fails naming the worker's log once `withinMs` has passed. */
 async function exitOf(w: WorkerProcess, withinMs: number) {
@@ -132,7 +124,7 @@ describe('a worker that gets SIGTERM stops polling, finishes or hands back its a
     // No activity scheduled after the SIGTERM went to the terminating worker.
     expect(r.later.length).toBeGreaterThan(0);
     expect(r.later.filter((a) => a.identity === r.firstIdentity)).toEqual([]);
-    expect(differences(r.actual, expected)).toEqual([]);
+    expect(outputDifferences(r.actual, expected)).toEqual([]);
     expect(r.actual).toEqual(expected);
   }, 900_000);
 
@@ -141,7 +133,7 @@ describe('a worker that gets SIGTERM stops polling, finishes or hands back its a
     expect(r.exit).toEqual({ code: 0, signal: null });
     expect(r.completion.attempt).toBe(r.held.attempt + 1);
     expect(r.later.filter((a) => a.identity === r.firstIdentity)).toEqual([]);
-    expect(differences(r.actual, expected)).toEqual([]);
+    expect(outputDifferences(r.actual, expected)).toEqual([]);
     expect(r.actual).toEqual(expected);
   }, 900_000);
 });

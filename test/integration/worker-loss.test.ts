@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MetricTasks } from '../../src/metrics/pipelines';
 import { type FaultDay, createFaultDay } from '../support/fault-day';
-import type { DayOutputs } from '../support/day-outputs';
+import { outputDifferences } from '../support/day-outputs';
 import type { Stack } from '../support/stack';
 import { connectStack } from '../support/stack';
 import {
@@ -63,14 +63,6 @@ const PHASES: { name: string; holds: Omit<HoldSpec, 'marker'>[] }[] = [
   // Only the shadow compares, once the primary has finished.
   { name: 'comparison', holds: [{ activity: 'compareRunOutputs' }] },
 ];
-
-function differences(a: DayOutputs, b: DayOutputs): string[] {
-  const keys = new Set([...Object.keys(a.objects), ...Object.keys(b.objects)]);
-  const out = [...keys].filter((k) => a.objects[k] !== b.objects[k]).map((k) => `object ${k}`);
-  if (JSON.stringify(a.documents) !== JSON.stringify(b.documents)) out.push('served documents');
-  if (JSON.stringify(a.aliases) !== JSON.stringify(b.aliases)) out.push('aliases');
-  return out;
-}
 
 describe('a lost worker costs seconds, not the start-to-close timeout', () => {
   it('a tenant-day whose worker is SIGKILLed during each activity type finishes with identical outputs', async () => {
@@ -139,7 +131,7 @@ describe('a lost worker costs seconds, not the start-to-close timeout', () => {
 
     expect(result.counts).toEqual(referenceResult.counts);
     const actual = await day.snapshot(stack);
-    expect(differences(actual, expected)).toEqual([]);
+    expect(outputDifferences(actual, expected)).toEqual([]);
     expect(actual).toEqual(expected);
   }, 1_200_000);
 });

@@ -39,6 +39,15 @@ async function indices(es: ElasticsearchClient, indexPrefix: string): Promise<st
     .sort();
 }
 
+/** What differs between two snapshots of a day's outputs, by object key, served documents and aliases. */
+export function outputDifferences(a: DayOutputs, b: DayOutputs): string[] {
+  const keys = new Set([...Object.keys(a.objects), ...Object.keys(b.objects)]);
+  const out = [...keys].filter((k) => a.objects[k] !== b.objects[k]).map((k) => `object ${k}`);
+  if (JSON.stringify(a.documents) !== JSON.stringify(b.documents)) out.push('served documents');
+  if (JSON.stringify(a.aliases) !== JSON.stringify(b.aliases)) out.push('aliases');
+  return out;
+}
+
 export async function snapshotDayOutputs(
   store: ObjectStore,
   es: ElasticsearchClient,

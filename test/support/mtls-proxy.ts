@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
+import { splice } from './tcp-proxy';
 
 /**
  * mTLS in front of a Temporal frontend, for connection-profile tests. `temporal server start-dev`
@@ -114,12 +115,7 @@ export async function startMtlsProxy(pki: TestPki, target: { host: string; port:
         sockets.add(s);
         s.once('close', () => sockets.delete(s));
       }
-      client.on('error', () => upstream.destroy());
-      upstream.on('error', () => client.destroy());
-      client.once('close', () => upstream.destroy());
-      upstream.once('close', () => client.destroy());
-      client.pipe(upstream);
-      upstream.pipe(client);
+      splice(client, upstream);
     },
   );
   server.on('tlsClientError', (error) => refused.push(error.message));

@@ -33,6 +33,16 @@ function listen(server: net.Server, port: number): Promise<number> {
   });
 }
 
+/** Pipes two sockets into each other; either side failing or closing ends both, as a dying server would. */
+export function splice(client: net.Socket, upstream: net.Socket): void {
+  client.on('error', () => upstream.destroy());
+  upstream.on('error', () => client.destroy());
+  client.once('close', () => upstream.destroy());
+  upstream.once('close', () => client.destroy());
+  client.pipe(upstream);
+  upstream.pipe(client);
+}
+
 /** Starts a proxy to `target` on a free port of 127.0.0.1 (or `port`), up. */
 export async function startTcpProxy(target: TcpProxyTarget, port = 0): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
@@ -45,13 +55,7 @@ export async function startTcpProxy(target: TcpProxyTarget, port = 0): Promise<T
       track(client);
       const upstream = net.connect({ host: target.host, port: target.port });
       track(upstream);
-      // Either side failing ends both, as a dying server would.
-      client.on('error', () => upstream.destroy());
-      upstream.on('error', () => client.destroy());
-      client.once('close', () => upstream.destroy());
-      upstream.once('close', () => client.destroy());
-      client.pipe(upstream);
-      upstream.pipe(client);
+      splice(client, upstream);
     });
 
   let server: net.Server | undefined = newServer();
