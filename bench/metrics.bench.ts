@@ -17,8 +17,10 @@ import * as path from 'node:path';
 import * as avro from 'avsc';
 import { FsObjectStore } from '../src/storage/fs-object-store';
 import { generate } from '../src/generator/generate';
-import type { S3MetricActivities } from '../src/activities/tenant-days/metrics';
-import { createS3MetricActivities, hoursToRead, runMetricJobInProcess } from '../src/activities/tenant-days/metrics';
+import type { MetricActivities } from '../src/activities/tenant-days/metric-activities';
+import { createMetricActivities } from '../src/activities/tenant-days/metric-activities';
+import { hoursToRead } from '../src/metrics/partition-plan';
+import { runMetricDayInProcess } from '../src/activities/tenant-days/in-process';
 import { PartitionThreadPool } from '../src/workers/partition-threads';
 import { rawHourPrefix } from '../src/common/keys';
 
@@ -83,11 +85,11 @@ async function runSize(events: number): Promise<void> {
     const minMb = arg('min-partition-mb');
     const minPartitionBytes = minMb === undefined ? undefined : Math.round(Number(minMb) * 1024 * 1024);
     const activities = timed(
-      createS3MetricActivities({ store, partitionRunner: pool?.runner, minPartitionBytes }),
+      createMetricActivities({ store, partitionRunner: pool?.runner, minPartitionBytes }),
       timings,
     );
     const started = process.hrtime.bigint();
-    const job = await runMetricJobInProcess({
+    const job = await runMetricDayInProcess({
       activities,
       concurrency: Math.max(1, threads),
       tenantId,
@@ -129,7 +131,7 @@ async function runSize(events: number): Promise<void> {
 }
 
 /** The activities, each call's duration appended to `timings`. */
-function timed(activities: S3MetricActivities, timings: string[]): S3MetricActivities {
+function timed(activities: MetricActivities, timings: string[]): MetricActivities {
   const wrap =
     <I extends object, O>(name: string, f: (input: I) => Promise<O>) =>
     async (input: I): Promise<O> => {
@@ -141,13 +143,13 @@ function timed(activities: S3MetricActivities, timings: string[]): S3MetricActiv
       return out;
     };
   return {
-    planPartitions: wrap('plan', (i: Parameters<S3MetricActivities['planPartitions']>[0]) =>
+    planPartitions: wrap('plan', (i: Parameters<MetricActivities['planPartitions']>[0]) =>
       activities.planPartitions(i),
     ),
-    aggregatePartition: wrap('aggregate', (i: Parameters<S3MetricActivities['aggregatePartition']>[0]) =>
+    aggregatePartition: wrap('aggregate', (i: Parameters<MetricActivities['aggregatePartition']>[0]) =>
       activities.aggregatePartition(i),
     ),
-    runMetricTask: wrap('task', (i: Parameters<S3MetricActivities['runMetricTask']>[0]) => activities.runMetricTask(i)),
+    runMetricTask: wrap('task', (i: Parameters<MetricActivities['runMetricTask']>[0]) => activities.runMetricTask(i)),
   };
 }
 

@@ -8,8 +8,8 @@ import { createElasticsearchServingActivities } from './serving/serving';
 import { createTemporalLaneActivities } from './lanes/lanes';
 import { createSlaMonitorActivities } from './sla-monitor/sla-monitor';
 import { createS3CompareActivities } from './compare/compare-outputs';
-import { createS3MetricActivities } from './tenant-days/metrics';
-import type { PartitionRunner } from './tenant-days/metrics';
+import { createMetricActivities } from './tenant-days/metric-activities';
+import type { PartitionRunner } from './tenant-days/aggregate-partition';
 import { createS3InputActivities } from './tenant-days/inputs';
 import { createDataCheckActivities } from './data-checks/data-checks';
 import { createRunLedgerActivities } from './run-ledger/run-ledger';
@@ -31,15 +31,15 @@ export interface ActivityDeps {
   laneDefaults: LaneDefaults;
   loadTenants: () => Promise<TenantConfig[]>;
   /**
-   * The schema registry raw files' writer schemas are checked against (S3MetricDeps.registry);
+   * The schema registry raw files' writer schemas are checked against (MetricDeps.registry);
    * default: the one kept in `store`. Never off: a worker without it would take a file written with
    * a schema nobody registered as data instead of quarantining it or failing the run. (Not named
    * `registry`: the compare activities' deps have a comparison registry under that name.)
    */
   schemaRegistry?: SchemaRegistry;
-  /** See S3MetricDeps.minPartitionBytes. */
+  /** See MetricDeps.minPartitionBytes. */
   minPartitionBytes?: number;
-  /** See S3MetricDeps.partitionRunner. */
+  /** See MetricDeps.partitionRunner. */
   partitionRunner?: PartitionRunner;
   /** See S3InputDeps.inputDeadlineHours. */
   inputDeadlineHours?: number;
@@ -57,7 +57,7 @@ export function createActivities(deps: ActivityDeps) {
 function allActivities(deps: ActivityDeps) {
   return {
     ...createS3CompareActivities(deps),
-    ...createS3MetricActivities({ ...deps, registry: deps.schemaRegistry ?? new SchemaRegistry(deps.store) }),
+    ...createMetricActivities({ ...deps, registry: deps.schemaRegistry ?? new SchemaRegistry(deps.store) }),
     ...createS3InputActivities(deps),
     ...createElasticsearchServingActivities(deps),
     ...createTemporalLaneActivities(deps),

@@ -6,7 +6,7 @@ import type { Logger } from '@temporalio/common';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { NativeConnection, WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import type { PartitionRunner } from '../activities/tenant-days/metrics';
+import type { PartitionRunner } from '../activities/tenant-days/aggregate-partition';
 import { SchemaRegistry } from '../schemas/registry';
 import type { TenantConfig } from '../workflows/tenants/tenant-config';
 import type { ObjectStore } from '../storage/object-store';

@@ -4,7 +4,7 @@
  * activity's own code.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { aggregatePartitionIn } from '../activities/tenant-days/metrics';
+import { aggregatePartitionIn } from '../activities/tenant-days/aggregate-partition';
 import { SchemaRegistry } from '../schemas/registry';
 import { serializeError } from '../common/errors';
 import { FsObjectStore } from '../storage/fs-object-store';

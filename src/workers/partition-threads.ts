@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { PartitionRunner } from '../activities/tenant-days/metrics';
+import type { PartitionRunner } from '../activities/tenant-days/aggregate-partition';
 import type { AggregatePartitionInput, AggregatePartitionResult } from '../workflows/tenant-days/pipeline-contracts';
 import { InvalidInputError, reviveError, type SerializedError } from '../common/errors';
 import type { DaybreakConfig } from './config';

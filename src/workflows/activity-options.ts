@@ -5,7 +5,7 @@ import type { ElasticsearchServingActivities } from '../activities/serving/servi
 import type { DataCheckActivities } from '../activities/data-checks/data-checks';
 import type { S3CompareActivities } from '../activities/compare/compare-outputs';
 import type { S3InputActivities } from '../activities/tenant-days/inputs';
-import type { S3MetricActivities } from '../activities/tenant-days/metrics';
+import type { MetricActivities } from '../activities/tenant-days/metric-activities';
 import type { RunLedgerActivities } from '../activities/run-ledger/run-ledger';
 import type { TemporalLaneActivities } from '../activities/lanes/lanes';
 import type { SlaMonitorActivities } from '../activities/sla-monitor/sla-monitor';
@@ -52,7 +52,7 @@ export function tenantDayActivities(rideOutMinutes = DEFAULT_OUTAGE_RIDE_OUT_MIN
     // A check is one existence test and a LIST per hour.
     inputs: proxyActivities<S3InputActivities>(options(2, rideOutMinutes)),
     // Planning, partition aggregation and the per-account tasks read and write whole datasets.
-    metrics: proxyActivities<S3MetricActivities>(options(30, rideOutMinutes)),
+    metrics: proxyActivities<MetricActivities>(options(30, rideOutMinutes)),
     serving: proxyActivities<ElasticsearchServingActivities>(options(10, rideOutMinutes)),
     compare: proxyActivities<S3CompareActivities>(options(30, rideOutMinutes)),
     // One LIST of the run's outputs, one small object, one document.

@@ -1,7 +1,8 @@
 import * as avro from 'avsc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { S3MetricActivities } from '../../src/activities/tenant-days/metrics';
-import { createS3MetricActivities, runMetricJobInProcess } from '../../src/activities/tenant-days/metrics';
+import type { MetricActivities } from '../../src/activities/tenant-days/metric-activities';
+import { createMetricActivities } from '../../src/activities/tenant-days/metric-activities';
+import { runMetricDayInProcess } from '../../src/activities/tenant-days/in-process';
 import { decodeContainer, encodeContainer, loadSchema } from '../../src/schemas/avro-container';
 import type { AccountDocument } from '../../src/workflows/serving/account-document';
 import type { RawEvent } from '../../src/common/events';
@@ -37,8 +38,8 @@ describe('records of another tenant in a tenant raw prefix (S3 via versitygw)', 
   const plantedKey = rawEventsKey(hooli, { date: DAY, hour: 15 }, 'planted-foreign.avro');
   let store: S3ObjectStore;
   let pool: PartitionThreadPool;
-  let inProcess: S3MetricActivities;
-  let threaded: S3MetricActivities;
+  let inProcess: MetricActivities;
+  let threaded: MetricActivities;
   /** hooli's own events of the day, by account: what its documents must count, derived from the fixture. */
   const expectedByAccount = new Map<string, number>();
   let expectedTotal = 0;
@@ -70,9 +71,9 @@ describe('records of another tenant in a tenant raw prefix (S3 via versitygw)', 
       expectedByAccount.set(e.accountId, (expectedByAccount.get(e.accountId) ?? 0) + 1);
       expectedTotal++;
     }
-    inProcess = createS3MetricActivities({ store, minPartitionBytes: 0 });
+    inProcess = createMetricActivities({ store, minPartitionBytes: 0 });
     pool = new PartitionThreadPool({ threads: 2, store: { kind: 's3', s3: { ...config.s3, bucket } } });
-    threaded = createS3MetricActivities({ store, minPartitionBytes: 0, partitionRunner: pool.runner });
+    threaded = createMetricActivities({ store, minPartitionBytes: 0, partitionRunner: pool.runner });
   });
 
   afterAll(async () => {
@@ -99,7 +100,7 @@ describe('records of another tenant in a tenant raw prefix (S3 via versitygw)', 
       [inProcess, 1],
       [threaded, 4],
     ] as const) {
-      const job = await runMetricJobInProcess({ activities, ...run, maxPartitions, badDataPolicy: 'quarantine' });
+      const job = await runMetricDayInProcess({ activities, ...run, maxPartitions, badDataPolicy: 'quarantine' });
       if (maxPartitions > 1) expect(job.partitions.length).toBeGreaterThan(1);
       const sum = (field: 'accepted' | 'quarantined' | 'duplicates') =>
         job.partitions.reduce((n, p) => n + p.counts[field], 0);
@@ -133,7 +134,7 @@ describe('records of another tenant in a tenant raw prefix (S3 via versitygw)', 
 
   it('fails the run under policy fail, naming both tenants and the object key', async () => {
     for (const activities of [inProcess, threaded]) {
-      const error = await runMetricJobInProcess({ activities, ...run, maxPartitions: 1, badDataPolicy: 'fail' }).then(
+      const error = await runMetricDayInProcess({ activities, ...run, maxPartitions: 1, badDataPolicy: 'fail' }).then(
         () => undefined,
         (e: unknown) => e as Error,
       );

@@ -3,8 +3,9 @@ import { WorkflowIdReusePolicy } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../src/activities';
-import { createS3MetricActivities, runMetricJobInProcess } from '../../src/activities/tenant-days/metrics';
-import type { S3MetricActivities } from '../../src/activities/tenant-days/metrics';
+import type { MetricActivities } from '../../src/activities/tenant-days/metric-activities';
+import { createMetricActivities } from '../../src/activities/tenant-days/metric-activities';
+import { runMetricDayInProcess } from '../../src/activities/tenant-days/in-process';
 import { laneState, requestRun } from '../../src/client/lanes';
 import { waitUntil } from '../../src/client/wait-until';
 import { RAW_EVENT_SCHEMAS, RAW_EVENT_SUBJECT } from '../../src/schemas/raw-event-schemas';
@@ -175,10 +176,10 @@ describe('history across a promotion and a rollback, through the rollout workflo
     });
 
     // The reference: the same raw data in a bucket of its own, each version primary on every day.
-    const r: S3MetricActivities = createS3MetricActivities({ store: reference });
+    const r: MetricActivities = createMetricActivities({ store: reference });
     for (const day of days) {
       for (const pipelineVersion of ['v1', 'v2']) {
-        await runMetricJobInProcess({
+        await runMetricDayInProcess({
           activities: r,
           tenantId,
           day,
@@ -225,9 +226,9 @@ describe('a failed day does not erase older history, against S3', () => {
     const tenantId = uniqueName('gap');
     const store = await newBucket('daybreak-gap');
     const days = await plantGapMonth(store, tenantId, writeAttributes);
-    const activities = createS3MetricActivities({ store });
+    const activities = createMetricActivities({ store });
     for (const day of days) {
-      const job = runMetricJobInProcess({
+      const job = runMetricDayInProcess({
         activities,
         tenantId,
         day,

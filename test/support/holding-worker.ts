@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { writeFileSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
-import type { PartitionRunner } from '../../src/activities/tenant-days/metrics';
+import type { PartitionRunner } from '../../src/activities/tenant-days/aggregate-partition';
 import type { ObjectStore } from '../../src/storage/object-store';
 import { composeWorkers } from '../../src/workers/compose';
 import { readConfig } from '../../src/workers/config';

@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { S3MetricActivities } from '../../../src/activities/tenant-days/metrics';
-import { createS3MetricActivities, runMetricJobInProcess } from '../../../src/activities/tenant-days/metrics';
+import type { MetricActivities } from '../../../src/activities/tenant-days/metric-activities';
+import { createMetricActivities } from '../../../src/activities/tenant-days/metric-activities';
+import { runMetricDayInProcess } from '../../../src/activities/tenant-days/in-process';
 import type { RunKind } from '../../../src/common/search-attributes';
 import { FsObjectStore } from '../../../src/storage/fs-object-store';
 import { writeAttributes } from '../../support/metric-fixtures';
@@ -33,13 +34,13 @@ const timeZone = 'UTC';
 const tenantId = 'acme';
 
 async function runDay(
-  activities: S3MetricActivities,
+  activities: MetricActivities,
   day: string,
   pipelineVersion: string,
   runKind: RunKind,
   primaryPipelineVersion?: string,
 ) {
-  await runMetricJobInProcess({
+  await runMetricDayInProcess({
     activities,
     tenantId,
     day,
@@ -65,7 +66,7 @@ describe('history lookup across promotion and rollback (filesystem store, in-pro
       }
     }
     // The rollout's runs: v1 alone, v2 in shadow two days, promoted for a day, rolled back.
-    const a = createS3MetricActivities({ store: live });
+    const a = createMetricActivities({ store: live });
     await runDay(a, days[0], 'v1', 'primary');
     for (const d of [days[1], days[2]]) {
       await runDay(a, d, 'v1', 'primary');
@@ -84,7 +85,7 @@ describe('history lookup across promotion and rollback (filesystem store, in-pro
       [days[3], 'v1', 'shadow'],
       [days[4], 'v1', 'primary'],
     ];
-    const r = createS3MetricActivities({ store: reference });
+    const r = createMetricActivities({ store: reference });
     for (const d of days) for (const v of ['v1', 'v2']) await runDay(r, d, v, 'primary');
 
     for (const [day, pipelineVersion, runKind] of ran) {
@@ -121,7 +122,7 @@ describe('a failed day does not erase older history (filesystem store, in-proces
   it('carries first and last activity over a day without an attribute snapshot', async () => {
     const store = newStore();
     const days = await plantGapMonth(store, tenantId, writeAttributes);
-    const activities = createS3MetricActivities({ store });
+    const activities = createMetricActivities({ store });
     for (const day of days) {
       const job = runDay(activities, day, 'v1', 'primary');
       if (day === GAP_MONTH.gapDay) await expect(job).rejects.toThrow(/attribute snapshot .* does not exist/);
@@ -148,7 +149,7 @@ describe('a failed day does not erase older history (filesystem store, in-proces
 
   it('carries first/last from a rolling state up to 90 days back (ROLLING_LOOKBACK_DAYS), not 91', async () => {
     const store = newStore();
-    const activities = createS3MetricActivities({ store });
+    const activities = createMetricActivities({ store });
     const first = '2026-01-10';
     // 2026-01-10 + 90 days: 21 left in January, 28 in February, 31 in March, then 10 in April.
     const cases = [
@@ -159,7 +160,7 @@ describe('a failed day does not erase older history (filesystem store, in-proces
       await plantEvents(store, tenant, [{ accountId: 'acc-old', at: '2026-01-10T07:00:00Z' }], 'old');
       for (const d of [first, later]) {
         await writeAttributes(store, tenant, d, ['acc-old']);
-        await runMetricJobInProcess({
+        await runMetricDayInProcess({
           activities,
           tenantId: tenant,
           day: d,

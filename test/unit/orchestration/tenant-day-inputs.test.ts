@@ -10,7 +10,7 @@ import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { workflowMetadataQuery } from '@temporalio/workflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3InputActivities } from '../../../src/activities/tenant-days/inputs';
-import { createS3MetricActivities } from '../../../src/activities/tenant-days/metrics';
+import { createMetricActivities } from '../../../src/activities/tenant-days/metric-activities';
 import { waitUntil } from '../../../src/client/wait-until';
 import { generate } from '../../../src/generator/generate';
 import { versionTaskQueue } from '../../../src/common/ids';
@@ -69,7 +69,7 @@ beforeAll(async () => {
     workflowBundle: await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: silentLogger }),
     activities: {
       ...recordingActivities({ delayMs: 0 }).activities,
-      ...createS3MetricActivities({ store, minPartitionBytes: 0 }),
+      ...createMetricActivities({ store, minPartitionBytes: 0 }),
       ...createS3InputActivities({ store }),
     },
   });

@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { testLogger } from '../../support/logging';
 import { FsObjectStore } from '../../../src/storage/fs-object-store';
-import { createS3MetricActivities, runMetricJobInProcess } from '../../../src/activities/tenant-days/metrics';
+import { createMetricActivities } from '../../../src/activities/tenant-days/metric-activities';
+import { runMetricDayInProcess } from '../../../src/activities/tenant-days/in-process';
 import { PartitionThreadPool } from '../../../src/workers/partition-threads';
 import { readConfig } from '../../../src/workers/config';
 import { describeConnectionFailure } from '../../../src/common/outage';
@@ -53,16 +54,16 @@ describe('partition threads', () => {
     }
     for (const maxPartitions of [1, 3]) {
       const inline = new FsObjectStore(roots[0]);
-      await runMetricJobInProcess({
-        activities: createS3MetricActivities({ store: inline, minPartitionBytes: 0 }),
+      await runMetricDayInProcess({
+        activities: createMetricActivities({ store: inline, minPartitionBytes: 0 }),
         ...run,
         maxPartitions,
         badDataPolicy: 'fail',
       });
       const threaded = new FsObjectStore(roots[1]);
       const threads = pool(roots[1]);
-      const job = await runMetricJobInProcess({
-        activities: createS3MetricActivities({
+      const job = await runMetricDayInProcess({
+        activities: createMetricActivities({
           store: threaded,
           minPartitionBytes: 0,
           partitionRunner: threads.runner,
@@ -81,7 +82,7 @@ describe('partition threads', () => {
     const root = newRoot();
     const store = new FsObjectStore(root);
     await writeRawDay(store, 'acme', day, run.timeZone);
-    const activities = createS3MetricActivities({ store, minPartitionBytes: 0, partitionRunner: pool(root).runner });
+    const activities = createMetricActivities({ store, minPartitionBytes: 0, partitionRunner: pool(root).runner });
     const plan = await activities.planPartitions({ ...run, maxPartitions: 1 });
     const env = new MockActivityEnvironment(undefined, { logger: testLogger });
     const beats: unknown[] = [];
@@ -102,7 +103,7 @@ describe('partition threads', () => {
     const store = new FsObjectStore(root);
     const key = rawHourPrefix('acme', { date: day, hour: 12 }) + 'bad.avro';
     await store.put(key, Buffer.from('Obj\x01 definitely not avro'));
-    const activities = createS3MetricActivities({ store, partitionRunner: pool(root).runner });
+    const activities = createMetricActivities({ store, partitionRunner: pool(root).runner });
     const attempt = activities.aggregatePartition({
       ...run,
       partition: { index: 0, count: 1, inputKeys: [key] },
@@ -154,7 +155,7 @@ describe('partition threads', () => {
     const store = new FsObjectStore(root);
     await writeRawDay(store, 'acme', day, run.timeZone);
     const threads = pool(root, 1);
-    const activities = createS3MetricActivities({ store, minPartitionBytes: 0, partitionRunner: threads.runner });
+    const activities = createMetricActivities({ store, minPartitionBytes: 0, partitionRunner: threads.runner });
     const plan = await activities.planPartitions({ ...run, maxPartitions: 3 });
     const results = await Promise.all(
       plan.partitions.map((partition) => activities.aggregatePartition({ ...run, partition, badDataPolicy: 'fail' })),

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../src/activities';
-import { runMetricJobInProcess } from '../../../src/activities/tenant-days/metrics';
+import { runMetricDayInProcess } from '../../../src/activities/tenant-days/in-process';
 import type { GenerateSummary } from '../../../src/generator/generate';
 import { generate } from '../../../src/generator/generate';
 import { outputKey } from '../../../src/common/keys';
@@ -63,7 +63,7 @@ async function runDay(root: string, summary: GenerateSummary, threads?: Partitio
     pipelineVersion: 'v1',
     runKind: 'primary',
   };
-  const job = await runMetricJobInProcess({
+  const job = await runMetricDayInProcess({
     activities: workerActivities(store, threads),
     ...run,
     maxPartitions: 3,

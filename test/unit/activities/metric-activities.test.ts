@@ -8,13 +8,10 @@ import { testLogger } from '../../support/logging';
 import { ApplicationFailure } from '@temporalio/common';
 import { FsObjectStore } from '../../../src/storage/fs-object-store';
 import { decodeContainer, loadSchema } from '../../../src/schemas/avro-container';
-import type { S3MetricActivities } from '../../../src/activities/tenant-days/metrics';
-import {
-  createS3MetricActivities,
-  groupIntoPartitions,
-  hoursToRead,
-  runMetricJobInProcess,
-} from '../../../src/activities/tenant-days/metrics';
+import type { MetricActivities } from '../../../src/activities/tenant-days/metric-activities';
+import { createMetricActivities } from '../../../src/activities/tenant-days/metric-activities';
+import { groupIntoPartitions, hoursToRead } from '../../../src/metrics/partition-plan';
+import { runMetricDayInProcess } from '../../../src/activities/tenant-days/in-process';
 import { generate } from '../../../src/generator/generate';
 import { outputKey, rawHourPrefix } from '../../../src/common/keys';
 import { readAll } from '../../../src/storage/object-store';
@@ -49,7 +46,7 @@ async function fixture(tenantId = 'acme') {
   const store = newStore();
   const inDay = await writeRawDay(store, tenantId, day, timeZone);
   await writeAttributes(store, tenantId, day);
-  return { store, activities: createS3MetricActivities({ store, minPartitionBytes: 0 }), inDay };
+  return { store, activities: createMetricActivities({ store, minPartitionBytes: 0 }), inDay };
 }
 
 async function datasetBytes(store: FsObjectStore, r: RunRef) {
@@ -68,7 +65,7 @@ async function documents(store: FsObjectStore, r: RunRef): Promise<AccountDocume
 }
 
 /** Runs the day by hand: partitions aggregated in the given order, partial keys passed shuffled. */
-async function runShuffled(activities: S3MetricActivities, r: RunRef, maxPartitions: number, seed: number) {
+async function runShuffled(activities: MetricActivities, r: RunRef, maxPartitions: number, seed: number) {
   const plan = await activities.planPartitions({ ...r, maxPartitions });
   const shuffle = <T>(xs: T[]) =>
     xs
@@ -133,10 +130,10 @@ describe('metric activities on the filesystem store', () => {
     const { id: tenantId, timeZone: zone } = summary.tenants[0];
     expect(summary.duplicates).toBeGreaterThan(20);
     const r: RunRef = { tenantId, day, timeZone: zone, pipelineVersion: 'v1', runKind: 'primary' };
-    const activities = createS3MetricActivities({ store, minPartitionBytes: 0 });
+    const activities = createMetricActivities({ store, minPartitionBytes: 0 });
     let reference: { accepted: number; duplicates: number; bytes: Record<string, string> } | undefined;
     for (const maxPartitions of [1, 3, 7]) {
-      const job = await runMetricJobInProcess({
+      const job = await runMetricDayInProcess({
         ...r,
         activities,
         concurrency: 2,
@@ -154,20 +151,20 @@ describe('metric activities on the filesystem store', () => {
 
   it('does not split a day into partitions smaller than minPartitionBytes of input', async () => {
     const { store } = await fixture();
-    const small = await createS3MetricActivities({ store }).planPartitions({ ...run('acme'), maxPartitions: 8 });
+    const small = await createMetricActivities({ store }).planPartitions({ ...run('acme'), maxPartitions: 8 });
     expect(small.partitions).toHaveLength(1); // far below the 128 MiB default
     const third = Math.ceil(small.inputBytes / 3);
-    const plan = await createS3MetricActivities({ store, minPartitionBytes: third }).planPartitions({
+    const plan = await createMetricActivities({ store, minPartitionBytes: third }).planPartitions({
       ...run('acme'),
       maxPartitions: 8,
     });
     expect(plan.partitions).toHaveLength(3);
-    const capped = await createS3MetricActivities({ store, minPartitionBytes: 1 }).planPartitions({
+    const capped = await createMetricActivities({ store, minPartitionBytes: 1 }).planPartitions({
       ...run('acme'),
       maxPartitions: 5,
     });
     expect(capped.partitions).toHaveLength(5);
-    expect(() => createS3MetricActivities({ store, minPartitionBytes: -1 })).toThrow(/minPartitionBytes -1/);
+    expect(() => createMetricActivities({ store, minPartitionBytes: -1 })).toThrow(/minPartitionBytes -1/);
   });
 
   it('gives byte-identical outputs with 1, 3 and 7 partitions in any order, and on every rerun', async () => {
@@ -208,7 +205,7 @@ describe('metric activities on the filesystem store', () => {
   it('reruns from any task, reusing the persisted outputs before it', async () => {
     const { activities, store } = await fixture();
     const r = run('acme');
-    const full = await runMetricJobInProcess({ activities, ...r, maxPartitions: 3, badDataPolicy: 'fail' });
+    const full = await runMetricDayInProcess({ activities, ...r, maxPartitions: 3, badDataPolicy: 'fail' });
     expect(full.ran).toEqual([
       'aggregate-partitions',
       'attributes',
@@ -219,7 +216,7 @@ describe('metric activities on the filesystem store', () => {
     const reference = await datasetBytes(store, r);
     await store.delete(outputKey(r, 'accounts.avro'));
     await store.delete(outputKey(r, 'rolling.avro'));
-    const rerun = await runMetricJobInProcess({
+    const rerun = await runMetricDayInProcess({
       activities,
       ...r,
       maxPartitions: 3,
@@ -230,7 +227,7 @@ describe('metric activities on the filesystem store', () => {
     expect(rerun.partitions).toEqual([]);
     expect(await datasetBytes(store, r)).toEqual(reference);
     // From daily-usage without partial keys: the partials are found under the run's prefix.
-    const fromMerge = await runMetricJobInProcess({
+    const fromMerge = await runMetricDayInProcess({
       activities,
       ...r,
       maxPartitions: 3,
@@ -243,8 +240,8 @@ describe('metric activities on the filesystem store', () => {
 
   it('v1 and v2 documents differ exactly on the accounts with billing events', async () => {
     const { activities, store } = await fixture();
-    await runMetricJobInProcess({ activities, ...run('acme', 'v1'), maxPartitions: 3, badDataPolicy: 'fail' });
-    await runMetricJobInProcess({
+    await runMetricDayInProcess({ activities, ...run('acme', 'v1'), maxPartitions: 3, badDataPolicy: 'fail' });
+    await runMetricDayInProcess({
       activities,
       ...run('acme', 'v2', 'shadow'),
       maxPartitions: 2,
@@ -267,12 +264,12 @@ describe('metric activities on the filesystem store', () => {
 
   it('rolls windows over stored daily states; a new shadow version warms up from the primary', async () => {
     const store = newStore();
-    const activities = createS3MetricActivities({ store });
+    const activities = createMetricActivities({ store });
     const days = ['2026-03-06', '2026-03-07', '2026-03-08'];
     for (const [i, d] of days.entries()) {
       await writeRawDay(store, 'acme', d, timeZone, 600, i + 1);
       await writeAttributes(store, 'acme', d);
-      await runMetricJobInProcess({
+      await runMetricDayInProcess({
         activities,
         ...run('acme', 'v1', 'primary', d),
         maxPartitions: 2,
@@ -284,7 +281,7 @@ describe('metric activities on the filesystem store', () => {
     expect(acc.events7d).toBeGreaterThan(acc.eventsTotal);
     expect(acc.healthDelta).not.toBeNull();
     // v2 shadow starting on the last day warms up from the primary's history, named or not (History lookup).
-    await runMetricJobInProcess({
+    await runMetricDayInProcess({
       activities,
       ...run('acme', 'v2', 'shadow'),
       maxPartitions: 2,
@@ -292,7 +289,7 @@ describe('metric activities on the filesystem store', () => {
     });
     const unnamed = (await documents(store, run('acme', 'v2', 'shadow'))).find((d) => d.accountId === 'acc-01')!;
     expect(unnamed.events7d).toBe(acc.events7d);
-    await runMetricJobInProcess({
+    await runMetricDayInProcess({
       activities,
       ...run('acme', 'v2', 'shadow'),
       maxPartitions: 2,
@@ -310,7 +307,7 @@ describe('metric activities on the filesystem store', () => {
 
   it('reads daily states stored before fingerprints (exact values as strings) in rolling windows', async () => {
     const store = newStore();
-    const activities = createS3MetricActivities({ store });
+    const activities = createMetricActivities({ store });
     const previousDay = '2026-03-07';
     // What a release before fingerprints wrote: Distinct { values: [string], hll }.
     const legacyDistinct = {
@@ -341,7 +338,7 @@ describe('metric activities on the filesystem store', () => {
 
     await writeRawDay(store, 'acme', day, timeZone, 600, 1);
     await writeAttributes(store, 'acme', day);
-    await runMetricJobInProcess({ activities, ...run('acme'), maxPartitions: 1, badDataPolicy: 'fail' });
+    await runMetricDayInProcess({ activities, ...run('acme'), maxPartitions: 1, badDataPolicy: 'fail' });
     const acc = (await documents(store, run('acme'))).find((d) => d.accountId === 'acc-01')!;
     // The fixture's user ids never start with "legacy-": the windows are the two disjoint days added up.
     expect(acc.activeUsers).toBeGreaterThan(0);
@@ -365,7 +362,7 @@ describe('metric activities on the filesystem store', () => {
 
   it('fails permanently, naming tenant, day and key, on bad input', async () => {
     const store = newStore();
-    const activities = createS3MetricActivities({ store });
+    const activities = createMetricActivities({ store });
     const attempt = activities.runMetricTask({ ...run('acme'), task: 'attributes' });
     await expect(attempt).rejects.toBeInstanceOf(ApplicationFailure);
     await expect(attempt).rejects.toMatchObject({

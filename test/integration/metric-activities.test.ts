@@ -2,7 +2,8 @@ import * as avro from 'avsc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../support/stack';
 import { connectStack, uniqueName } from '../support/stack';
-import { createS3MetricActivities, runMetricJobInProcess } from '../../src/activities/tenant-days/metrics';
+import { createMetricActivities } from '../../src/activities/tenant-days/metric-activities';
+import { runMetricDayInProcess } from '../../src/activities/tenant-days/in-process';
 import { decodeContainer, loadSchema } from '../../src/schemas/avro-container';
 import { outputKey } from '../../src/common/keys';
 import type { AccountDocument } from '../../src/workflows/serving/account-document';
@@ -25,11 +26,11 @@ describe('metric activities against S3 (versitygw)', () => {
     const run = { tenantId, day, timeZone: 'America/New_York', pipelineVersion: 'v1', runKind: 'primary' as const };
     const inDay = await writeRawDay(stack.store, tenantId, day, run.timeZone, 1500);
     await writeAttributes(stack.store, tenantId, day);
-    const activities = createS3MetricActivities({ store: stack.store, minPartitionBytes: 0 });
-    const first = await runMetricJobInProcess({ activities, ...run, maxPartitions: 1, badDataPolicy: 'fail' });
+    const activities = createMetricActivities({ store: stack.store, minPartitionBytes: 0 });
+    const first = await runMetricDayInProcess({ activities, ...run, maxPartitions: 1, badDataPolicy: 'fail' });
     expect(first.partitions.reduce((n, p) => n + p.counts.accepted, 0)).toBe(inDay.length);
     const bytes = await stack.store.getBytes(outputKey(run, 'accounts.avro'));
-    await runMetricJobInProcess({ activities, ...run, maxPartitions: 4, badDataPolicy: 'fail' });
+    await runMetricDayInProcess({ activities, ...run, maxPartitions: 4, badDataPolicy: 'fail' });
     expect((await stack.store.getBytes(outputKey(run, 'accounts.avro'))).equals(bytes)).toBe(true);
     const docs: AccountDocument[] = [];
     for await (const d of decodeContainer<AccountDocument>(

@@ -1,0 +1,180 @@
+import { createHash } from 'node:crypto';
+import * as avro from 'avsc';
+import type { ObjectStore } from '../../storage/object-store';
+import { NotFoundError } from '../../storage/object-store';
+import { containerRecords, decodeContainerBytes, encodeContainerBytes, loadSchema } from '../../schemas/avro-container';
+import { SYNC_SIZE, parseOcfHeader, readVarLong } from '../../schemas/ocf';
+import { CorruptDataError } from '../../common/errors';
+import type { OutputLocation } from '../../common/keys';
+import { outputKey } from '../../common/keys';
+import type { RunRef } from '../../workflows/tenant-days/pipeline-contracts';
+import type {
+  AccountDayState,
+  AccountDayUsage,
+  StoredAccountDayState,
+  StoredAccountDayUsage,
+} from '../../metrics/account-state';
+import {
+  ACCOUNT_DAY_STATE_READER_SCHEMA,
+  ACCOUNT_DAY_USAGE_READER_SCHEMA,
+  ACCOUNT_DAY_STATE_SCHEMA,
+  upgradeAccountDayState,
+} from '../../metrics/account-state';
+import { ROLLING_STATE_SCHEMA } from '../../metrics/rolling';
+
+/**
+ * Reading and writing the metric datasets of a run (partials, daily usage, rolling states,
+ * attributes, documents): their Avro types, deterministic sync markers, and reads that name the
+ * object in every error. The one place that knows how a dataset is laid out in the object store.
+ */
+export const dayStateType = avro.Type.forSchema(ACCOUNT_DAY_STATE_SCHEMA as avro.Schema);
+/** Reads states of this release and of releases before fingerprints (see upgradeAccountDayState). */
+export const dayStateReaderType = avro.Type.forSchema(ACCOUNT_DAY_STATE_READER_SCHEMA as avro.Schema);
+/** The same, without the value moments and sketch, which rolling windows and documents do not use. */
+export const dayUsageReaderType = avro.Type.forSchema(ACCOUNT_DAY_USAGE_READER_SCHEMA as avro.Schema);
+export const rollingType = avro.Type.forSchema(ROLLING_STATE_SCHEMA as avro.Schema);
+export const attributesType = avro.Type.forSchema(loadSchema('account-attributes.avsc'));
+export const documentType = avro.Type.forSchema(loadSchema('account-document.avsc'));
+
+export function where(run: RunRef): string {
+  return `tenant ${run.tenantId} day ${run.day} (${run.pipelineVersion}/${run.runKind})`;
+}
+
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** The avsc writer has no "bytes" view of a Uint8Array: fingerprints and registers go out as Buffers. */
+export function dayStateForAvro(s: AccountDayState): unknown {
+  const buf = (d: AccountDayState['users']) => ({
+    fingerprints: asBuffer(d.fingerprints),
+    hll: d.hll && asBuffer(d.hll),
+  });
+  return { ...s, users: buf(s.users), sessions: buf(s.sessions) };
+}
+
+/**
+ * An Avro object container file with a sync marker derived from `markerSeed` (the dataset path, or
+ * DAY_STATE_MARKER), so the same records always give the same bytes (avsc picks a random marker).
+ */
+export function encodeFile(type: avro.Type, records: readonly unknown[], markerSeed: string): Promise<Buffer> {
+  return encodeContainerBytes(type, records, { sync: syncMarker(markerSeed) });
+}
+
+export function syncMarker(seed: string): Buffer {
+  return createHash('md5').update(seed).digest();
+}
+
+/**
+ * Partials and the daily-usage dataset share one sync marker, so a day aggregated as a single
+ * partition has a partial that already is, byte for byte, its daily usage (merging one sorted
+ * partial is the identity), and daily-usage copies it instead of decoding and encoding it again.
+ */
+export const DAY_STATE_MARKER = 'daybreak.metrics.AccountDayState';
+export const DAY_STATE_SYNC = syncMarker(DAY_STATE_MARKER);
+
+/** Records declared by an Avro container file's block headers, without decoding them. */
+export function countContainerRecords(bytes: Buffer, key: string): number {
+  const header = parseOcfHeader(bytes);
+  if (header === 'incomplete') throw new CorruptDataError(`${key} is truncated inside its header`, key);
+  let records = 0;
+  let pos = header.size;
+  while (pos < bytes.length) {
+    const count = readVarLong(bytes, pos);
+    const size = count && readVarLong(bytes, count.pos);
+    if (
+      !count ||
+      !size ||
+      !(count.value >= 0) ||
+      !(size.value >= 0) ||
+      size.pos + size.value + SYNC_SIZE > bytes.length
+    )
+      throw new CorruptDataError(`${key} has an unreadable or truncated block at byte ${pos}`, key);
+    const end = size.pos + size.value;
+    if (!bytes.subarray(end, end + SYNC_SIZE).equals(header.sync))
+      throw new CorruptDataError(`${key} has a bad sync marker at byte ${end}`, key);
+    records += count.value;
+    pos = end + SYNC_SIZE;
+  }
+  return records;
+}
+
+/** Stored day states as current ones, one at a time. */
+export function* upgradeEach(rows: Iterable<StoredAccountDayState>): Generator<AccountDayState> {
+  for (const row of rows) yield upgradeAccountDayState(row);
+}
+
+export function upgradeUsage(rows: StoredAccountDayUsage[]): AccountDayUsage[];
+export function upgradeUsage(rows: StoredAccountDayUsage[] | null): AccountDayUsage[] | null;
+/** Stored day usage (of any release) with current distinct states. */
+export function upgradeUsage(rows: StoredAccountDayUsage[] | null): AccountDayUsage[] | null {
+  return rows && rows.map((row) => upgradeAccountDayState(row));
+}
+
+export async function readFile<T>(store: ObjectStore, key: string, type: avro.Type, what: string): Promise<T[]> {
+  const bytes = await store.getBytes(key);
+  try {
+    return decodeContainerBytes<T>(bytes, type, key);
+  } catch (error) {
+    throw new CorruptDataError(`${what}: ${key} cannot be decoded: ${(error as Error).message}`, key);
+  }
+}
+
+/**
+ * A stored dataset's records one at a time, decoded as they are taken (containerRecords), with
+ * the errors readFile gives; for folds that should not hold a whole file's objects.
+ */
+export async function readEach<T>(
+  store: ObjectStore,
+  key: string,
+  type: avro.Type,
+  what: string,
+): Promise<Iterable<T>> {
+  const bytes = await store.getBytes(key);
+  const records = containerRecords<T>(bytes, type, key);
+  return {
+    *[Symbol.iterator]() {
+      for (;;) {
+        let next: IteratorResult<T>;
+        try {
+          next = records.next();
+        } catch (error) {
+          throw new CorruptDataError(`${what}: ${key} cannot be decoded: ${(error as Error).message}`, key);
+        }
+        if (next.done) return;
+        yield next.value;
+      }
+    },
+  };
+}
+
+export async function readOptional<T>(
+  store: ObjectStore,
+  key: string,
+  type: avro.Type,
+  what: string,
+): Promise<T[] | null> {
+  try {
+    return await readFile<T>(store, key, type, what);
+  } catch (error) {
+    if (error instanceof NotFoundError) return null;
+    throw error;
+  }
+}
+
+export function loc(run: RunRef): OutputLocation {
+  return { tenantId: run.tenantId, day: run.day, pipelineVersion: run.pipelineVersion, runKind: run.runKind };
+}
+
+/** Writes `records` as the run's dataset at `path` (sync marker seeded by the path): the same records give the same bytes. */
+export async function writeDataset(
+  store: ObjectStore,
+  run: RunRef,
+  path: string,
+  type: avro.Type,
+  records: readonly unknown[],
+): Promise<string> {
+  const key = outputKey(loc(run), path);
+  await store.put(key, await encodeFile(type, records, path), { contentType: 'avro/binary' });
+  return key;
+}
