@@ -65,6 +65,8 @@ export interface PlanPartitionsResult {
 export interface AggregatePartitionInput extends RunRef {
   partition: PartitionPlan;
   badDataPolicy: BadDataPolicy;
+  /** Account buckets to write the partial states in (a power of two; absent: 1, the single partial file). */
+  buckets?: number;
 }
 
 export interface AggregatePartitionResult {
@@ -73,6 +75,14 @@ export interface AggregatePartitionResult {
   counts: RecordCounts;
   /** Keys of quarantined blocks/records written by this partition. */
   quarantineKeys: string[];
+  /**
+   * Runs written (absent: 1). A partition whose states outgrow its memory share writes every
+   * bucket's states so far as a run and starts again (partialRunPath); partialKey is then the
+   * run's partials/ prefix.
+   */
+  runs?: number;
+  /** The bucket count written (absent: 1). */
+  buckets?: number;
   /** See PlanPartitionsResult.attempt. */
   attempt?: number;
 }
@@ -84,6 +94,58 @@ export interface RunMetricTaskInput extends RunRef {
   partialKeys?: string[];
   /** The version compared with (a shadow's primary): its primary outputs are the first warm-up source for earlier days this version never ran (planHistory). */
   primaryPipelineVersion?: string;
+  /**
+   * The account bucket this call computes (daily-usage, rolling-windows, account-documents); absent:
+   * bucket 0 of 1, the whole tenant, as calls made before buckets existed.
+   */
+  bucket?: { index: number; count: number };
+  /** attributes: the bucket count to split the snapshot into (absent: 1). */
+  buckets?: number;
+  /** daily-usage of a bucketed or spilled day: runs written by each partition (index p); absent: listed. */
+  partitionRuns?: number[];
+  /** rolling-windows and account-documents: where earlier days are (planBuckets); absent: resolved by the task. */
+  history?: HistoryLayouts;
+  /**
+   * account-documents with more than one bucket: 'distribution' writes the bucket's events7d
+   * histogram, 'documents' (after every bucket's distribution) its documents, 'assemble' merges the
+   * buckets' documents into accounts.avro. Absent: all three, for a single bucket.
+   */
+  phase?: 'distribution' | 'documents' | 'assemble';
+}
+
+/** A stored day's dataset: which run of it holds it, and in how many account buckets (1: the single file). */
+export interface StoredLayout {
+  day: string;
+  source: { pipelineVersion: string; runKind: RunKind };
+  buckets: number;
+}
+
+/** Where a run's earlier days are read from, resolved once per tenant-day (planBuckets). */
+export interface HistoryLayouts {
+  /** D-1..D-29: index i is D-(i+1); null where no source has the day's daily usage. */
+  usage: (StoredLayout | null)[];
+  /** The latest earlier rolling state within the lookback (first/last activity carry); null when none. */
+  rolling: StoredLayout | null;
+  /** D-1's documents of the run's own version (healthDelta); null when missing. */
+  documents: StoredLayout | null;
+}
+
+export interface PlanBucketsInput extends RunRef {
+  /** A rerun from this task; when it does not re-aggregate, the run's stored bucket count is kept. */
+  fromTask?: string;
+  /** Forced bucket count (a power of two, 1-1024), for tests and benchmarks; otherwise chosen from the budget. */
+  buckets?: number;
+  primaryPipelineVersion?: string;
+}
+
+export interface PlanBucketsResult {
+  /** Account buckets of this run (a power of two): each per-account task runs once per bucket. */
+  buckets: number;
+  /** Accounts in the day's attribute snapshot (from its block headers), which the count was chosen for. */
+  accountsEstimate: number;
+  history: HistoryLayouts;
+  /** See PlanPartitionsResult.attempt. */
+  attempt?: number;
 }
 
 export interface RunMetricTaskResult {
