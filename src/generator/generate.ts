@@ -13,8 +13,7 @@ import type { RawEventVersion } from '../schemas/raw-event-schemas';
 import { RAW_EVENT_SCHEMAS, RAW_EVENT_SUBJECT, RAW_EVENT_VERSIONS } from '../schemas/raw-event-schemas';
 import { SchemaRegistry } from '../schemas/registry';
 import type { ObjectStore } from '../storage/object-store';
-import type { GeneratedAccount } from './accounts';
-import { activityWeight, attributesOf, generateAccounts, stepAccounts } from './accounts';
+import { AccountTable, MAX_ACCOUNTS } from './accounts';
 import type { HourContext } from './hours';
 import { HOUR_MS, asWriterRecord, expectedEvents, makeEvent, pickWriterVersion } from './hours';
 import { Rng, WeightedPicker } from './random';
@@ -29,6 +28,14 @@ const RAW_FILE = 'events.avro';
 /** Share of events that arrive late (up to ~2 h, in a later hour's partition) and that are sent twice. */
 const LATE_SHARE = 0.02;
 const DUPLICATE_SHARE = 0.003;
+/** Accounts without `accounts`: one per 50 events a day, 25 to 20,000 (the default since the generator's first version). */
+const DEFAULT_MAX_ACCOUNTS = 20_000;
+/**
+ * With `accounts`, an account is active on a day with probability min(1, ACTIVE_SCALE x its
+ * activity weight): about a fifth of the accounts of a day send events (the Pareto weights put
+ * most accounts near 1), and the heavy tail is active every day.
+ */
+const ACTIVE_SCALE = 0.06;
 
 export interface GenerateOptions {
   tenants: number;
@@ -43,6 +50,12 @@ export interface GenerateOptions {
   concurrency?: number;
   blockRecords?: number;
   deflateLevel?: number;
+  /**
+   * Accounts per tenant (1 to 50,000,000). Given, most accounts are quiet on a given day (see
+   * ACTIVE_SCALE) and the busy ones carry the day; without it, one account per 50 events a day
+   * (25 to 20,000), every one of them active, as before the option existed (same bytes).
+   */
+  accounts?: number;
   /** Called after each tenant's local day is written. */
   onProgress?: (progress: { tenantId: string; day: string; events: number }) => void;
 }
@@ -100,6 +113,7 @@ function validate(options: GenerateOptions): void {
   positive('eventsPerDay', options.eventsPerDay, 100_000_000);
   if (!options.seed) throw new InvalidInputError('seed must not be empty');
   if (options.startDay) assertDay(options.startDay, 'startDay');
+  if (options.accounts !== undefined) positive('accounts', options.accounts, MAX_ACCOUNTS);
 }
 
 /**
@@ -174,7 +188,7 @@ interface Segment {
 class TenantGenerator {
   private readonly rng: Rng;
   private readonly windows: LocalDayWindow[];
-  private readonly accounts: GeneratedAccount[];
+  private readonly accounts: AccountTable;
   private readonly properties: Record<string, string>[];
   /** Late and re-sent events waiting for the (later) hour partition they land in, by hour start. */
   private readonly pending = new Map<number, RawEvent[]>();
@@ -199,8 +213,9 @@ class TenantGenerator {
     this.windows = Array.from({ length: options.days }, (_, i) =>
       localDayWindow(addDays(startDay, i), tenant.timeZone),
     );
-    const accountCount = Math.min(20_000, Math.max(25, Math.round(options.eventsPerDay / 50)));
-    this.accounts = generateAccounts(this.rng.fork('accounts'), accountCount, startDay);
+    const accountCount =
+      options.accounts ?? Math.min(DEFAULT_MAX_ACCOUNTS, Math.max(25, Math.round(options.eventsPerDay / 50)));
+    this.accounts = new AccountTable(this.rng.fork('accounts'), accountCount, startDay);
     this.properties = propertyPool(this.rng.fork('properties'));
   }
 
@@ -218,10 +233,10 @@ class TenantGenerator {
         if (nextDay > 0) {
           this.options.onProgress?.({ tenantId: this.tenant.id, day: windows[nextDay - 1].day, events: dayEvents });
           dayEvents = 0;
-          stepAccounts(this.rng.fork(`step/${windows[nextDay].day}`), this.accounts);
+          this.accounts.step(this.rng.fork(`step/${windows[nextDay].day}`));
         }
         await this.writeAttributes(windows[nextDay].day);
-        this.picker = new WeightedPicker(this.accounts.map(activityWeight));
+        this.picker = new WeightedPicker(this.dayWeights(windows[nextDay].day));
         nextDay++;
       }
       dayEvents += await this.writeHour(hour);
@@ -230,12 +245,22 @@ class TenantGenerator {
     return this.totals;
   }
 
+  /** The day's weight of each account for picking an event's account: 0 for the accounts quiet that day. */
+  private dayWeights(day: string): Float64Array {
+    const weights = this.accounts.activityWeights();
+    // Only with `accounts`: the gate's fork draws from the tenant's stream, which would change every default byte.
+    if (this.options.accounts === undefined) return weights;
+    const gate = this.rng.fork(`active/${day}`);
+    for (let i = 0; i < weights.length; i++) if (!gate.chance(ACTIVE_SCALE * weights[i])) weights[i] = 0;
+    return weights;
+  }
+
   private async writeAttributes(day: string): Promise<void> {
     const put = await this.store.put(
       attributesKey(this.tenant.id, day),
       encodeOcf({
         schema: ATTRIBUTES_SCHEMA,
-        records: this.accounts.map((a) => attributesOf(this.tenant.id, a)),
+        records: this.accounts.attributeRecords(this.tenant.id),
         sync: this.rng.fork(`sync/attributes/${day}`).bytes(16),
       }),
     );
@@ -343,7 +368,7 @@ class TenantGenerator {
     const ctx: HourContext = {
       tenantId: this.tenant.id,
       accounts: this.accounts,
-      picker: new WeightedPicker(this.accounts.map(activityWeight)),
+      picker: new WeightedPicker(this.accounts.activityWeights()),
       properties: this.properties,
       dayIndex: 0,
     };

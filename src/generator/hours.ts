@@ -1,7 +1,7 @@
 import type { RawEvent } from '../common/events';
 import type { BILLING_EVENT_TYPES, USAGE_EVENT_TYPES } from '../common/events';
 import type { RawEventVersion } from '../schemas/raw-event-schemas';
-import type { GeneratedAccount } from './accounts';
+import type { AccountTable } from './accounts';
 import type { Rng, WeightedPicker } from './random';
 import { uuid } from './random';
 
@@ -32,7 +32,7 @@ const USAGE_WEIGHTS: [(typeof USAGE_EVENT_TYPES)[number], number][] = [
 
 export interface HourContext {
   tenantId: string;
-  accounts: GeneratedAccount[];
+  accounts: AccountTable;
   picker: WeightedPicker;
   properties: Record<string, string>[];
   /** Index of the local day, used in session ids. */
@@ -41,17 +41,19 @@ export interface HourContext {
 
 /** One event at a uniformly random instant of [startMs, endMs). */
 export function makeEvent(rng: Rng, ctx: HourContext, startMs: number, endMs: number): RawEvent {
-  const account = ctx.accounts[ctx.picker.pick(rng)];
+  const accounts = ctx.accounts;
+  const account = ctx.picker.pick(rng);
   const u = rng.float();
-  const userId = account.users[Math.floor(account.users.length * u * u * u)];
+  const accountId = accounts.accountId(account);
+  const userId = `${accountId}-u${Math.floor(accounts.users[account] * u * u * u)}`;
   let type: (typeof USAGE_EVENT_TYPES)[number] | (typeof BILLING_EVENT_TYPES)[number];
   let value: number;
   // Billing accounts (a minority) send invoice and payment events; at-risk ones fail more often.
-  if (account.billing && rng.chance(0.015)) {
+  if (accounts.billing[account] && rng.chance(0.015)) {
     const r = rng.float();
-    const failing = account.stage === 'at_risk' ? 0.35 : 0.08;
+    const failing = accounts.atRisk(account) ? 0.35 : 0.08;
     type = r < failing ? 'payment_failed' : r < failing + 0.15 ? 'invoice_overdue' : 'invoice_paid';
-    value = Math.round(account.contractValue / 12) + 0.5;
+    value = Math.round(accounts.contractValue[account] / 12) + 0.5;
   } else {
     let r = rng.float();
     type = USAGE_WEIGHTS[USAGE_WEIGHTS.length - 1][0];
@@ -67,7 +69,7 @@ export function makeEvent(rng: Rng, ctx: HourContext, startMs: number, endMs: nu
   return {
     eventId: uuid(rng),
     tenantId: ctx.tenantId,
-    accountId: account.accountId,
+    accountId,
     userId,
     type,
     occurredAt: startMs + Math.floor(rng.float() * (endMs - startMs)),

@@ -114,10 +114,10 @@ export function uuid(rng: Rng): string {
 /** Cumulative weights for picking an index with probability proportional to its weight. */
 export class WeightedPicker {
   private readonly cumulative: Float64Array;
-  constructor(weights: readonly number[]) {
+  constructor(weights: ArrayLike<number>) {
     this.cumulative = new Float64Array(weights.length);
     let sum = 0;
-    weights.forEach((w, i) => (this.cumulative[i] = sum += Math.max(0, w)));
+    for (let i = 0; i < weights.length; i++) this.cumulative[i] = sum += Math.max(0, weights[i]);
   }
 
   get total(): number {

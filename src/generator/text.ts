@@ -26,8 +26,14 @@ const NAME_STEMS = [
 ];
 const NAME_SUFFIXES = ['', ' Inc.', ' Ltd', ' 株式会社', ' ש״ח', ' ✨', ' Group', ' (EU)'];
 
-export function accountName(rng: Rng, index: number): string {
-  return `${rng.pick(NAME_STEMS)}${rng.pick(NAME_SUFFIXES)} #${index}`;
+/** The two draws of an account's name (stem, suffix), kept as small indices instead of a string per account. */
+export function drawAccountName(rng: Rng): { stem: number; suffix: number } {
+  const stem = rng.int(NAME_STEMS.length);
+  return { stem, suffix: rng.int(NAME_SUFFIXES.length) };
+}
+
+export function accountNameOf(stem: number, suffix: number, index: number): string {
+  return `${NAME_STEMS[stem]}${NAME_SUFFIXES[suffix]} #${index}`;
 }
 
 const PAGE_TITLES = [

@@ -17,7 +17,9 @@ export const generateCommand: Command = {
     description: `Writes deterministic, realistic raw events (v1/v2/v3 producers, late and duplicate events, DST zones,
 Unicode), daily account attribute snapshots, the schema registry and config/tenants.json to the
 object store (DAYBREAK_STORE, default fs under DAYBREAK_FS_ROOT). --corrupt plants a truncated file,
-a bad sync marker and an unregistered writer schema.`,
+a bad sync marker and an unregistered writer schema. --accounts N gives each tenant N accounts (up to
+50,000,000), most of them quiet on a given day and a heavy tail of busy ones, all in every attribute
+snapshot; without it, one account per 50 events a day (25 to 20,000), all active.`,
     options: [
       { name: 'tenants', kind: 'number', placeholder: 'N', description: 'tenants (default 6)' },
       { name: 'days', kind: 'number', placeholder: 'D', description: 'days (default 30)' },
@@ -26,6 +28,12 @@ a bad sync marker and an unregistered writer schema.`,
         kind: 'number',
         placeholder: 'E',
         description: 'events per tenant and day (default 10000)',
+      },
+      {
+        name: 'accounts',
+        kind: 'number',
+        placeholder: 'N',
+        description: 'accounts per tenant, 1 to 50,000,000 (default: events per day / 50, 25 to 20,000)',
       },
       { name: 'seed', placeholder: 'S', description: 'seed: the same seed writes the same bytes (default "daybreak")' },
       { name: 'start-day', placeholder: 'YYYY-MM-DD', description: `first day (default ${DEFAULT_START_DAY})` },
@@ -57,6 +65,7 @@ a bad sync marker and an unregistered writer schema.`,
         tenants: numberOption(args, 'tenants', 6),
         days: numberOption(args, 'days', 30),
         eventsPerDay: numberOption(args, 'events-per-day', 10_000),
+        accounts: args.get('accounts') === undefined ? undefined : numberOption(args, 'accounts', 0),
         seed,
         startDay: args.get('start-day'),
         corrupt: args.get('corrupt') === 'true',

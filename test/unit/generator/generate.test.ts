@@ -14,6 +14,8 @@ import { localDayWindow } from '../../../src/common/local-day';
 import { parseTenantsFile } from '../../../src/workflows/tenants/tenant-config';
 import type { GenerateOptions, GenerateSummary } from '../../../src/generator/generate';
 import { generate } from '../../../src/generator/generate';
+import { AccountTable } from '../../../src/generator/accounts';
+import { Rng } from '../../../src/generator/random';
 import { FsObjectStore } from '../../../src/storage/fs-object-store';
 import * as avro from 'avsc';
 
@@ -185,5 +187,77 @@ describe('generate', () => {
       });
       await expect(collect(failing.events)).rejects.toBeInstanceOf(CorruptDataError);
     }
+  });
+});
+
+describe('generate with accounts', () => {
+  const ACCOUNTS = 50_000;
+  let s: FsObjectStore;
+  let summary: GenerateSummary;
+  let accountIds: string[];
+  beforeAll(async () => {
+    s = store();
+    summary = await generate(
+      { tenants: 1, days: 1, eventsPerDay: 120_000, accounts: ACCOUNTS, seed: 'many', startDay: '2026-03-10' },
+      s,
+    );
+    accountIds = (await allEvents(s, 'acme')).map(({ event }) => event.accountId);
+  }, 60_000);
+
+  it('writes an attribute row for every account, with unique ids, and events only from those accounts', async () => {
+    const rows: AccountAttributes[] = [];
+    const key = 'attributes/tenant=acme/date=2026-03-10/attributes.avro';
+    for await (const r of decodeContainer<AccountAttributes>(await s.get(key), ATTRIBUTES_TYPE)) rows.push(r);
+    expect(rows.length).toBe(ACCOUNTS);
+    const ids = new Set(rows.map((r) => r.accountId));
+    expect(ids.size).toBe(ACCOUNTS);
+    expect(rows[0].accountId).toBe('acc-00000');
+    expect(rows.at(-1)!.accountId).toBe('acc-49999');
+    expect(accountIds.length).toBe(summary.events);
+    expect(accountIds.filter((id) => !ids.has(id))).toEqual([]);
+  });
+
+  it('keeps most accounts quiet on the day, and the busiest 1% of accounts send at least 30% of the events', () => {
+    const perAccount = new Map<string, number>();
+    for (const id of accountIds) perAccount.set(id, (perAccount.get(id) ?? 0) + 1);
+    const active = perAccount.size / ACCOUNTS;
+    expect(active).toBeGreaterThan(0.1);
+    expect(active).toBeLessThan(0.3);
+    const counts = [...perAccount.values()].sort((a, b) => b - a);
+    const total = counts.reduce((a, b) => a + b, 0);
+    const top = counts.slice(0, ACCOUNTS / 100).reduce((a, b) => a + b, 0);
+    expect(top / total).toBeGreaterThanOrEqual(0.3);
+  });
+
+  it('is deterministic for a seed, over days (the quiet accounts change from day to day)', async () => {
+    const options: GenerateOptions = { tenants: 1, days: 2, eventsPerDay: 4000, accounts: 3000, seed: 'days' };
+    const [a, b] = [store(), store()];
+    await generate(options, a);
+    await generate(options, b);
+    const [sa, sb] = [await snapshot(a), await snapshot(b)];
+    expect([...sb.keys()]).toEqual([...sa.keys()]);
+    for (const [key, body] of sa) expect(sb.get(key), key).toBe(body);
+    const activeOn = async (day: string) => {
+      const out = new Set<string>();
+      for (const { key, event } of await allEvents(a, 'acme'))
+        if (key.includes(`date=${day}`)) out.add(event.accountId);
+      return out;
+    };
+    const [first, second] = [await activeOn('2026-03-01'), await activeOn('2026-03-02')];
+    expect([...second].filter((id) => !first.has(id)).length).toBeGreaterThan(0);
+  });
+
+  it('rejects an account count out of range with a clear error', async () => {
+    for (const accounts of [0, 1.5, 50_000_001]) {
+      await expect(generate({ tenants: 1, days: 1, eventsPerDay: 10, accounts, seed: 'bad' }, store())).rejects.toThrow(
+        `accounts ${accounts} must be an integer from 1 to 50000000`,
+      );
+    }
+  });
+
+  it('widens the account ids past 100,000 accounts so they still sort in account order', () => {
+    const table = new AccountTable(new Rng('wide'), 150_001, '2026-03-01');
+    expect([table.accountId(0), table.accountId(150_000)]).toEqual(['acc-000000', 'acc-150000']);
+    expect(table.userId(7, 2)).toBe('acc-000007-u2');
   });
 });
