@@ -60,3 +60,33 @@ export function groupIntoPartitions(
     return { index, count, inputKeys, ...(dedupeKeys.length > 0 ? { dedupeKeys } : {}) };
   });
 }
+
+/**
+ * Memory one account costs a bucket task or a partition's aggregation, on average (states,
+ * indexes, sets below the HLL limit): what the bucket count is sized with. Calibrated with
+ * bench:metrics at 1M accounts (docs/metrics.md, "Scaling in accounts").
+ */
+export const BYTES_PER_ACCOUNT = 2048;
+/** Accounts per bucket above which a day is split further even when memory allows: buckets are also the unit of spreading over workers. */
+export const ACCOUNTS_PER_BUCKET = 250_000;
+/** Compressed bytes of an attribute snapshot row, for the account estimate from the snapshot's size. */
+export const SNAPSHOT_BYTES_PER_ACCOUNT = 24;
+
+function nextPowerOfTwo(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/**
+ * Account buckets for a tenant-day: enough that one bucket's accounts take at most half of a
+ * task's memory share, and at most ACCOUNTS_PER_BUCKET accounts each, as a power of two up to
+ * `max`. A tenant of 20k accounts gets 1: today's layout and cost.
+ */
+export function chooseBucketCount(input: { accountsEstimate: number; shareBytes: number; max?: number }): number {
+  const { accountsEstimate, shareBytes, max = 1024 } = input;
+  const accounts = Math.max(0, Math.ceil(accountsEstimate));
+  const byMemory = Math.ceil((accounts * BYTES_PER_ACCOUNT) / Math.max(1, shareBytes / 2));
+  const byCount = Math.ceil(accounts / ACCOUNTS_PER_BUCKET);
+  return Math.min(max, nextPowerOfTwo(Math.max(1, byMemory, byCount)));
+}

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as avro from 'avsc';
 import type { ObjectStore } from '../../storage/object-store';
-import { NotFoundError } from '../../storage/object-store';
+import { NotFoundError, readAll } from '../../storage/object-store';
+import type { Readable } from 'node:stream';
 import { containerRecords, decodeContainerBytes, encodeContainerBytes, loadSchema } from '../../schemas/avro-container';
 import { SYNC_SIZE, parseOcfHeader, readVarLong } from '../../schemas/ocf';
 import { CorruptDataError } from '../../common/errors';
@@ -177,4 +178,38 @@ export async function writeDataset(
   const key = outputKey(loc(run), path);
   await store.put(key, await encodeFile(type, records, path), { contentType: 'avro/binary' });
   return key;
+}
+
+/**
+ * Writes a dataset file record by record as `fill` produces them (the writer of the bucket tasks,
+ * which never hold a whole dataset), with the block rule of encodeFile, so the same records give
+ * the same bytes as encodeFile. Returns the number of records written.
+ */
+export async function writeStreamed(
+  store: ObjectStore,
+  key: string,
+  type: avro.Type,
+  sync: Buffer,
+  fill: (write: (record: unknown) => void | Promise<void>) => Promise<void>,
+): Promise<number> {
+  const records: unknown[] = [];
+  await fill((record) => {
+    records.push(record);
+  });
+  await store.put(key, await encodeContainerBytes(type, records, { sync }), { contentType: 'avro/binary' });
+  return records.length;
+}
+
+/** A stored file's records a block at a time (until the block source lands). */
+export async function* blocksOf<T>(source: Readable | Buffer, type: avro.Type, key: string): AsyncGenerator<T[]> {
+  const bytes = Buffer.isBuffer(source) ? source : await readAll(source);
+  let block: T[] = [];
+  for (const r of containerRecords<T>(bytes, type, key)) {
+    block.push(r);
+    if (block.length === 1024) {
+      yield block;
+      block = [];
+    }
+  }
+  if (block.length > 0) yield block;
 }

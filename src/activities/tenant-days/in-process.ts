@@ -1,71 +1,45 @@
-import type {
-  AggregatePartitionResult,
-  RunMetricTaskResult,
-  RunRef,
-} from '../../workflows/tenant-days/pipeline-contracts';
+import type { RunRef } from '../../workflows/tenant-days/pipeline-contracts';
 import type { BadDataPolicy } from '../../workflows/tenants/tenant-config';
-import { MetricTasks, getPipeline } from '../../metrics/pipelines';
-import { runTaskGraph } from '../../metrics/task-graph';
+import type { MetricFanOutResult, MetricOps } from '../../metrics/fan-out';
+import { runMetricFanOut } from '../../metrics/fan-out';
 import type { MetricActivities } from './metric-activities';
 
 export interface RunMetricDayOptions extends RunRef {
-  activities: MetricActivities;
+  /** The metric activities, or anything with their calls (the benchmark's worker processes). */
+  activities: Pick<MetricActivities, 'planBuckets' | 'planPartitions' | 'aggregatePartition' | 'runMetricTask'>;
   maxPartitions: number;
   badDataPolicy: BadDataPolicy;
   fromTask?: string;
   primaryPipelineVersion?: string;
-  /** Partitions aggregated at once (in-process: overlaps I/O only). */
+  /** Forced bucket count; otherwise planBuckets chooses from the snapshot and the memory budget. */
+  buckets?: number;
+  /** Partitions aggregated at once (in-process: overlaps I/O only; default 2). */
   concurrency?: number;
+  /** Bucket tasks of a stage at once (default 2). */
+  bucketConcurrency?: number;
 }
 
-export interface RunMetricDayResult {
-  partitions: AggregatePartitionResult[];
-  tasks: RunMetricTaskResult[];
-  ran: string[];
-}
+export type RunMetricDayResult = MetricFanOutResult;
 
 /**
- * Runs a whole tenant-day in-process, the way the tenant-day workflow does with activities: the
- * task graph in dependency order, the fan-out task as plan + one aggregation per partition. For
- * tests, the benchmark and local tools.
+ * Runs a whole tenant-day in-process through the same fan-out the tenant-day workflow runs
+ * (src/metrics/fan-out.ts), each activity called directly. For tests, the benchmarks and local
+ * tools.
  */
 export async function runMetricDayInProcess(options: RunMetricDayOptions): Promise<RunMetricDayResult> {
-  const { activities, maxPartitions, badDataPolicy, primaryPipelineVersion, ...rest } = options;
-  const run: RunRef = {
-    tenantId: rest.tenantId,
-    day: rest.day,
-    timeZone: rest.timeZone,
-    pipelineVersion: rest.pipelineVersion,
-    runKind: rest.runKind,
+  const { activities, concurrency, bucketConcurrency, ...rest } = options;
+  const ops: MetricOps = {
+    planBuckets: (input) => activities.planBuckets(input),
+    planPartitions: (input) => activities.planPartitions(input),
+    aggregatePartition: (input) => activities.aggregatePartition(input),
+    runMetricTask: (input) => activities.runMetricTask(input),
   };
-  const concurrency = options.concurrency ?? 2;
-  const partitions: AggregatePartitionResult[] = [];
-  const taskResults: RunMetricTaskResult[] = [];
-  const { ran } = await runTaskGraph<string[]>({
-    graph: getPipeline(run.pipelineVersion).graph,
-    fromTask: options.fromTask,
-    concurrency: 2,
-    runTask: async (task, inputs) => {
-      if (task.partitioned) {
-        const plan = await activities.planPartitions({ ...run, maxPartitions });
-        const queue = [...plan.partitions];
-        const worker = async () => {
-          for (let p = queue.shift(); p; p = queue.shift()) {
-            partitions.push(await activities.aggregatePartition({ ...run, partition: p, badDataPolicy }));
-          }
-        };
-        await Promise.all(Array.from({ length: concurrency }, worker));
-        return partitions.map((p) => p.partialKey);
-      }
-      const result = await activities.runMetricTask({
-        ...run,
-        task: task.name,
-        partialKeys: inputs[MetricTasks.AggregatePartitions],
-        primaryPipelineVersion,
-      });
-      taskResults.push(result);
-      return [result.outputKey];
-    },
+  const now = () => Date.now();
+  return runMetricFanOut({
+    ...rest,
+    ops,
+    partitionConcurrency: concurrency ?? 2,
+    bucketConcurrency: bucketConcurrency ?? 2,
+    hooks: { now },
   });
-  return { partitions, tasks: taskResults, ran };
 }

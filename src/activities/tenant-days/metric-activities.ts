@@ -2,12 +2,14 @@ import { raisingRegisteredFailures } from '../../common/application-failures';
 import { InvalidInputError } from '../../common/errors';
 import type { ObjectStore } from '../../storage/object-store';
 import type { SchemaRegistry } from '../../schemas/registry';
-import { outputPrefix, rawHourPrefix } from '../../common/keys';
+import { outputKey, outputPrefix, rawHourPrefix } from '../../common/keys';
 import { localDayWindow } from '../../common/local-day';
 import { DEFAULT_MIN_PARTITION_BYTES } from '../../workflows/tenant-days/pipeline-contracts';
 import type {
   AggregatePartitionInput,
   AggregatePartitionResult,
+  PlanBucketsInput,
+  PlanBucketsResult,
   PlanPartitionsInput,
   PlanPartitionsResult,
   RunMetricTaskInput,
@@ -20,7 +22,63 @@ import { activityContext, heartbeat } from './activity-context';
 import type { PartitionRunner } from './aggregate-partition';
 import { aggregatePartitionIn, validatePartition } from './aggregate-partition';
 import { loc, where } from './datasets';
-import { createMetricTasks } from './metric-tasks';
+import { createBucketTasks } from './bucket-tasks';
+import { resolveHistoryLayouts, storedLayoutOf } from './bucket-reads';
+import { MAX_BUCKETS, isBucketCount } from '../../metrics/buckets';
+import { SNAPSHOT_BYTES_PER_ACCOUNT, chooseBucketCount } from '../../metrics/partition-plan';
+import { MetricTasks } from '../../metrics/pipelines';
+import { downstreamOf } from '../../metrics/task-graph';
+import { attributesKey } from '../../common/keys';
+
+/** Checks a task's bucket, bucket count and phase before any work. */
+function validateBucket(input: RunMetricTaskInput): void {
+  const what = `task ${input.task} of ${where(input)}`;
+  if (input.bucket !== undefined) {
+    const { index, count } = input.bucket;
+    if (!isBucketCount(count) || !Number.isInteger(index) || index < 0 || index >= count)
+      throw new InvalidInputError(
+        `bucket ${index} of ${count} of ${what} is invalid (counts are powers of two up to ${MAX_BUCKETS})`,
+      );
+  }
+  if (input.buckets !== undefined && !isBucketCount(input.buckets))
+    throw new InvalidInputError(`buckets ${String(input.buckets)} of ${what} must be a power of two from 1 to ${MAX_BUCKETS}`);
+  if (input.phase !== undefined && input.task !== MetricTasks.AccountDocuments)
+    throw new InvalidInputError(`phase ${input.phase} of ${what} is only for ${MetricTasks.AccountDocuments}`);
+  if (input.task === MetricTasks.AccountDocuments && (input.bucket?.count ?? 1) > 1 && input.phase === undefined)
+    throw new InvalidInputError(
+      `${what} has ${input.bucket?.count} buckets: it runs in phases (distribution, documents, assemble)`,
+    );
+}
+
+/** Accounts the day's attribute snapshot holds, estimated from its size (0 when it has not arrived: the attributes task says so). */
+async function snapshotAccounts(store: ObjectStore, run: RunRef): Promise<number> {
+  const key = attributesKey(run.tenantId, run.day);
+  for await (const o of store.list(key)) if (o.key === key) return Math.ceil(o.size / SNAPSHOT_BYTES_PER_ACCOUNT);
+  return 0;
+}
+
+/**
+ * The bucket count a rerun keeps: when it does not re-aggregate the partitions, the tasks it
+ * re-runs read what the run stored, so they must use its count (the partials' for a rerun from
+ * daily-usage, the daily usage's after that). Undefined when everything is recomputed.
+ */
+async function keptBuckets(store: ObjectStore, input: PlanBucketsInput): Promise<number | undefined> {
+  if (input.fromTask === undefined) return undefined;
+  const graph = getPipeline(input.pipelineVersion).graph;
+  const rerun = downstreamOf(graph, input.fromTask);
+  if (rerun.has(MetricTasks.AggregatePartitions)) return undefined;
+  if (rerun.has(MetricTasks.DailyUsage)) return (await partialsLayoutOf(store, input)) ?? undefined;
+  return (await storedLayoutOf(store, loc(input), 'daily-usage', MetricTasks.DailyUsage)) ?? undefined;
+}
+
+/** The bucket count of a run's stored partials (bucket-NNNN-of-BBBB folders; single files are 1); null when none. */
+async function partialsLayoutOf(store: ObjectStore, run: RunRef): Promise<number | null> {
+  for await (const o of store.list(outputKey(loc(run), 'partials') + '/')) {
+    const match = /\/partials\/bucket-\d{4}-of-(\d{4})\//.exec(o.key);
+    return match ? Number(match[1]) : 1;
+  }
+  return null;
+}
 
 export interface MetricDeps {
   store: ObjectStore;
@@ -33,7 +91,16 @@ export interface MetricDeps {
    * it, partitions are aggregated on the activity's thread.
    */
   partitionRunner?: PartitionRunner;
+  /**
+   * Memory one metric task (a partition's aggregation, a bucket task) may use, from
+   * DAYBREAK_MEMORY_BUDGET_MB (see memoryShareBytes): what the bucket count is chosen for and when
+   * an aggregation spills.
+   */
+  memoryShareBytes?: number;
 }
+
+/** A 4 GB worker's share per task with two partition threads and two activity slots. */
+export const DEFAULT_MEMORY_SHARE_BYTES = 512 * 1024 * 1024;
 
 /** Activities of the metric engine: they read raw events and stored datasets, and write datasets, in the object store. */
 export function createMetricActivities({
@@ -41,6 +108,7 @@ export function createMetricActivities({
   registry,
   minPartitionBytes = DEFAULT_MIN_PARTITION_BYTES,
   partitionRunner,
+  memoryShareBytes = DEFAULT_MEMORY_SHARE_BYTES,
 }: MetricDeps) {
   if (!Number.isSafeInteger(minPartitionBytes) || minPartitionBytes < 0) {
     throw new InvalidInputError(`minPartitionBytes ${minPartitionBytes} must be a non-negative integer`);
@@ -51,9 +119,46 @@ export function createMetricActivities({
     localDayWindow(run.day, run.timeZone); // validates the time zone
     return pipeline;
   };
-  const tasks = createMetricTasks(store);
+  const bucketTasks = createBucketTasks(store, memoryShareBytes);
+  const runBucketTask = (input: RunMetricTaskInput): Promise<RunMetricTaskResult> => {
+    switch (input.task) {
+      case MetricTasks.Attributes:
+        return bucketTasks.attributes(input);
+      case MetricTasks.DailyUsage:
+        return bucketTasks.dailyUsage(input);
+      case MetricTasks.RollingWindows:
+        return bucketTasks.rollingWindows(input);
+      default:
+        if (input.phase === 'distribution') return bucketTasks.distribution(input);
+        if (input.phase === 'assemble') return bucketTasks.assemble(input);
+        return bucketTasks.documents(input);
+    }
+  };
 
   return {
+    /**
+     * The first call of a tenant-day: how many account buckets its per-account tasks run in, and
+     * where its earlier days are stored (so bucket tasks open exact keys and never list). The
+     * count is the input's when forced, the run's stored one when a rerun does not re-aggregate
+     * (its partials or daily usage are kept), and otherwise the smallest that fits the memory
+     * share for the accounts of the day's attribute snapshot (chooseBucketCount). Read-only.
+     */
+    async planBuckets(input: PlanBucketsInput): Promise<PlanBucketsResult> {
+      return raisingRegisteredFailures(async () => {
+        validateRun(input);
+        if (input.buckets !== undefined && !isBucketCount(input.buckets)) {
+          throw new InvalidInputError(
+            `buckets ${String(input.buckets)} of ${where(input)} must be a power of two from 1 to ${MAX_BUCKETS}`,
+          );
+        }
+        const accountsEstimate = await snapshotAccounts(store, input);
+        const history = await resolveHistoryLayouts(store, input, input.primaryPipelineVersion);
+        const kept = input.buckets === undefined ? await keptBuckets(store, input) : undefined;
+        const buckets = input.buckets ?? kept ?? chooseBucketCount({ accountsEstimate, shareBytes: memoryShareBytes });
+        return { buckets, accountsEstimate, history, attempt: activityContext()?.info.attempt };
+      });
+    },
+
     /**
      * Lists the raw-event objects of a tenant's local day (its UTC hour partitions plus
      * TRAILING_HOURS for late arrivals) and groups them into at most maxPartitions partitions of
@@ -134,7 +239,8 @@ export function createMetricActivities({
             `task ${spec.name} is the partition fan-out: run planPartitions and aggregatePartition (${where(input)})`,
           );
         }
-        const result = await tasks[spec.name as keyof typeof tasks](input);
+        validateBucket(input);
+        const result = await runBucketTask(input);
         return { ...result, attempt: activityContext()?.info.attempt };
       });
     },
