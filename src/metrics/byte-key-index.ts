@@ -80,6 +80,34 @@ export class ByteKeyIndex {
     return Buffer.from(this.arena.buffer, this.arena.byteOffset + at, this.entries[base + 2]).toString('utf8');
   }
 
+  /** The byte length of entry `index`'s key. */
+  keyLength(index: number): number {
+    return this.entries[index * 4 + 2];
+  }
+
+  /** Whether entry `index`'s key is all ASCII (its bytes are then exactly its string's UTF-8). */
+  isAscii(index: number): boolean {
+    const base = index * 4;
+    const { arena } = this;
+    for (let k = this.entries[base + 1], end = k + this.entries[base + 2]; k < end; k++)
+      if (arena[k] > 0x7f) return false;
+    return true;
+  }
+
+  /** Byte k of entry `index`'s key, or -1 past its end. */
+  keyByte(index: number, k: number): number {
+    const base = index * 4;
+    return k < this.entries[base + 2] ? this.arena[this.entries[base + 1] + k] : -1;
+  }
+
+  /** Copies entry `index`'s key bytes into target at `at`. */
+  copyKey(index: number, target: Uint8Array, at: number): void {
+    const base = index * 4;
+    const from = this.entries[base + 1];
+    const { arena } = this;
+    for (let k = from, end = from + this.entries[base + 2], i = at; k < end; k++, i++) target[i] = arena[k];
+  }
+
   /** The hash given for entry `index`, unsigned. */
   hash(index: number): number {
     return this.entries[index * 4] >>> 0;
@@ -155,6 +183,11 @@ export class OwnedHashSet {
       if (o === owner + 1 && slots[base] === (a | 0) && slots[base + 1] === (b | 0)) return false;
       slot = (slot + 1) & mask;
     }
+  }
+
+  /** Bytes held. */
+  get bytes(): number {
+    return this.slots.byteLength + this.heads.byteLength + this.counts.byteLength;
   }
 
   /** How many entries `owner` has. */

@@ -3,7 +3,7 @@ import type { EventColumns } from '../schemas/event-columns';
 import { ByteKeyIndex, OwnedHashSet } from './byte-key-index';
 import { DISTINCT_EXACT_LIMIT } from './monoids/distinct';
 import type { HllState } from './monoids/hyperloglog';
-import { hllAddHash, hllEmpty } from './monoids/hyperloglog';
+import { HLL_REGISTERS, hllAddHash, hllEmpty } from './monoids/hyperloglog';
 import { fnv1aBytes, writeFingerprintPairs } from './monoids/fingerprint';
 import { compareStrings } from './monoids/monoid';
 import type { MomentsState } from './monoids/moments';
@@ -27,6 +27,10 @@ const TYPES = 10; // event counts by type index from here
 
 const SPILL = 2 ** 52;
 const SPLIT = 2 ** 20;
+/** A Uint8Array's own object and backing-store bookkeeping, beside its registers (measured, roughly). */
+const HLL_OBJECT_BYTES = 160;
+/** A Map entry with an object of two small BigInts. */
+const BIG_SUM_BYTES = 200;
 /** Sketch buckets of the integers 0..INT_BUCKETS-1, precomputed: most values are small counts. */
 const INT_BUCKETS = Int32Array.from({ length: 4096 }, (_, i) => (i === 0 ? 0 : bucketIndex(i)));
 
@@ -98,6 +102,11 @@ class OwnedCounts {
     return { start, keys, counts };
   }
 
+  /** Bytes held. */
+  get bytes(): number {
+    return this.owners.byteLength + this.keys.byteLength + this.counts.byteLength;
+  }
+
   private grow(): void {
     const { owners, keys, counts } = this;
     const capacity = owners.length * 2;
@@ -124,7 +133,8 @@ const USER_PREFIX = Buffer.from('user:', 'utf8');
  * its sketch buckets.
  */
 export class ColumnPartitionAggregator {
-  private readonly accountIndex = new ByteKeyIndex(1024);
+  private accountIndex = new ByteKeyIndex(1024);
+  /** Kept by reset(): a spilled partition's runs share their type columns. */
   private readonly typeIndex = new ByteKeyIndex(16);
   private stride = TYPES + 16;
   private rows = new Float64Array(1024 * (TYPES + 16));
@@ -134,15 +144,56 @@ export class ColumnPartitionAggregator {
    * in first-seen order, so no string is ever made for a user or session, and the HLL switch
    * needs no re-hashing (murmur3 is the HLL hash).
    */
-  private readonly userHll: (HllState | null)[] = [];
-  private readonly sessionHll: (HllState | null)[] = [];
+  private userHll: (HllState | null)[] = [];
+  private sessionHll: (HllState | null)[] = [];
+  /** Register arrays in userHll and sessionHll, for estimatedBytes. */
+  private hlls = 0;
   /** Membership of the exact sets, keyed (account * 2 + kind, murmur3, FNV-1a). */
-  private readonly members = new OwnedHashSet(1 << 14);
-  private readonly buckets = new OwnedCounts(1 << 14);
+  private members = new OwnedHashSet(1 << 14);
+  private buckets = new OwnedCounts(1 << 14);
   /** Sums that outgrew exact doubles, per account (rare). */
-  private readonly bigSums = new Map<number, { sum: bigint; squares: bigint }>();
+  private bigSums = new Map<number, { sum: bigint; squares: bigint }>();
   private implicitSession = Buffer.alloc(256);
   accepted = 0;
+
+  /**
+   * Forgets every account (after a spill wrote them), as a new aggregator would start, but keeps
+   * the event types and their columns. The big tables are allocated afresh at their first size
+   * rather than cleared: estimatedBytes() must drop with the states, and the tables regrow at an
+   * amortized cost of one copy each.
+   */
+  reset(): void {
+    this.accountIndex = new ByteKeyIndex(1024);
+    this.rows = new Float64Array(1024 * this.stride);
+    this.accounts = 0;
+    this.userHll = [];
+    this.sessionHll = [];
+    this.hlls = 0;
+    this.members = new OwnedHashSet(1 << 14);
+    this.buckets = new OwnedCounts(1 << 14);
+    this.bigSums = new Map();
+    this.accepted = 0;
+  }
+
+  /**
+   * The aggregator's memory, roughly and cheaply: the capacities of its typed arrays and indexes
+   * (what the process holds, not what is filled), a register array per HLL and a guess per rare
+   * BigInt sum. The spill decision compares it with the task's memory share.
+   */
+  estimatedBytes(): number {
+    return (
+      this.rows.byteLength +
+      this.accountIndex.bytes +
+      this.typeIndex.bytes +
+      this.members.bytes +
+      this.buckets.bytes +
+      // The register arrays, their typed-array objects, and both per-account slot arrays.
+      this.hlls * (HLL_REGISTERS + HLL_OBJECT_BYTES) +
+      this.userHll.length * 16 +
+      this.bigSums.size * BIG_SUM_BYTES +
+      this.implicitSession.length
+    );
+  }
 
   addBlock(block: EventColumns): void {
     const { bytes, accepted, accountAt, accountLen, typeAt, typeLen, userAt, userLen, sessionAt, sessionLen } = block;
@@ -251,6 +302,7 @@ export class ColumnPartitionAggregator {
     const registers = hllEmpty();
     this.members.forEachHashOf(owner, (hash) => hllAddHash(registers, hash));
     hlls[a] = registers;
+    this.hlls++;
     this.rows[flag] = 1;
   }
 
@@ -288,7 +340,67 @@ export class ColumnPartitionAggregator {
    * writes for those states, without making an object per account, bucket and set. Does not
    * change the aggregator.
    */
-  encodedStates(): { buf: Buffer; ends: Int32Array } {
+  encodedStates(): EncodedStates {
+    return this.encodeInOrder(this.sortedAccounts());
+  }
+
+  /**
+   * encodedStates() cut by account bucket: element b holds, in the same order and with the same
+   * bytes per record, exactly the records of the accounts whose bucket of `count` is b (top
+   * log2(count) bits of the murmur3 hash the account index already holds). One encoding pass: the
+   * sorted order is grouped by bucket (a stable counting sort), so each bucket's records are
+   * contiguous in one buffer and every element is a view of it. count 1 is encodedStates().
+   */
+  encodedStatesOfBuckets(count: number): EncodedStates[] {
+    if (!isBucketCount(count)) throw new RangeError(`bucket count ${count} must be a power of two 1-${MAX_BUCKETS}`);
+    if (count === 1) return [this.encodedStates()];
+    const order = this.sortedAccounts();
+    const n = this.accounts;
+    const bucketOf = new Uint16Array(n);
+    const start = new Int32Array(count + 1);
+    for (let a = 0; a < n; a++) {
+      const b = bucketOfHash(this.accountIndex.hash(a), count);
+      bucketOf[a] = b;
+      start[b + 1]++;
+    }
+    for (let b = 0; b < count; b++) start[b + 1] += start[b];
+    const fill = start.slice(0, count);
+    const grouped = new Int32Array(n);
+    for (let i = 0; i < n; i++) grouped[fill[bucketOf[order[i]]]++] = order[i];
+    const all = this.encodeInOrder(grouped);
+    return Array.from({ length: count }, (_, b) => {
+      const from = start[b];
+      const to = start[b + 1];
+      const base = from === 0 ? 0 : all.ends[from - 1];
+      const ends = all.ends.slice(from, to);
+      for (let k = 0; k < ends.length; k++) ends[k] -= base;
+      return { buf: all.buf.subarray(base, to === from ? base : all.ends[to - 1]), ends };
+    });
+  }
+
+  /**
+   * The accounts in accountId order (compareStrings). ASCII ids, the usual kind, are sorted by
+   * their bytes, whose order is then the strings' order, with a radix sort: sorting a million id
+   * strings with a comparator took seconds, and making them a second more.
+   */
+  private sortedAccounts(): ArrayLike<number> {
+    const n = this.accounts;
+    const index = this.accountIndex;
+    let longest = 0;
+    let ascii = true;
+    for (let a = 0; a < n && ascii; a++) {
+      longest = Math.max(longest, index.keyLength(a));
+      ascii = index.isAscii(a);
+    }
+    if (!ascii || longest > RADIX_MAX_KEY_BYTES) {
+      const ids = Array.from({ length: n }, (_, a) => index.key(a));
+      return ids.map((_, a) => a).sort((x, y) => compareStrings(ids[x], ids[y]));
+    }
+    return radixOrder(index, n, longest);
+  }
+
+  /** The states of the accounts `order` lists, in that order (see encodedStates). */
+  private encodeInOrder(order: ArrayLike<number>): EncodedStates {
     const types = Array.from({ length: this.typeIndex.size }, (_, t) => this.typeIndex.key(t));
     // A count map is written in the key order of the object the states hold: keys in string order,
     // except that JavaScript puts integer-like keys first. Found once, through such an object.
@@ -302,15 +414,23 @@ export class ColumnPartitionAggregator {
     });
     const sketch = this.buckets.byOwner(this.accounts * 2);
     const exact = this.members.byOwner(this.accounts * 2);
-    const ids = Array.from({ length: this.accounts }, (_, a) => this.accountIndex.key(a));
-    const order = ids.map((_, a) => a).sort((x, y) => compareStrings(ids[x], ids[y]));
-    const w = new AvroByteWriter(Math.max(1024, this.accounts * 256));
-    const ends = new Int32Array(this.accounts);
+    // Encoded in index order, then copied into the order asked for: rows, sets and sketch buckets
+    // are laid out by index, and an encoding pass in accountId order over a million accounts was
+    // mostly cache misses (4x slower than this pass and the copy together).
+    const n = this.accounts;
+    const w = new AvroByteWriter(Math.max(1024, n * 256));
+    const at = new Int32Array(n + 1);
     const rows = this.rows;
-    for (let i = 0; i < order.length; i++) {
-      const a = order[i];
+    const accountIndex = this.accountIndex;
+    for (let a = 0; a < n; a++) {
       const row = a * this.stride;
-      w.string(ids[a]);
+      // An ASCII id's bytes are what encoding its string gives; any other goes through the string,
+      // which is what a byte sequence that is not well-formed UTF-8 decodes to.
+      if (accountIndex.isAscii(a)) {
+        const len = accountIndex.keyLength(a);
+        w.long(len);
+        accountIndex.copyKey(a, w.buf, w.reserve(len));
+      } else w.string(accountIndex.key(a));
       const events = rows[row + EVENTS];
       w.long(events);
       let types = 0;
@@ -326,23 +446,55 @@ export class ColumnPartitionAggregator {
       w.long(0);
       writeDistinct(w, exact, a * 2, this.userHll[a]);
       writeDistinct(w, exact, a * 2 + 1, this.sessionHll[a]);
-      for (const instant of [rows[row + FIRST_AT], rows[row + LAST_AT]]) {
-        if (events === 0) w.long(0);
-        else {
-          w.long(1);
-          w.long(instant);
-        }
+      if (events === 0) {
+        w.long(0);
+        w.long(0);
+      } else {
+        w.long(1);
+        w.long(rows[row + FIRST_AT]);
+        w.long(1);
+        w.long(rows[row + LAST_AT]);
       }
-      const m = this.moments(a, row);
-      w.long(m.count);
-      w.string(m.sum);
-      w.string(m.sumSquares);
+      w.long(events); // the moments' count
+      this.writeSums(w, a, row);
       w.long(rows[row + ZEROS]);
       writeBuckets(w, sketch, a * 2);
       writeBuckets(w, sketch, a * 2 + 1);
-      ends[i] = w.pos;
+      at[a + 1] = w.pos;
     }
-    return { buf: w.buf.subarray(0, w.pos), ends };
+    const buf = Buffer.allocUnsafe(w.pos);
+    const ends = new Int32Array(order.length);
+    const from = w.buf;
+    let pos = 0;
+    for (let i = 0; i < order.length; i++) {
+      const a = order[i];
+      const start = at[a];
+      const end = at[a + 1];
+      // A byte loop for the usual record of a hundred bytes: Buffer.copy's call costs more.
+      if (end - start > 512) pos += from.copy(buf, pos, start, end);
+      else for (let k = start; k < end; k++) buf[pos++] = from[k];
+      ends[i] = pos;
+    }
+    return { buf: buf.subarray(0, pos), ends };
+  }
+
+  /** The moments' sum and sum of squares as decimal strings (MomentsState), digits written directly when exact in a double. */
+  private writeSums(w: AvroByteWriter, a: number, row: number): void {
+    const rows = this.rows;
+    const hh = rows[row + SQ_HH];
+    const hl = rows[row + SQ_HL];
+    const ll = rows[row + SQ_LL];
+    // The terms are non-negative integers and each product by a power of two is exact, so a sum
+    // within 2^53 is exact as a double: no BigInt for the usual account.
+    const squares = hh * 2 ** 40 + hl * 2 ** 21 + ll;
+    if (squares <= Number.MAX_SAFE_INTEGER && !this.bigSums.has(a)) {
+      writeIntegerString(w, rows[row + SUM_LO]);
+      writeIntegerString(w, squares);
+      return;
+    }
+    const m = this.moments(a, row);
+    w.string(m.sum);
+    w.string(m.sumSquares);
   }
 
   private moments(a: number, row: number): MomentsState {
@@ -362,6 +514,79 @@ export class ColumnPartitionAggregator {
       sum: ((big?.sum ?? 0n) + BigInt(rows[row + SUM_LO])).toString(),
       sumSquares: ((big?.squares ?? 0n) + (BigInt(hh) << 40n) + (BigInt(hl) << 21n) + BigInt(ll)).toString(),
     };
+  }
+}
+
+/** Ids longer than this are sorted as strings: a pass per two bytes would cost more. */
+const RADIX_MAX_KEY_BYTES = 64;
+/** A radix digit: two bytes, each 0 past the key's end or 1 + the (ASCII) byte. */
+const RADIX = 129;
+
+/**
+ * Entries 0..n-1 of an index of ASCII keys in byte order (shorter first on a common prefix), by
+ * a least-significant-digit radix sort of two bytes a pass: stable counting sorts, each reading
+ * the keys in index order (the arena's), so the passes stay cache-friendly.
+ */
+function radixOrder(index: ByteKeyIndex, n: number, longest: number): Int32Array {
+  let order = Int32Array.from({ length: n }, (_, a) => a);
+  let next = new Int32Array(n);
+  const digit = new Uint16Array(n);
+  const count = new Int32Array(RADIX * RADIX + 1);
+  for (let k = (Math.ceil(longest / 2) - 1) * 2; k >= 0; k -= 2) {
+    count.fill(0);
+    for (let a = 0; a < n; a++) {
+      const d = (index.keyByte(a, k) + 1) * RADIX + index.keyByte(a, k + 1) + 1;
+      digit[a] = d;
+      count[d + 1]++;
+    }
+    // Every key has the same two bytes here (a common prefix): this pass would not move any.
+    if (count[digit[0] + 1] === n) continue;
+    for (let d = 0; d < RADIX * RADIX; d++) count[d + 1] += count[d];
+    for (let i = 0; i < n; i++) {
+      const a = order[i];
+      next[count[digit[a]]++] = a;
+    }
+    [order, next] = [next, order];
+  }
+  return order;
+}
+
+/** Records encoded one after another: record i ends at ends[i] (EncodedRecords, for containerOfEncoded). */
+export interface EncodedStates {
+  buf: Buffer;
+  ends: Int32Array;
+}
+
+/**
+ * Bucket counts and the bucket of a hash, as the design fixes them (docs/metrics.md): a local
+ * copy until src/metrics/buckets.ts exists.
+ */
+const MAX_BUCKETS = 1024;
+function isBucketCount(n: number): boolean {
+  return Number.isInteger(n) && n >= 1 && n <= MAX_BUCKETS && (n & (n - 1)) === 0;
+}
+function bucketOfHash(hash: number, count: number): number {
+  return count === 1 ? 0 : hash >>> (32 - Math.log2(count));
+}
+
+/**
+ * An Avro string of the decimal digits of an integer held exactly in a double (|x| <= 2^53), the
+ * bytes w.string(integerString(x)) writes, without making the string: three strings per account
+ * were a third of encoding a million accounts.
+ */
+function writeIntegerString(w: AvroByteWriter, x: number): void {
+  let m = x < 0 ? -x : x;
+  let digits = 1;
+  for (let p = 10; p <= m; p *= 10) digits++;
+  const length = x < 0 ? digits + 1 : digits;
+  w.long(length);
+  const at = w.reserve(length);
+  const buf = w.buf;
+  if (x < 0) buf[at] = 0x2d; // '-'
+  for (let k = at + length - 1; k >= at + length - digits; k--) {
+    const q = Math.floor(m / 10);
+    buf[k] = 0x30 + (m - q * 10);
+    m = q;
   }
 }
 

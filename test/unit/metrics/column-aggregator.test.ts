@@ -8,6 +8,8 @@ import type { AccountDayState } from '../../../src/metrics/account-state';
 import { ACCOUNT_DAY_STATE_SCHEMA, PartitionAggregator } from '../../../src/metrics/account-state';
 import { ColumnPartitionAggregator } from '../../../src/metrics/column-aggregator';
 import { DISTINCT_EXACT_LIMIT } from '../../../src/metrics/monoids/distinct';
+import { murmur3 } from '../../../src/metrics/monoids/murmur3';
+import { AccountStatesMerger } from '../../../src/metrics/states-merger';
 import { HASH, RecentIdSet, hashBytes } from '../../../src/schemas/compact-id-set';
 import type { EventColumns } from '../../../src/schemas/event-columns';
 import { allocateColumns, columnsFromRecords, compileColumnPlan } from '../../../src/schemas/event-columns';
@@ -73,6 +75,14 @@ function viaObjects(events: RawEvent[]) {
 
 const dayStateType = avro.Type.forSchema(ACCOUNT_DAY_STATE_SCHEMA as avro.Schema);
 
+function avscBytes(s: AccountDayState): Buffer {
+  const buf = (d: AccountDayState['users']) => ({
+    fingerprints: Buffer.from(d.fingerprints),
+    hll: d.hll && Buffer.from(d.hll),
+  });
+  return dayStateType.toBuffer({ ...s, users: buf(s.users), sessions: buf(s.sessions) });
+}
+
 /** The aggregator's encoded states, decoded as the daily-usage task reads them. */
 function columnStates(agg: ColumnPartitionAggregator): AccountDayState[] {
   const { buf, ends } = agg.encodedStates();
@@ -116,13 +126,6 @@ describe('ColumnPartitionAggregator', () => {
   });
 
   it('writes its states as exactly the Avro bytes avsc writes for the object path states (property)', () => {
-    const avscBytes = (s: AccountDayState) => {
-      const buf = (d: AccountDayState['users']) => ({
-        fingerprints: Buffer.from(d.fingerprints),
-        hll: d.hll && Buffer.from(d.hll),
-      });
-      return dayStateType.toBuffer({ ...s, users: buf(s.users), sessions: buf(s.sessions) });
-    };
     // Integer-like type names: JavaScript orders them first in a count map, and so must the bytes.
     const typed = fc.record({
       event: eventArb,
@@ -379,5 +382,160 @@ describe('readRawEventColumns', () => {
     expect(columns.result().counts.duplicates).toBeGreaterThan(0);
     expect(columns.result().counts.outOfWindow).toBeGreaterThan(0);
     expect(columnStates(byColumns)).toEqual(byObjects.states());
+  });
+});
+
+/** Deterministic events over `accounts` accounts: a heavy tail, a few accounts past the exact limit. */
+function generatedEvents(count: number, accounts: number, seed = 7): RawEvent[] {
+  let s = seed;
+  const next = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const types = ['login', 'page_view', '10', 'ünïcode', 'invoice_paid'];
+  return Array.from({ length: count }, (_, n) => {
+    const a = n < accounts ? n : Math.floor(accounts * next() ** 3);
+    const accountId = a % 17 === 0 ? `ü-${a}-🚀` : `acc-${String(a).padStart(6, '0')}`;
+    return {
+      eventId: `e${n}`,
+      tenantId: 'acme',
+      accountId,
+      // Account 0 gets most events, so its users pass the exact limit in every run of a spill.
+      userId: `u${Math.floor(next() * (a === 0 ? DISTINCT_EXACT_LIMIT * 3 : 6))}`,
+      type: types[Math.floor(next() * types.length)],
+      occurredAt: T0 + Math.floor(next() * 24 * HOUR),
+      value: next() < 0.1 ? next() * 1e6 - 5e5 : Math.floor(next() * 300) - 20,
+      properties: {},
+      sessionId: next() < 0.4 ? null : `s${Math.floor(next() * 400)}`,
+    };
+  });
+}
+
+/** Record i of some encoded states, as bytes. */
+function recordsOf(states: { buf: Buffer; ends: ArrayLike<number> }): Buffer[] {
+  return Array.from(states.ends, (end, i) => states.buf.subarray(i === 0 ? 0 : states.ends[i - 1], end));
+}
+
+function decodedStates(states: { buf: Buffer; ends: ArrayLike<number> }): AccountDayState[] {
+  return recordsOf(states).map((bytes) => {
+    const s = dayStateType.fromBuffer(bytes) as AccountDayState;
+    const plain = (d: AccountDayState['users']) => ({
+      fingerprints: new Uint8Array(d.fingerprints),
+      hll: d.hll && new Uint8Array(d.hll),
+    });
+    return { ...s, users: plain(s.users), sessions: plain(s.sessions) };
+  });
+}
+
+describe('ColumnPartitionAggregator buckets and spills', () => {
+  const events = generatedEvents(12_000, 900);
+  const blocks = Array.from({ length: 12 }, (_, k) => {
+    const columns = decodeAs(3, events.slice(k * 1000, (k + 1) * 1000));
+    return { ...columns, bytes: Buffer.from(columns.bytes) };
+  });
+
+  it('orders ASCII ids (sorted by their bytes) and any others exactly as the object path does (property)', () => {
+    // ASCII-only samples take the radix sort; ids over 64 bytes or not ASCII, the string sort.
+    const asciiId = fc.oneof(
+      fc.string({ unit: 'binary-ascii', maxLength: 9 }),
+      fc.constantFrom('', '\0', 'a\0', 'a', 'ab', 'a\x7f', 'acc-00010', 'acc-0001', 'acc-00100'),
+      fc.string({ unit: 'binary-ascii', minLength: 60, maxLength: 70 }),
+    );
+    fc.assert(
+      fc.property(fc.array(asciiId, { maxLength: 80 }), fc.boolean(), (accounts, withUnicode) => {
+        const events = [...accounts, ...(withUnicode ? ['ü'] : [])].map((accountId, n) => ({
+          eventId: `e${n}`,
+          tenantId: 'acme',
+          accountId,
+          userId: 'u',
+          type: 'login',
+          occurredAt: T0,
+          value: n,
+          properties: {},
+          sessionId: null,
+        }));
+        const agg = new ColumnPartitionAggregator();
+        agg.addBlock(decodeAs(3, events));
+        const expected = viaObjects(events);
+        expect(columnStates(agg).map((s) => s.accountId)).toEqual(expected.map((s) => s.accountId));
+        expect(agg.encodedStates().buf.equals(Buffer.concat(expected.map(avscBytes)))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('encodes each bucket as exactly the records of encodedStates() of its accounts, in the same order', () => {
+    const agg = new ColumnPartitionAggregator();
+    for (const b of blocks) agg.addBlock(b);
+    const all = agg.encodedStates();
+    const records = recordsOf(all);
+    const ids = decodedStates(all).map((s) => s.accountId);
+    expect(agg.encodedStatesOfBuckets(1)[0].buf.equals(all.buf)).toBe(true);
+    for (const count of [2, 8, 64]) {
+      const parts = agg.encodedStatesOfBuckets(count);
+      expect(parts).toHaveLength(count);
+      for (const [b, part] of parts.entries()) {
+        // The bucket by hand: the top log2(count) bits of murmur3 of the id's UTF-8 bytes.
+        const want = records.filter((_, i) => murmur3(ids[i]) >>> (32 - Math.log2(count)) === b);
+        expect(part.ends).toHaveLength(want.length);
+        expect(part.buf.equals(Buffer.concat(want))).toBe(true);
+        expect(recordsOf(part)).toEqual(want);
+      }
+      expect(parts.reduce((n, p) => n + p.ends.length, 0)).toBe(all.ends.length);
+      expect(parts.filter((p) => p.ends.length > 0).length).toBeGreaterThan(count / 2);
+    }
+    expect(() => agg.encodedStatesOfBuckets(3)).toThrow(/power of two/);
+    expect(() => agg.encodedStatesOfBuckets(2048)).toThrow(/power of two/);
+  });
+
+  it('gives runs that fold (AccountStatesMerger) into exactly the states of the unspilled aggregation', () => {
+    const whole = new ColumnPartitionAggregator();
+    for (const b of blocks) whole.addBlock(b);
+    const expected = whole.encodedStatesOfBuckets(8);
+    const spilled = new ColumnPartitionAggregator();
+    const runs: ReturnType<ColumnPartitionAggregator['encodedStatesOfBuckets']>[] = [];
+    for (const [k, b] of blocks.entries()) {
+      spilled.addBlock(b);
+      if (k % 3 === 2) {
+        runs.push(spilled.encodedStatesOfBuckets(8));
+        spilled.reset();
+      }
+    }
+    expect(runs).toHaveLength(4);
+    expect(spilled.accountCount).toBe(0);
+    for (let bucket = 0; bucket < 8; bucket++) {
+      const merger = new AccountStatesMerger();
+      for (const run of runs) merger.add(decodedStates(run[bucket]));
+      const folded = merger.result();
+      expect(folded).toEqual(decodedStates(expected[bucket]));
+      // And as bytes: what the daily-usage merge writes for them is the unspilled partial.
+      expect(Buffer.concat(folded.map(avscBytes)).equals(expected[bucket].buf)).toBe(true);
+    }
+    // Cases the fold must get right: account 0's users are exact in the first runs, an HLL in later
+    // ones and in the whole; and accounts are split across runs.
+    const first = (states: AccountDayState[]) => states.find((s) => s.accountId === 'ü-0-🚀')!;
+    expect(first(expected.flatMap(decodedStates)).users.hll).not.toBeNull();
+    const exactInRun = runs.map((run) => first(run.flatMap(decodedStates)).users.hll === null);
+    expect(exactInRun).toEqual([true, true, false, false]);
+    const inRuns = runs.map((run) => new Set(run.flatMap(decodedStates).map((s) => s.accountId)));
+    expect([...inRuns[0]].filter((id) => inRuns[3].has(id)).length).toBeGreaterThan(10);
+  });
+
+  it('estimates its memory growing with accounts, and back to a fresh aggregator’s after reset()', () => {
+    const agg = new ColumnPartitionAggregator();
+    const fresh = agg.estimatedBytes();
+    expect(fresh).toBeGreaterThan(0);
+    const seen: number[] = [];
+    for (const b of blocks) {
+      agg.addBlock(b);
+      seen.push(agg.estimatedBytes());
+    }
+    for (let k = 1; k < seen.length; k++) expect(seen[k]).toBeGreaterThanOrEqual(seen[k - 1]);
+    // 900 accounts: at least a row of doubles each, and one account's users are 4 KiB of registers.
+    expect(seen.at(-1)!).toBeGreaterThan(fresh + 900 * 8 * 10 + 4096);
+    agg.reset();
+    expect(agg.estimatedBytes()).toBe(fresh);
+    // A reset aggregator aggregates as a new one does, with the event types it kept.
+    agg.addBlock(blocks[5]);
+    const other = new ColumnPartitionAggregator();
+    other.addBlock(blocks[5]);
+    expect(agg.encodedStates().buf.equals(other.encodedStates().buf)).toBe(true);
   });
 });
