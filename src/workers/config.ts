@@ -46,6 +46,8 @@ export interface DaybreakConfig {
     workflowBundle: string | undefined;
     /** Seconds a SIGTERMed worker lets running activities finish before it cancels them (they are retried elsewhere). */
     shutdownGraceSeconds: number;
+    /** MB the worker process may use; split into each metric task's share (src/metrics/spill-policy.ts). */
+    memoryBudgetMb: number;
   };
   /** Alert sinks besides the worker log (activities/alerts/send-alert.ts). */
   alerts: { webhookUrl: string | undefined };
@@ -73,6 +75,9 @@ export interface DaybreakConfig {
  * timeout would retry it after a kill. Raise it together with the pod's grace period.
  */
 export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 25;
+
+/** A 2-core, 4 GB worker, with room left for the kernel and page cache. */
+export const DEFAULT_MEMORY_BUDGET_MB = 3072;
 
 /** The clone's root (the folder with package.json): this file is src/workers/config.ts, or dist/workers/config.js built. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -123,6 +128,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DaybreakConfig
       partitionThreads: nonNegativeInt(env, 'DAYBREAK_PARTITION_THREADS', availableParallelism()),
       workflowBundle: env.DAYBREAK_WORKFLOW_BUNDLE ? projectPath(env.DAYBREAK_WORKFLOW_BUNDLE) : undefined,
       shutdownGraceSeconds: nonNegativeInt(env, 'DAYBREAK_SHUTDOWN_GRACE_SECONDS', DEFAULT_SHUTDOWN_GRACE_SECONDS),
+      memoryBudgetMb: positiveInt(env, 'DAYBREAK_MEMORY_BUDGET_MB', DEFAULT_MEMORY_BUDGET_MB),
     },
     alerts: { webhookUrl: webhookUrl(env, 'DAYBREAK_ALERT_WEBHOOK_URL') },
     metrics: { address: metricsAddress(env.DAYBREAK_METRICS_ADDRESS) },

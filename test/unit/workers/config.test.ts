@@ -30,3 +30,19 @@ describe('configured paths', () => {
     expect(config.store.fsRoot).toBe('/srv/daybreak');
   });
 });
+
+describe('DAYBREAK_MEMORY_BUDGET_MB', () => {
+  it('defaults to a 2-core, 4 GB worker and takes a positive integer of MB', () => {
+    expect(readConfig({}).worker.memoryBudgetMb).toBe(3072);
+    expect(readConfig({ DAYBREAK_MEMORY_BUDGET_MB: '' }).worker.memoryBudgetMb).toBe(3072);
+    expect(readConfig({ DAYBREAK_MEMORY_BUDGET_MB: '24576' }).worker.memoryBudgetMb).toBe(24576);
+  });
+
+  it('refuses anything else, naming the variable and the value', () => {
+    for (const bad of ['0', '-1', '1.5', '3GB', 'lots']) {
+      expect(() => readConfig({ DAYBREAK_MEMORY_BUDGET_MB: bad })).toThrow(
+        `DAYBREAK_MEMORY_BUDGET_MB=${JSON.stringify(bad)} must be a positive integer`,
+      );
+    }
+  });
+});
