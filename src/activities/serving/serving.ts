@@ -2,7 +2,6 @@ import type { Client, estypes } from '@elastic/elasticsearch';
 import { errors } from '@elastic/elasticsearch';
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
-import { MetricDatasets } from '../../metrics/pipelines';
 import { readAccountDocumentBatches, readAccountDocuments } from '../../schemas/account-document-reader';
 import { assertDay } from '../../common/days';
 import { IncompatibleSchemaError, InvalidInputError } from '../../common/errors';
@@ -39,6 +38,11 @@ import {
 import { assertTenantId } from '../../common/tenant-id';
 import type { ObjectStore } from '../../storage/object-store';
 import { NotFoundError } from '../../storage/object-store';
+import { storedLayoutOf } from '../tenant-days/bucket-reads';
+import { bucketPath } from '../../metrics/buckets';
+import { mergeSortedBlocks } from '../../metrics/sorted-merge';
+import type { AttributeLookup } from './sorted-lookup';
+import { sortedLookup } from './sorted-lookup';
 import { accountDocumentMapping } from './account-mapping';
 
 export interface ElasticsearchServingDeps {
@@ -231,29 +235,49 @@ export function createElasticsearchServingActivities({
   }
 
   /** The run's account attributes by account id: its own attributes dataset, else the tenant's snapshot of the day. */
-  async function loadAttributes(loc: OutputLocation): Promise<Map<string, ServedAccountAttributes>> {
-    for (const key of [outputKey(loc, MetricDatasets.Attributes), attributesKey(loc.tenantId, loc.day)]) {
-      let source;
-      try {
-        source = await store.get(key);
-      } catch (error) {
-        if (error instanceof NotFoundError) continue;
-        throw error;
-      }
-      const byAccount = new Map<string, ServedAccountAttributes>();
-      for await (const batch of readAccountDocumentBatches(source, key)) {
-        for (const row of batch) {
-          if (row.tenantId !== loc.tenantId) {
-            throw new InvalidInputError(
-              `attributes ${key} of tenant ${loc.tenantId} day ${loc.day} hold a row of tenant ${String(row.tenantId)}`,
-            );
+  /**
+   * The served attributes of the run's accounts, looked up in accountId order: the documents are
+   * sorted by accountId and so is the run's attributes dataset (one file, or the k-way merge of its
+   * bucket files), so serving walks both once, side by side, holding a block of each, whatever the
+   * number of accounts. A run made before the attributes dataset existed falls back to the raw
+   * snapshot, which is not sorted and is held in a map.
+   */
+  async function attributeLookup(loc: OutputLocation): Promise<AttributeLookup> {
+    const checked = (key: string) =>
+      async function* (batches: AsyncIterable<Array<Record<string, unknown>>>) {
+        for await (const batch of batches) {
+          for (const row of batch) {
+            if (row.tenantId !== loc.tenantId) {
+              throw new InvalidInputError(
+                `attributes ${key} of tenant ${loc.tenantId} day ${loc.day} hold a row of tenant ${String(row.tenantId)}`,
+              );
+            }
           }
-          byAccount.set(String(row.accountId), servedAttributes(row, key, loc.tenantId));
+          yield batch as Array<Record<string, unknown> & { accountId: string }>;
         }
-      }
-      return byAccount;
+      };
+    const buckets = await storedLayoutOf(store, loc, 'attributes', 'attributes');
+    if (buckets !== null) {
+      const keys = Array.from({ length: buckets }, (_, b) => outputKey(loc, bucketPath('attributes', b, buckets)));
+      const sources = await Promise.all(
+        keys.map(async (key) => checked(key)(readAccountDocumentBatches(await store.get(key), key))),
+      );
+      const rows =
+        buckets === 1 ? sources[0] : mergeSortedBlocks(sources, (r) => r.accountId, { describe: (s) => keys[s] });
+      return sortedLookup(rows, (row, key) => servedAttributes(row, key, loc.tenantId), keys[0]);
     }
-    return new Map();
+    const key = attributesKey(loc.tenantId, loc.day);
+    let source;
+    try {
+      source = await store.get(key);
+    } catch (error) {
+      if (error instanceof NotFoundError) return { get: () => undefined, close: () => {} };
+      throw error;
+    }
+    const byAccount = new Map<string, ServedAccountAttributes>();
+    for await (const batch of checked(key)(readAccountDocumentBatches(source, key)))
+      for (const row of batch) byAccount.set(String(row.accountId), servedAttributes(row, key, loc.tenantId));
+    return { get: (accountId) => byAccount.get(accountId), close: () => {} };
   }
 
   async function currentAlias(tenantId: string): Promise<ServedVersionResult> {
@@ -355,7 +379,7 @@ export function createElasticsearchServingActivities({
       // Also migrates indices of an earlier mapping generation before anything is written to them.
       await ensureIndex(tenantId, pipelineVersion);
       const version = dayDocumentVersion(day);
-      const attributes = await loadAttributes({ tenantId, day, pipelineVersion, runKind: input.runKind });
+      const attributes = await attributeLookup({ tenantId, day, pipelineVersion, runKind: input.runKind });
       let source;
       try {
         source = await store.get(key);
@@ -405,7 +429,8 @@ export function createElasticsearchServingActivities({
               `${key} holds a document of tenant ${String(doc.tenantId)} day ${String(doc.day)} version ${String(doc.pipelineVersion)}, expected ${tenantId} ${day} ${pipelineVersion}`,
             );
           }
-          const served = { ...doc, ...(attributes.get(String(doc.accountId)) ?? NO_ATTRIBUTES) };
+          const found = attributes.get(String(doc.accountId));
+          const served = { ...doc, ...((found instanceof Promise ? await found : found) ?? NO_ATTRIBUTES) };
           batch.push(
             { index: { _index: index, _id: doc.accountId, version, version_type: 'external_gte' } },
             served,
@@ -424,6 +449,7 @@ export function createElasticsearchServingActivities({
       } finally {
         await inFlight.catch(() => {});
         source.destroy();
+        await attributes.close();
       }
       await es.indices.refresh({ index: [index, historyIndex] });
       Context.current().log.info('indexed account documents', {
