@@ -6,6 +6,7 @@ import { timeZoneProblem } from '../common/time-zone';
 import type { RolloutInput } from './rollouts/rollout-contracts';
 import type { TenantDayInput } from './tenant-days/tenant-day-contracts';
 import { assertTenantId } from '../common/tenant-id';
+import { MAX_BUCKETS, isBucketCount } from '../metrics/buckets';
 
 /**
  * The checks a run request, a tenant-day and a rollout must pass before anything starts. Pure (no
@@ -110,6 +111,12 @@ export function assertTenantDayInput(input: TenantDayInput): void {
   }
   assertPositiveInteger(input.maxPartitions, `${at}: maxPartitions`);
   assertPositiveInteger(input.partitionConcurrency, `${at}: partitionConcurrency`);
+  if (input.buckets !== undefined && !isBucketCount(input.buckets)) {
+    throw new InvalidInputError(
+      `${at}: buckets ${JSON.stringify(input.buckets)} must be a power of two from 1 to ${MAX_BUCKETS}`,
+    );
+  }
+  assertPositiveInteger(input.bucketConcurrency, `${at}: bucketConcurrency`);
   assertPositiveInteger(input.outageRideOutMinutes, `${at}: outageRideOutMinutes`);
   if (input.comparedWith)
     assertKnownPipelineVersion(input.comparedWith.pipelineVersion, `${at}: compared-with version`);

@@ -2,6 +2,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type {
   AggregatePartitionInput,
+  PlanBucketsInput,
+  PlanBucketsResult,
   PlanPartitionsInput,
   RunMetricTaskInput,
 } from '../../src/workflows/tenant-days/pipeline-contracts';
@@ -43,6 +45,8 @@ export function recordingActivities(options: {
   inputsMissingChecks?: number;
   /** The data checks of these days block (a planted anomaly); every other day passes. */
   blockDays?: string[];
+  /** Partitions planned (at most maxPartitions); default 1. */
+  partitions?: number;
 }) {
   const records: RunRecord[] = [];
   const open = new Map<string, RunRecord>();
@@ -52,6 +56,8 @@ export function recordingActivities(options: {
     `${x.tenantId}|${x.day}|${x.pipelineVersion}|${x.runKind}`;
 
   const inputChecks = new Map<string, number>();
+  // The bucket count each run last used: a rerun that does not re-aggregate keeps it, as planBuckets does.
+  const storedBuckets = new Map<string, number>();
   const activitiesFor = (identity: string) => ({
     checkTenantDayInputs(input: { tenantId: string; day: string }) {
       const k = `${input.tenantId}|${input.day}`;
@@ -68,6 +74,13 @@ export function recordingActivities(options: {
         deadlineMs,
       });
     },
+    async planBuckets(input: PlanBucketsInput): Promise<PlanBucketsResult> {
+      await sleep();
+      const kept = input.fromTask !== undefined ? storedBuckets.get(key(input)) : undefined;
+      const buckets = input.buckets ?? kept ?? 1;
+      storedBuckets.set(key(input), buckets);
+      return { buckets, accountsEstimate: 1, history: { usage: [], rolling: null, documents: null } };
+    },
     async planPartitions(input: PlanPartitionsInput) {
       open.set(key(input), { ...input, start: Date.now(), end: 0, identity });
       const k = `${input.tenantId}|${input.day}`;
@@ -80,23 +93,31 @@ export function recordingActivities(options: {
         throw ApplicationFailure.nonRetryable(`planted failure for ${input.tenantId} ${input.day}`, 'CorruptDataError');
       }
       await sleep();
-      return { partitions: [{ index: 0, count: 1, inputKeys: [] }], inputObjects: 0, inputBytes: 0 };
+      const count = Math.max(1, Math.min(options.partitions ?? 1, input.maxPartitions));
+      const partitions = Array.from({ length: count }, (_, index) => ({ index, count, inputKeys: [] }));
+      return { partitions, inputObjects: 0, inputBytes: 0 };
     },
     async aggregatePartition(input: AggregatePartitionInput) {
       await sleep();
       if (options.failFirstAttempt && Context.current().info.attempt === 1) {
         throw new Error(`planted transient failure reading ${input.partition.inputKeys.length} objects`);
       }
+      const buckets = input.buckets ?? 1;
       return {
-        partialKey: `partials/${input.tenantId}/${input.day}`,
+        // Over buckets a partition writes a file per bucket: its key is the partials/ prefix.
+        partialKey:
+          buckets > 1 ? `partials/${input.tenantId}/${input.day}/` : `partials/${input.tenantId}/${input.day}`,
         accounts: 1,
         counts: { read: 1, accepted: 1, quarantined: 0, duplicates: 0, outOfWindow: 0 },
         quarantineKeys: [],
+        ...(buckets > 1 ? { buckets, runs: 1 } : {}),
       };
     },
     async runMetricTask(input: RunMetricTaskInput) {
       await sleep();
-      return { task: input.task, outputKey: `${input.tenantId}/${input.day}/${input.task}`, records: 1 };
+      const bucket = input.bucket && input.bucket.count > 1 && input.phase !== 'assemble' ? input.bucket : undefined;
+      const file = bucket ? `/bucket-${bucket.index + 1}-of-${bucket.count}` : '';
+      return { task: input.task, outputKey: `${input.tenantId}/${input.day}/${input.task}${file}`, records: 1 };
     },
     async ensureServingIndex(input: { tenantId: string; pipelineVersion: string }) {
       await sleep();

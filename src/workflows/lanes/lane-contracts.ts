@@ -170,6 +170,9 @@ export interface TenantLaneInput {
   /** Maximum partitions of a tenant-day, and how many are aggregated at once. */
   maxPartitions?: number;
   partitionConcurrency?: number;
+  /** Passed to its tenant-days (TenantDayInput.buckets, .bucketConcurrency). */
+  buckets?: number;
+  bucketConcurrency?: number;
   /** How its tenant-days wait for missing inputs (tests shorten the checks); default: InputWaitOptions' defaults. */
   inputWait?: InputWaitOptions;
   /** Passed to its tenant-days (TenantDayInput.outageRideOutMinutes). */

@@ -138,7 +138,10 @@ export class Lane {
 
   childRun(
     run: QueuedRun,
-    options: Pick<TenantLaneInput, 'maxPartitions' | 'partitionConcurrency' | 'inputWait' | 'outageRideOutMinutes'> & {
+    options: Pick<
+      TenantLaneInput,
+      'maxPartitions' | 'partitionConcurrency' | 'buckets' | 'bucketConcurrency' | 'inputWait' | 'outageRideOutMinutes'
+    > & {
       baseTaskQueue: string;
     },
   ): ChildRun {
@@ -179,6 +182,8 @@ export class Lane {
         maxPartitions: options.maxPartitions,
         baseTaskQueue: options.baseTaskQueue,
         partitionConcurrency: options.partitionConcurrency,
+        buckets: options.buckets,
+        bucketConcurrency: options.bucketConcurrency,
         inputWait: options.inputWait,
         outageRideOutMinutes: options.outageRideOutMinutes,
         shadow: shadowVersion

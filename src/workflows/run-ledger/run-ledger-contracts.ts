@@ -48,6 +48,19 @@ export interface LedgerTaskTrail {
   records?: number;
 }
 
+/**
+ * An object a task wrote, or a partition's partials under a prefix: a bucketed or spilled partition
+ * writes `runs` x `buckets` files under `partials/` (partialRunPath), and `key` is that prefix.
+ */
+export interface LedgerOutputInput {
+  key: string;
+  records: number;
+  /** Prefix outputs: the partition whose files they are (absent: every partial file under the prefix). */
+  partition?: { index: number; count: number };
+  runs?: number;
+  buckets?: number;
+}
+
 /** What the workflow hands the recordRunLedger activity at the end of a run. */
 export interface RecordRunLedgerInput {
   workflowId: string;
@@ -68,7 +81,7 @@ export interface RecordRunLedgerInput {
   counts?: RecordCounts;
   tasks: LedgerTaskTrail[];
   /** Objects the tasks wrote with their record counts (partials, datasets, documents). */
-  outputs: { key: string; records: number }[];
+  outputs: LedgerOutputInput[];
   served?: { index: string; indexed: number; skippedStale: number };
   /** The run's data checks (TenantDayResult.checks), when it ran them. */
   checks?: TenantDayChecks;
@@ -100,6 +113,11 @@ export interface LedgerOutputObject {
   /** Absent when the object was not found after the run (a failed run's missing output). */
   bytes?: number;
   etag?: string;
+  /** A prefix output (key ends in `/`): the partition, its runs and buckets, and the files of it found. */
+  partition?: { index: number; count: number };
+  runs?: number;
+  buckets?: number;
+  objects?: number;
 }
 
 /** An earlier run of the same workflow id, in short. */
@@ -140,6 +158,32 @@ function bytesAt(key: string, listing: OutputListing): number | undefined {
   return total;
 }
 
+const PARTIAL_RUN_FILE = /^bucket-(\d{4})-of-(\d{4})\/part-(\d{4})-of-(\d{4})-run-\d{3}\.avro$/;
+
+/** The files of a prefix output found under its key: its partition's run files of its bucket count. */
+function prefixOutput(output: LedgerOutputInput, listing: OutputListing): LedgerOutputObject {
+  let objects = 0;
+  let bytes = 0;
+  for (const [k, { size }] of listing) {
+    if (!k.startsWith(output.key)) continue;
+    const m = PARTIAL_RUN_FILE.exec(k.slice(output.key.length));
+    if (!m || (output.buckets !== undefined && Number(m[2]) !== output.buckets)) continue;
+    if (output.partition && (Number(m[3]) !== output.partition.index + 1 || Number(m[4]) !== output.partition.count))
+      continue;
+    objects++;
+    bytes += size;
+  }
+  return {
+    key: output.key,
+    records: output.records,
+    ...(objects > 0 ? { bytes } : {}),
+    ...(output.partition ? { partition: output.partition } : {}),
+    ...(output.runs !== undefined ? { runs: output.runs } : {}),
+    ...(output.buckets !== undefined ? { buckets: output.buckets } : {}),
+    objects,
+  };
+}
+
 /** The run's entry from what the workflow saw and what the store holds; `attempts` is left empty (mergeLedgerEntry). */
 export function buildLedgerEntry(input: RecordRunLedgerInput, listing: OutputListing): RunLedgerEntry {
   const tasks: LedgerTask[] = input.tasks.map((t) => {
@@ -158,7 +202,9 @@ export function buildLedgerEntry(input: RecordRunLedgerInput, listing: OutputLis
       ...(bytes !== undefined ? { bytes } : {}),
     };
   });
-  const outputs: LedgerOutputObject[] = input.outputs.map(({ key, records }) => {
+  const outputs: LedgerOutputObject[] = input.outputs.map((output) => {
+    if (output.key.endsWith('/')) return prefixOutput(output, listing);
+    const { key, records } = output;
     const found = listing.get(key);
     return { key, records, ...(found ? { bytes: found.size, ...(found.etag ? { etag: found.etag } : {}) } : {}) };
   });
@@ -184,7 +230,11 @@ export function buildLedgerEntry(input: RecordRunLedgerInput, listing: OutputLis
     },
     ...(input.counts ? { counts: input.counts } : {}),
     tasks,
-    outputs: { objects: outputs.length, bytes: outputs.reduce((n, o) => n + (o.bytes ?? 0), 0), keys: outputs },
+    outputs: {
+      objects: outputs.reduce((n, o) => n + (o.objects ?? 1), 0),
+      bytes: outputs.reduce((n, o) => n + (o.bytes ?? 0), 0),
+      keys: outputs,
+    },
     ...(input.served ? { served: input.served } : {}),
     ...(input.checks ? { checks: input.checks } : {}),
     attempts: [],

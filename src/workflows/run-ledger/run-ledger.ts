@@ -1,7 +1,18 @@
 import { log, workflowInfo } from '@temporalio/workflow';
-import type { AggregatePartitionResult, PlanPartitionsResult, RecordCounts } from '../tenant-days/pipeline-contracts';
+import type {
+  AggregatePartitionResult,
+  PartitionPlan,
+  PlanPartitionsResult,
+  RecordCounts,
+} from '../tenant-days/pipeline-contracts';
 import { describeRootCause, rootCauseOf } from '../alerts/root-cause';
-import type { LedgerInputObject, LedgerTaskTrail, RecordRunLedgerInput, RunState } from './run-ledger-contracts';
+import type {
+  LedgerInputObject,
+  LedgerOutputInput,
+  LedgerTaskTrail,
+  RecordRunLedgerInput,
+  RunState,
+} from './run-ledger-contracts';
 import type { TaskTiming, TenantDayInput, TenantDayResult } from '../tenant-days/tenant-day-contracts';
 import { tenantDayActivities } from '../activity-options';
 import { workflowNow } from '../workflow-clock';
@@ -11,6 +22,11 @@ export const RUN_LEDGER_PATCH = 'run-ledger';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** A partition's partial as the trail keeps it; runs before patch bucketed-metrics keep no partition. */
+export interface TrailPartial extends AggregatePartitionResult {
+  partition?: { index: number; count: number };
+}
+
 /**
  * What a tenant-day saw while it ran, for its ledger entry: planned inputs, partials and each
  * task's start, end and last attempt, in workflow time. Kept outside the run's result so a failed
@@ -19,11 +35,16 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export class RunTrail {
   readonly startedAt = workflowNow();
   inputs: LedgerInputObject[] = [];
-  partials: AggregatePartitionResult[] = [];
+  partials: TrailPartial[] = [];
   private readonly tasks = new Map<string, LedgerTaskTrail>();
 
   started(task: string): void {
     this.tasks.set(task, { task, startedAt: iso(workflowNow()) });
+  }
+
+  /** A partition aggregated (the fan-out's runs): its partial, with which partition it is. */
+  partialDone(result: AggregatePartitionResult, partition: Pick<PartitionPlan, 'index' | 'count'>): void {
+    this.partials.push({ ...result, partition: { index: partition.index, count: partition.count } });
   }
 
   planned(plan: PlanPartitionsResult): void {
@@ -56,9 +77,24 @@ function sum(results: AggregatePartitionResult[]): RecordCounts | undefined {
   return total;
 }
 
+/**
+ * A partial as an output: its file, or for a bucketed or spilled partition (runs x buckets files)
+ * the partials/ prefix with the counts that say which files under it are the partition's.
+ */
+function partialOutput(p: TrailPartial): LedgerOutputInput {
+  if (!p.partialKey.endsWith('/')) return { key: p.partialKey, records: p.accounts };
+  return {
+    key: p.partialKey,
+    records: p.accounts,
+    ...(p.partition ? { partition: p.partition } : {}),
+    runs: p.runs ?? 1,
+    buckets: p.buckets ?? 1,
+  };
+}
+
 /** The objects the run's tasks wrote, with their record counts (partials by partition, datasets by task). */
 function outputsOf(trail: RunTrail): RecordRunLedgerInput['outputs'] {
-  const outputs = trail.partials.map((p) => ({ key: p.partialKey, records: p.accounts }));
+  const outputs: LedgerOutputInput[] = trail.partials.map(partialOutput);
   for (const t of trail.taskTrails()) {
     // Datasets are single .avro objects; the partitioned task's key is the partials prefix (listed
     // above by partition), `serve`'s an index.

@@ -3,6 +3,13 @@ import type { RecordCounts } from './pipeline-contracts';
 import type { RunKind, Trigger } from '../../common/search-attributes';
 import type { BadDataPolicy } from '../tenants/tenant-config';
 
+/**
+ * Patch of the tenant-day: runs that had started their metric work before account buckets walk the
+ * task graph they recorded (planPartitions first); later runs go through the one fan-out
+ * (src/metrics/fan-out.ts, planBuckets first).
+ */
+export const BUCKETED_METRICS_PATCH = 'bucketed-metrics';
+
 /** Input of tenantDayWorkflow: one tenant's local day for one pipeline version. */
 export interface TenantDayInput {
   tenantId: string;
@@ -18,6 +25,13 @@ export interface TenantDayInput {
   fromTask?: string;
   maxPartitions?: number;
   partitionConcurrency?: number;
+  /**
+   * Account buckets of the day, forced (a power of two, 1-1024; tests and benchmarks); absent:
+   * planBuckets chooses from the snapshot and the worker's memory budget, or a rerun keeps the stored count.
+   */
+  buckets?: number;
+  /** Bucket tasks of one stage run at once (default 8); runs recorded before patch bucketed-metrics ignore it. */
+  bucketConcurrency?: number;
   /** Base task queue; each version's runs go to versionTaskQueue(base, version). */
   baseTaskQueue?: string;
   /** For a primary run: the version to run in shadow next to it, as a child workflow. */

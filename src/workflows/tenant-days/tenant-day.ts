@@ -30,6 +30,9 @@ import { outputKey } from '../../common/keys';
 import type { Verdict } from '../rollouts/rollout-contracts';
 import { tenantDayActivities } from '../activity-options';
 import { activitySummaries as summaries } from './activity-summaries';
+import type { FanOutHooks, MetricOps } from '../../metrics/fan-out';
+import { mapBounded, runMetricFanOut } from '../../metrics/fan-out';
+import { BUCKETED_METRICS_PATCH } from './tenant-day-contracts';
 import { workflowNow } from '../workflow-clock';
 import { listenForDependencyWaits, showStep } from './run-details';
 import { dayVerdictSignal } from '../rollouts/rollout-signals';
@@ -63,20 +66,6 @@ function sumCounts(results: AggregatePartitionResult[]): RecordCounts {
     total.outOfWindow += counts.outOfWindow;
   }
   return total;
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight, keeping results in item order. */
-async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]);
-    }
-  });
-  await Promise.all(lanes);
-  return results;
 }
 
 /**
@@ -249,20 +238,152 @@ async function tellLane(input: TenantDayInput, wait: Omit<InputsWaitSignal, 'day
   }
 }
 
+/** A finished task: into the result's timings, the run trail and the task duration metric. */
+type Timed = (timing: TaskTiming, attempts: (number | undefined)[]) => void;
+
+/** What the work after the metric task graph needs from it: the partitions' results, in plan order. */
+interface MetricGraphOutcome {
+  aggregated: AggregatePartitionResult[];
+  partitionCount: number;
+}
+
 async function computeDay(
   input: TenantDayInput,
   run: RunRef,
   trail: RunTrail,
   gate?: ChecksGate,
 ): Promise<Omit<TenantDayResult, 'shadow'>> {
-  const { metrics, serving } = tenantDayActivities(input.outageRideOutMinutes);
+  const { serving } = tenantDayActivities(input.outageRideOutMinutes);
   const tasks: TaskTiming[] = [];
   const labels = metricLabels(input);
-  const timed = (timing: TaskTiming, attempts: (number | undefined)[]) => {
+  const timed: Timed = (timing, attempts) => {
     tasks.push(timing);
     trail.ended(timing, attempts);
     recordTaskDuration({ run: labels, task: timing.task, durationMs: timing.durationMs });
   };
+  // Asked here, once, in the workflow task that issues the first metric command (nothing before it
+  // in this function issues one): a run that had begun its metric work before the patch replays the
+  // graph it recorded, while one that had not yet (still waiting for inputs, say) takes the fan-out.
+  const bucketed = patched(BUCKETED_METRICS_PATCH);
+  const { aggregated, partitionCount } = bucketed
+    ? await computeMetrics(input, run, trail, timed)
+    : await computeMetricsLegacy(input, run, trail, timed);
+  const accountsKey = outputKey(run, 'accounts.avro');
+  // A block waits here for a release: the served alias keeps the previous documents meanwhile.
+  const checks = await gate?.check(input, aggregated.length ? sumCounts(aggregated) : undefined);
+  if (checks) recordChecks({ run: metricLabels(input), checks });
+
+  showStep(`Indexing account documents into Elasticsearch`);
+  const started = workflowNow();
+  trail.started('serve');
+  const tenantVersion = { tenantId: input.tenantId, pipelineVersion: input.pipelineVersion };
+  await serving.ensureServingIndex.executeWithOptions(
+    { summary: summaries.ensureServingIndex(input.pipelineVersion) },
+    [tenantVersion],
+  );
+  if (input.runKind === 'primary') {
+    await serving.ensureServedAlias.executeWithOptions(
+      { summary: summaries.ensureServedAlias(input.pipelineVersion) },
+      [tenantVersion],
+    );
+  }
+  const served = await serving.indexAccountDocuments.executeWithOptions(
+    { summary: summaries.indexAccountDocuments(input.day) },
+    [{ ...tenantVersion, day: input.day, runKind: input.runKind, documentsKey: accountsKey }],
+  );
+  timed({ task: 'serve', outputKey: served.index, records: served.indexed, durationMs: workflowNow() - started }, [
+    served.attempt,
+  ]);
+  recordDocumentsIndexed({ run: labels, indexed: served.indexed });
+  const counts = sumCounts(aggregated);
+  showStep(
+    `Done: ${counts.accepted} events accepted, ${counts.quarantined} quarantined, ${served.indexed} documents indexed`,
+  );
+  return {
+    tenantId: input.tenantId,
+    day: input.day,
+    pipelineVersion: input.pipelineVersion,
+    runKind: input.runKind,
+    partitions: partitionCount,
+    counts,
+    quarantineKeys: aggregated.flatMap((p) => p.quarantineKeys),
+    tasks,
+    accountsKey,
+    served: { index: served.index, indexed: served.indexed, skippedStale: served.skippedStale },
+    ...(checks ? { checks } : {}),
+  };
+}
+
+/**
+ * The metric work through the one fan-out (src/metrics/fan-out.ts): planBuckets, then the graph with
+ * partitions and, over B > 1 account buckets, one activity per bucket and stage. Its hooks report
+ * what the legacy walk reported (steps, the trail, task durations, event counts).
+ */
+async function computeMetrics(
+  input: TenantDayInput,
+  run: RunRef,
+  trail: RunTrail,
+  timed: Timed,
+): Promise<MetricGraphOutcome> {
+  const { metrics } = tenantDayActivities(input.outageRideOutMinutes);
+  const labels = metricLabels(input);
+  const partitioned = new Set(
+    getPipeline(input.pipelineVersion)
+      .graph.tasks.filter((t) => t.partitioned)
+      .map((t) => t.name),
+  );
+  const finished: AggregatePartitionResult[] = [];
+  const ops: MetricOps = {
+    planBuckets: (i, summary) => metrics.planBuckets.executeWithOptions({ summary }, [i]),
+    planPartitions: (i, summary) => metrics.planPartitions.executeWithOptions({ summary }, [i]),
+    aggregatePartition: async (i, summary) => {
+      const result = await metrics.aggregatePartition.executeWithOptions({ summary }, [i]);
+      finished.push(result);
+      // With its partition: a bucketed or spilled partial's key is a prefix that names none.
+      trail.partialDone(result, i.partition);
+      return result;
+    },
+    runMetricTask: (i, summary) => metrics.runMetricTask.executeWithOptions({ summary }, [i]),
+  };
+  const hooks: FanOutHooks = {
+    now: workflowNow,
+    step: showStep,
+    taskStarted: (task) => trail.started(task),
+    planned: (plan) => trail.planned(plan),
+    taskEnded: (timing, attempts) => {
+      if (!partitioned.has(timing.task)) return timed(timing, attempts);
+      recordEventCounts({ run: labels, counts: sumCounts(finished) });
+      // The partials prefix, as before: the fan-out derives its key from a partial (none: empty).
+      timed({ ...timing, outputKey: outputKey(run, 'partials') }, attempts);
+    },
+  };
+  const result = await runMetricFanOut({
+    ...run,
+    ops,
+    maxPartitions: input.maxPartitions ?? 8,
+    badDataPolicy: input.badDataPolicy,
+    fromTask: input.fromTask,
+    primaryPipelineVersion: input.comparedWith?.pipelineVersion,
+    buckets: input.buckets,
+    partitionConcurrency: input.partitionConcurrency ?? 4,
+    bucketConcurrency: input.bucketConcurrency,
+    hooks,
+  });
+  return { aggregated: result.partitions, partitionCount: result.plan?.partitions.length ?? 0 };
+}
+
+/**
+ * The task graph as runs recorded before patch bucketed-metrics walk it (planPartitions first, no
+ * buckets). Kept as it was, command for command, so their histories replay.
+ */
+async function computeMetricsLegacy(
+  input: TenantDayInput,
+  run: RunRef,
+  trail: RunTrail,
+  timed: Timed,
+): Promise<MetricGraphOutcome> {
+  const { metrics } = tenantDayActivities(input.outageRideOutMinutes);
+  const labels = metricLabels(input);
   let aggregated: AggregatePartitionResult[] = [];
   let partitionCount = 0;
   await runTaskGraph({
@@ -323,50 +444,7 @@ async function computeDay(
       return result;
     },
   });
-  const accountsKey = outputKey(run, 'accounts.avro');
-  // A block waits here for a release: the served alias keeps the previous documents meanwhile.
-  const checks = await gate?.check(input, aggregated.length ? sumCounts(aggregated) : undefined);
-  if (checks) recordChecks({ run: metricLabels(input), checks });
-
-  showStep(`Indexing account documents into Elasticsearch`);
-  const started = workflowNow();
-  trail.started('serve');
-  const tenantVersion = { tenantId: input.tenantId, pipelineVersion: input.pipelineVersion };
-  await serving.ensureServingIndex.executeWithOptions(
-    { summary: summaries.ensureServingIndex(input.pipelineVersion) },
-    [tenantVersion],
-  );
-  if (input.runKind === 'primary') {
-    await serving.ensureServedAlias.executeWithOptions(
-      { summary: summaries.ensureServedAlias(input.pipelineVersion) },
-      [tenantVersion],
-    );
-  }
-  const served = await serving.indexAccountDocuments.executeWithOptions(
-    { summary: summaries.indexAccountDocuments(input.day) },
-    [{ ...tenantVersion, day: input.day, runKind: input.runKind, documentsKey: accountsKey }],
-  );
-  timed({ task: 'serve', outputKey: served.index, records: served.indexed, durationMs: workflowNow() - started }, [
-    served.attempt,
-  ]);
-  recordDocumentsIndexed({ run: labels, indexed: served.indexed });
-  const counts = sumCounts(aggregated);
-  showStep(
-    `Done: ${counts.accepted} events accepted, ${counts.quarantined} quarantined, ${served.indexed} documents indexed`,
-  );
-  return {
-    tenantId: input.tenantId,
-    day: input.day,
-    pipelineVersion: input.pipelineVersion,
-    runKind: input.runKind,
-    partitions: partitionCount,
-    counts,
-    quarantineKeys: aggregated.flatMap((p) => p.quarantineKeys),
-    tasks,
-    accountsKey,
-    served: { index: served.index, indexed: served.indexed, skippedStale: served.skippedStale },
-    ...(checks ? { checks } : {}),
-  };
+  return { aggregated, partitionCount };
 }
 
 // Any other InvalidInputError raised in this workflow's code (a key built from bad parts) fails the
