@@ -43,6 +43,8 @@ import type { RunMetricDayResult } from '../src/activities/tenant-days/in-proces
 import { runMetricDayInProcess } from '../src/activities/tenant-days/in-process';
 import { hoursToRead } from '../src/metrics/partition-plan';
 import { PartitionThreadPool } from '../src/workers/partition-threads';
+import { DEFAULT_MEMORY_BUDGET_MB } from '../src/workers/config';
+import { memoryShareBytes } from '../src/metrics/spill-policy';
 import { rawHourPrefix } from '../src/common/keys';
 import type { FanOutActivities } from './activity-processes';
 import { ActivityProcesses } from './activity-processes';
@@ -56,9 +58,6 @@ const SIZES = [
   { events: 10_000_000, accounts: 1_000_000 },
 ];
 const LARGE = { events: 40_000_000, accounts: 5_000_000 };
-const DEFAULT_BUDGET_MB = 3072;
-/** What a worker process holds before any task (runtime, clients, code): the design's baseline. */
-const BASELINE_MB = 400;
 /** Metric activities a worker runs at once beside its partition threads (bucket tasks). */
 const ACTIVITY_SLOTS = 2;
 
@@ -79,10 +78,9 @@ function peakRssMb(): number {
   return process.resourceUsage().maxRSS / 1024; // maxRSS is in KiB
 }
 
-/** A task's share of the budget, as a worker divides it (partition threads + activity slots), at least 16 MB. */
-function memoryShareBytes(budgetMb: number, threads: number): number {
-  const mb = Math.max(16, (budgetMb - BASELINE_MB) / (Math.max(1, threads) + ACTIVITY_SLOTS));
-  return Math.floor(mb * 1024 * 1024);
+/** A task's share of the budget, as a worker divides it between partition threads and activity slots. */
+function shareOf(budgetMb: number, threads: number): number {
+  return memoryShareBytes({ budgetMb, partitionThreads: threads, activitySlots: ACTIVITY_SLOTS });
 }
 
 interface BenchDay {
@@ -253,7 +251,7 @@ function minPartitionBytes(): number | undefined {
 async function runSize(events: number, accounts: number): Promise<void> {
   const day = benchDay(events, accounts);
   const { tenantId, timeZone } = day;
-  const budgetMb = Number(arg('budget-mb') ?? process.env.DAYBREAK_MEMORY_BUDGET_MB ?? DEFAULT_BUDGET_MB);
+  const budgetMb = Number(arg('budget-mb') ?? process.env.DAYBREAK_MEMORY_BUDGET_MB ?? DEFAULT_MEMORY_BUDGET_MB);
   const workers = arg('workers');
   const scratches: string[] = [];
   try {
@@ -297,7 +295,7 @@ async function runSize(events: number, accounts: number): Promise<void> {
         const processes = new ActivityProcesses(count, {
           root,
           threads,
-          memoryShareBytes: memoryShareBytes(budgetMb, threads),
+          memoryShareBytes: shareOf(budgetMb, threads),
           minPartitionBytes: minPartitionBytes(),
         });
         try {
@@ -332,7 +330,7 @@ async function runSize(events: number, accounts: number): Promise<void> {
       store,
       partitionRunner: pool?.runner,
       minPartitionBytes: minPartitionBytes(),
-      memoryShareBytes: memoryShareBytes(budgetMb, threads),
+      memoryShareBytes: shareOf(budgetMb, threads),
     });
     const run = await runJob(day, activities, { concurrency: Math.max(1, threads), bucketConcurrency: ACTIVITY_SLOTS });
     await pool?.close();
