@@ -4,7 +4,6 @@ import { localDayWindow } from '../common/local-day';
 import type { AccountAttributes } from '../common/events';
 import { BILLING_EVENT_TYPES } from '../common/events';
 import type { AccountDayUsage } from './account-state';
-import { emptyAccountDayState } from './account-state';
 import { distinctCount } from './monoids/distinct';
 import { compareStrings } from './monoids/monoid';
 import { sortedCounts } from './monoids/basic';
@@ -208,11 +207,60 @@ export function pipelineTaskGraph(version: string): PipelineTask[] {
   }));
 }
 
-/** Sorts and validates an attribute snapshot: one row per account (a later duplicate row wins). */
+/**
+ * Sorts and validates an attribute snapshot: one row per account, the later of duplicate rows
+ * wins. A stable sort keeps an account's rows in snapshot order, and lastRowPerAccount picks the
+ * last: the same rule a task applies to sorted runs of a snapshot (mergeAttributeRuns).
+ */
 export function normalizeAttributes(rows: Iterable<AccountAttributes>): AccountAttributes[] {
-  const byAccount = new Map<string, AccountAttributes>();
-  for (const row of rows) byAccount.set(row.accountId, row);
-  return [...byAccount.values()].sort((x, y) => compareStrings(x.accountId, y.accountId));
+  const sorted = [...rows].sort((x, y) => compareStrings(x.accountId, y.accountId));
+  const out: AccountAttributes[] = [];
+  for (let i = 0; i < sorted.length;) {
+    let j = i + 1;
+    while (j < sorted.length && sorted[j].accountId === sorted[i].accountId) j++;
+    out.push(lastRowPerAccount(sorted.slice(i, j)));
+    i = j;
+  }
+  return out;
+}
+
+/**
+ * Which of an account's attribute rows counts: given its rows in snapshot order (rows of earlier
+ * sorted runs before rows of later ones), the last. Throws on an empty list.
+ */
+export function lastRowPerAccount<T extends { accountId: string }>(rows: readonly T[]): T {
+  if (rows.length === 0) throw new RangeError('lastRowPerAccount needs at least one row');
+  return rows[rows.length - 1];
+}
+
+/**
+ * Sorted runs of one snapshot, each normalized (sorted, one row per account), merged into one
+ * normalized list: for equal accountIds the row of the latest run wins. `runs` must be in snapshot
+ * order (run r holds rows that came after those of run r - 1), which is what makes this equal to
+ * normalizeAttributes of the whole snapshot. A linear k-way merge; tasks stream the same rule.
+ */
+export function mergeAttributeRuns<T extends { accountId: string }>(runs: readonly (readonly T[])[]): T[] {
+  const at = runs.map(() => 0);
+  const out: T[] = [];
+  for (;;) {
+    let least: string | undefined;
+    for (let r = 0; r < runs.length; r++) {
+      const row = runs[r][at[r]];
+      if (row !== undefined && (least === undefined || row.accountId < least)) least = row.accountId;
+    }
+    if (least === undefined) return out;
+    const rows: T[] = [];
+    for (let r = 0; r < runs.length; r++) {
+      const row = runs[r][at[r]];
+      if (row === undefined || row.accountId !== least) continue;
+      if (at[r] > 0 && runs[r][at[r] - 1].accountId >= least) {
+        throw new RangeError(`attribute run ${r} is not sorted with one row per account at ${least}`);
+      }
+      rows.push(row);
+      at[r]++;
+    }
+    out.push(lastRowPerAccount(rows));
+  }
 }
 
 export interface BuildDocumentsInput {
@@ -234,76 +282,132 @@ function billingOf(byType: Record<string, number>): BillingCounts {
   };
 }
 
+/** One account's rows of the day, for documentOfAccount; an absent row is an account without one. */
+export interface AccountDocumentInput {
+  tenantId: string;
+  day: string;
+  pipeline: MetricPipeline;
+  accountId: string;
+  today?: AccountDayUsage;
+  rolling?: RollingState;
+  attributes?: AccountAttributes;
+  /** This version's health score of the account on D-1; null or absent when it has none. */
+  previousHealth?: number | null;
+  /** The account's activity percentile in the tenant's document population (percentileLookup). */
+  activityPercentile: number;
+}
+
+/**
+ * Whether an account gets a document: it is in the attribute snapshot, has a daily-usage row today,
+ * or had events in the last 30 days. The population the activity percentile ranks.
+ */
+export function inDocumentPopulation(
+  today: AccountDayUsage | undefined,
+  rolling: RollingState | undefined,
+  attributes: AccountAttributes | undefined,
+): boolean {
+  return attributes !== undefined || today !== undefined || (rolling !== undefined && rolling.events30d > 0);
+}
+
+const NO_BILLING: BillingCounts = { paid: 0, overdue: 0, failed: 0 };
+
+/**
+ * The document of one account: everything but the activity percentile comes from its own rows, so
+ * a task can build documents account by account from sorted files once it knows the tenant's
+ * distribution of events7d.
+ */
+export function documentOfAccount(input: AccountDocumentInput): AccountDocument {
+  const { today, rolling: r, attributes } = input;
+  for (const [what, row] of [
+    ['daily usage', today],
+    ['rolling state', r],
+    ['attributes', attributes],
+  ] as const) {
+    if (row !== undefined && row.accountId !== input.accountId) {
+      throw new RangeError(`document of account ${input.accountId} got the ${what} of ${row.accountId}`);
+    }
+  }
+  const events7d = r?.events7d ?? 0;
+  const eventsPrevious7d = r?.eventsPrevious7d ?? 0;
+  const trend = trendWoW(events7d, eventsPrevious7d);
+  const billingToday = today ? billingOf(today.eventsByType) : NO_BILLING;
+  const billing30d = {
+    paid: r?.invoicePaid30d ?? 0,
+    overdue: r?.invoiceOverdue30d ?? 0,
+    failed: r?.paymentFailed30d ?? 0,
+  };
+  const billing = billingHealth(billing30d.paid, billing30d.overdue, billing30d.failed);
+  const lifecycleStage = attributes?.lifecycleStage ?? 'unknown';
+  const activeUsers7d = r?.activeUsers7d ?? 0;
+  const score = input.pipeline.healthScore({
+    activityPercentile: input.activityPercentile,
+    trendWoW: trend,
+    events7d,
+    activeUsers7d,
+    seats: attributes?.seats ?? 0,
+    lifecycleStage,
+    billingHealth: billing,
+    billing30d,
+    billingToday,
+  });
+  let billingEvents = 0;
+  if (today) for (const t of BILLING_EVENT_TYPES) billingEvents += today.eventsByType[t] ?? 0;
+  return {
+    tenantId: input.tenantId,
+    accountId: input.accountId,
+    day: input.day,
+    pipelineVersion: input.pipeline.version,
+    accountName: attributes?.accountName ?? '',
+    lifecycleStage,
+    eventsTotal: today?.events ?? 0,
+    eventsByType: today ? sortedCounts(today.eventsByType) : {},
+    activeUsers: today ? distinctCount(today.users) : 0,
+    sessions: today ? distinctCount(today.sessions) : 0,
+    firstActivityAt: r?.firstSeenEver ?? null,
+    lastActivityAt: r?.lastSeenEver ?? null,
+    activeUsers7d,
+    activeUsers30d: r?.activeUsers30d ?? 0,
+    events7d,
+    events30d: r?.events30d ?? 0,
+    eventsPrevious7d,
+    trendWoW: trend,
+    activityPercentile: input.activityPercentile,
+    billingEvents,
+    billingHealth: billing,
+    healthScore: score,
+    healthDelta: healthDelta(score, input.previousHealth),
+  };
+}
+
 /**
  * The day's documents: one per account that is in the attribute snapshot, had events today, or
- * had events in the last 30 days; sorted by accountId.
+ * had events in the last 30 days (inDocumentPopulation); sorted by accountId. The whole-tenant
+ * form of documentOfAccount, with activityPercentiles over the whole population.
  */
 export function buildAccountDocuments(input: BuildDocumentsInput): AccountDocument[] {
   const todayBy = new Map(input.today.map((s) => [s.accountId, s]));
   const rollingBy = new Map(input.rolling.map((r) => [r.accountId, r]));
   const attributesBy = new Map(input.attributes.map((a) => [a.accountId, a]));
   const previousBy = new Map((input.previous ?? []).map((d) => [d.accountId, d.healthScore]));
-  const ids = new Set<string>([...attributesBy.keys(), ...todayBy.keys()]);
-  for (const r of input.rolling) if (r.events30d > 0) ids.add(r.accountId);
-  const accountIds = [...ids].sort(compareStrings);
-  const rows = accountIds.map((accountId) => ({
-    accountId,
-    day: todayBy.get(accountId) ?? emptyAccountDayState(accountId),
-    rolling: rollingBy.get(accountId),
-    attributes: attributesBy.get(accountId),
-  }));
-  const percentiles = activityPercentiles(rows.map((r) => r.rolling?.events7d ?? 0));
-  return rows.map((row, i): AccountDocument => {
-    const r = row.rolling;
-    const events7d = r?.events7d ?? 0;
-    const eventsPrevious7d = r?.eventsPrevious7d ?? 0;
-    const trend = trendWoW(events7d, eventsPrevious7d);
-    const billingToday = billingOf(row.day.eventsByType);
-    const billing30d = {
-      paid: r?.invoicePaid30d ?? 0,
-      overdue: r?.invoiceOverdue30d ?? 0,
-      failed: r?.paymentFailed30d ?? 0,
-    };
-    const billing = billingHealth(billing30d.paid, billing30d.overdue, billing30d.failed);
-    const lifecycleStage = row.attributes?.lifecycleStage ?? 'unknown';
-    const activeUsers7d = r?.activeUsers7d ?? 0;
-    const score = input.pipeline.healthScore({
-      activityPercentile: percentiles[i],
-      trendWoW: trend,
-      events7d,
-      activeUsers7d,
-      seats: row.attributes?.seats ?? 0,
-      lifecycleStage,
-      billingHealth: billing,
-      billing30d,
-      billingToday,
-    });
-    let billingEvents = 0;
-    for (const t of BILLING_EVENT_TYPES) billingEvents += row.day.eventsByType[t] ?? 0;
-    return {
+  const ids = new Set<string>([...attributesBy.keys(), ...todayBy.keys(), ...rollingBy.keys()]);
+  const rows = [...ids]
+    .sort(compareStrings)
+    .map((accountId) => ({
+      accountId,
+      today: todayBy.get(accountId),
+      rolling: rollingBy.get(accountId),
+      attributes: attributesBy.get(accountId),
+    }))
+    .filter((row) => inDocumentPopulation(row.today, row.rolling, row.attributes));
+  const percentiles = activityPercentiles(rows.map((row) => row.rolling?.events7d ?? 0));
+  return rows.map((row, i) =>
+    documentOfAccount({
       tenantId: input.tenantId,
-      accountId: row.accountId,
       day: input.day,
-      pipelineVersion: input.pipeline.version,
-      accountName: row.attributes?.accountName ?? '',
-      lifecycleStage,
-      eventsTotal: row.day.events,
-      eventsByType: sortedCounts(row.day.eventsByType),
-      activeUsers: distinctCount(row.day.users),
-      sessions: distinctCount(row.day.sessions),
-      firstActivityAt: r?.firstSeenEver ?? null,
-      lastActivityAt: r?.lastSeenEver ?? null,
-      activeUsers7d,
-      activeUsers30d: r?.activeUsers30d ?? 0,
-      events7d,
-      events30d: r?.events30d ?? 0,
-      eventsPrevious7d,
-      trendWoW: trend,
+      pipeline: input.pipeline,
+      ...row,
+      previousHealth: previousBy.get(row.accountId),
       activityPercentile: percentiles[i],
-      billingEvents,
-      billingHealth: billing,
-      healthScore: score,
-      healthDelta: healthDelta(score, previousBy.get(row.accountId)),
-    };
-  });
+    }),
+  );
 }

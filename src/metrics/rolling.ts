@@ -64,19 +64,6 @@ export interface RollingInput {
   previous: readonly RollingState[] | null;
 }
 
-interface Window {
-  users7: DistinctState;
-  users30: DistinctState;
-  events7: number;
-  events30: number;
-  eventsPrev7: number;
-  paid: number;
-  overdue: number;
-  failed: number;
-  first: number | null;
-  last: number | null;
-}
-
 function minOf(a: number | null, b: number | null): number | null {
   return a === null ? b : b === null ? a : Math.min(a, b);
 }
@@ -84,74 +71,116 @@ function maxOf(a: number | null, b: number | null): number | null {
   return a === null ? b : b === null ? a : Math.max(a, b);
 }
 
+function sameAccount(accountId: string, s: { accountId: string }, what: string): void {
+  // A merge-join that pairs the wrong rows would otherwise write another account's numbers silently.
+  if (s.accountId !== accountId) throw new RangeError(`rolling of account ${accountId} got ${what} of ${s.accountId}`);
+}
+
+/**
+ * The rolling state of one account on day D, from its own rows only: `today` (D's daily usage),
+ * `history[i]` (day D-(i+1), undefined where that day is missing or the account had no row) and
+ * `previous` (its row in the latest earlier rolling state). Null when it appears in none of them.
+ * Per-account so that a task can stream sorted files through a merge-join instead of holding the
+ * tenant; computeRolling is this, account by account.
+ *
+ * Distinct users are merged in the order today, D-1, D-2, ..., D-29: the 7-day union is the 30-day
+ * union after D-6, so the 30-day one goes on from it instead of merging those days a second time.
+ */
+export function rollingOfAccount(
+  accountId: string,
+  today: AccountDayUsage | undefined,
+  history: readonly (AccountDayUsage | undefined)[],
+  previous: RollingState | undefined,
+): RollingState | null {
+  if (history.length > HISTORY_DAYS) {
+    throw new RangeError(`rolling windows read at most ${HISTORY_DAYS} earlier days, got ${history.length}`);
+  }
+  let present = false;
+  let users: DistinctState = distinctMonoid.empty();
+  let events7 = 0;
+  let events30 = 0;
+  let eventsPrev7 = 0;
+  let paid = 0;
+  let overdue = 0;
+  let failed = 0;
+  let first: number | null = null;
+  let last: number | null = null;
+  let users7: DistinctState = users;
+  // daysAgo 0 is today, k is history[k - 1].
+  for (let daysAgo = 0; daysAgo <= history.length; daysAgo++) {
+    const s = daysAgo === 0 ? today : history[daysAgo - 1];
+    if (s !== undefined) {
+      sameAccount(accountId, s, daysAgo === 0 ? 'the daily usage of D' : `the daily usage of D-${daysAgo}`);
+      present = true;
+      users = distinctMonoid.merge(users, s.users);
+      if (daysAgo <= 6) events7 += s.events;
+      else if (daysAgo <= 13) eventsPrev7 += s.events;
+      events30 += s.events;
+      const byType = s.eventsByType;
+      paid += byType['invoice_paid'] ?? 0;
+      overdue += byType['invoice_overdue'] ?? 0;
+      failed += byType['payment_failed'] ?? 0;
+      first = minOf(first, s.firstAt);
+      last = maxOf(last, s.lastAt);
+    }
+    if (daysAgo === 6) users7 = users;
+  }
+  if (history.length < 6) users7 = users;
+  if (previous !== undefined) {
+    sameAccount(accountId, previous, 'the previous rolling state');
+    present = true;
+    first = minOf(first, previous.firstSeenEver);
+    last = maxOf(last, previous.lastSeenEver);
+  }
+  if (!present) return null;
+  return {
+    accountId,
+    activeUsers7d: distinctCount(users7),
+    activeUsers30d: distinctCount(users),
+    events7d: events7,
+    events30d: events30,
+    eventsPrevious7d: eventsPrev7,
+    invoicePaid30d: paid,
+    invoiceOverdue30d: overdue,
+    paymentFailed30d: failed,
+    firstSeenEver: first,
+    lastSeenEver: last,
+  };
+}
+
+function byAccount<T extends { accountId: string }>(rows: readonly T[], what: string): Map<string, T> {
+  const by = new Map<string, T>();
+  for (const row of rows) {
+    // Every stored dataset has one row per account; a second one would be summed by nobody.
+    if (by.has(row.accountId)) throw new RangeError(`${what} has account ${row.accountId} twice`);
+    by.set(row.accountId, row);
+  }
+  return by;
+}
+
 /**
  * Computes rolling states for every account that appears today, in any of the 29 earlier days, or
  * in the previous rolling states (so first/last activity is never forgotten). Sorted by accountId.
+ * The whole-tenant form of rollingOfAccount (each list holds one row per account, as every stored
+ * file does); tests hold the per-account streaming use to it.
  */
 export function computeRolling(input: RollingInput): RollingState[] {
   if (input.history.length > HISTORY_DAYS) {
     throw new RangeError(`rolling windows read at most ${HISTORY_DAYS} earlier days, got ${input.history.length}`);
   }
-  const windows = new Map<string, Window>();
-  const windowOf = (accountId: string): Window => {
-    let w = windows.get(accountId);
-    if (!w) {
-      w = {
-        users7: distinctMonoid.empty(),
-        users30: distinctMonoid.empty(),
-        events7: 0,
-        events30: 0,
-        eventsPrev7: 0,
-        paid: 0,
-        overdue: 0,
-        failed: 0,
-        first: null,
-        last: null,
-      };
-      windows.set(accountId, w);
-    }
-    return w;
-  };
-  const addDay = (daysAgo: number, states: readonly AccountDayUsage[]) => {
-    for (const s of states) {
-      const w = windowOf(s.accountId);
-      if (daysAgo <= 6) {
-        w.users7 = distinctMonoid.merge(w.users7, s.users);
-        w.events7 += s.events;
-      } else if (daysAgo <= 13) {
-        w.eventsPrev7 += s.events;
-      }
-      w.users30 = distinctMonoid.merge(w.users30, s.users);
-      w.events30 += s.events;
-      w.paid += s.eventsByType['invoice_paid'] ?? 0;
-      w.overdue += s.eventsByType['invoice_overdue'] ?? 0;
-      w.failed += s.eventsByType['payment_failed'] ?? 0;
-      w.first = minOf(w.first, s.firstAt);
-      w.last = maxOf(w.last, s.lastAt);
-    }
-  };
-  addDay(0, input.today);
-  input.history.forEach((states, i) => {
-    if (states) addDay(i + 1, states);
-  });
-  for (const p of input.previous ?? []) {
-    const w = windowOf(p.accountId);
-    w.first = minOf(w.first, p.firstSeenEver);
-    w.last = maxOf(w.last, p.lastSeenEver);
+  const today = byAccount(input.today, 'the daily usage of D');
+  const history = input.history.map((states, i) =>
+    states ? byAccount(states, `the daily usage of D-${i + 1}`) : null,
+  );
+  const previous = byAccount(input.previous ?? [], 'the previous rolling state');
+  const ids = new Set<string>(today.keys());
+  for (const day of history) if (day) for (const id of day.keys()) ids.add(id);
+  for (const id of previous.keys()) ids.add(id);
+  const rows: (AccountDayUsage | undefined)[] = new Array<AccountDayUsage | undefined>(history.length);
+  const out: RollingState[] = [];
+  for (const accountId of [...ids].sort(compareStrings)) {
+    for (let i = 0; i < history.length; i++) rows[i] = history[i]?.get(accountId);
+    out.push(rollingOfAccount(accountId, today.get(accountId), rows, previous.get(accountId))!);
   }
-  return [...windows.entries()]
-    .sort((x, y) => compareStrings(x[0], y[0]))
-    .map(([accountId, w]) => ({
-      accountId,
-      activeUsers7d: distinctCount(w.users7),
-      activeUsers30d: distinctCount(w.users30),
-      events7d: w.events7,
-      events30d: w.events30,
-      eventsPrevious7d: w.eventsPrev7,
-      invoicePaid30d: w.paid,
-      invoiceOverdue30d: w.overdue,
-      paymentFailed30d: w.failed,
-      firstSeenEver: w.first,
-      lastSeenEver: w.last,
-    }));
+  return out;
 }
