@@ -14,56 +14,101 @@ import type { Bucket } from './monoids/quantile-sketch';
  * accountDayStateMonoid.merge over the same states gives (a property test holds it to that), but
  * each account is folded in place: no new sets, registers, bucket arrays or BigInt strings per
  * merge, which made the daily-usage merge of five partials take most of a second at 20k accounts.
+ * Each account is an AccountFold, the same fold a merge-join of sorted partials runs per account.
  */
 export class AccountStatesMerger {
   private readonly byAccount = new Map<string, AccountFold>();
-  /** Event types by first appearance: each account counts types in an array indexed by these. */
-  private readonly types = new Map<string, number>();
+  private readonly types = new EventTypeIndex();
 
   add(list: Iterable<AccountDayState>): void {
     for (const state of list) {
       let fold = this.byAccount.get(state.accountId);
       if (fold === undefined) {
-        fold = new AccountFold(state.accountId);
+        fold = new AccountFold(this.types).reset(state.accountId);
         this.byAccount.set(state.accountId, fold);
       }
-      fold.add(state, this.types);
+      fold.add(state);
     }
   }
 
   /** One state per account, sorted by accountId. */
   result(): AccountDayState[] {
-    const names = [...this.types.keys()];
-    const order = [...this.types.values()].sort((x, y) => compareStrings(names[x], names[y]));
-    return [...this.byAccount.values()]
-      .map((f) => f.state(names, order))
-      .sort((x, y) => compareStrings(x.accountId, y.accountId));
+    return [...this.byAccount.values()].map((f) => f.state()).sort((x, y) => compareStrings(x.accountId, y.accountId));
   }
 }
 
-class AccountFold {
+/**
+ * Event types numbered by first appearance: a fold counts types in an array indexed by these.
+ * One index can serve every account of a task, so a type's name is hashed once per state, not
+ * kept per account.
+ */
+export class EventTypeIndex {
+  readonly names: string[] = [];
+  private readonly byName = new Map<string, number>();
+
+  indexOf(name: string): number {
+    let t = this.byName.get(name);
+    if (t === undefined) {
+      t = this.names.length;
+      this.byName.set(name, t);
+      this.names.push(name);
+    }
+    return t;
+  }
+}
+
+/**
+ * The states of one account folded in place, in any order: exactly what folding
+ * accountDayStateMonoid.merge over them gives, eventsByType included with its keys in the order
+ * AccountStatesMerger writes (inserted in code-unit order, so JS puts integer-like keys first), so
+ * an encoded state has the same bytes. For a merge-join of sorted partials: reset(accountId), add
+ * the account's states, state(), then reset for the next account (state() hands over the fold's
+ * sets and registers, so do not add to it after).
+ */
+export class AccountFold {
+  private accountId = '';
   private events = 0;
   /** Counts by type index; undefined where the account never had the type. */
-  private readonly byType: number[] = [];
-  private readonly users = new DistinctFold();
-  private readonly sessions = new DistinctFold();
+  private byType: number[] = [];
+  private users = new DistinctFold();
+  private sessions = new DistinctFold();
   private firstAt: number | null = null;
   private lastAt: number | null = null;
   private count = 0;
-  private readonly sum = new IntegerSum();
-  private readonly sumSquares = new IntegerSum();
+  private sum = new IntegerSum();
+  private sumSquares = new IntegerSum();
   private zeroCount = 0;
   /** Sketch buckets as sorted [index, count, index, count, ...]. */
   private positive: number[] = [];
   private negative: number[] = [];
 
-  constructor(private readonly accountId: string) {}
+  constructor(private readonly types: EventTypeIndex = new EventTypeIndex()) {}
 
-  add(s: AccountDayState, types: Map<string, number>): void {
+  /** Starts the fold of another account. */
+  reset(accountId: string): this {
+    this.accountId = accountId;
+    this.events = 0;
+    this.byType = [];
+    this.users = new DistinctFold();
+    this.sessions = new DistinctFold();
+    this.firstAt = null;
+    this.lastAt = null;
+    this.count = 0;
+    this.sum = new IntegerSum();
+    this.sumSquares = new IntegerSum();
+    this.zeroCount = 0;
+    this.positive = [];
+    this.negative = [];
+    return this;
+  }
+
+  add(s: AccountDayState): this {
+    if (s.accountId !== this.accountId) {
+      throw new RangeError(`fold of account ${this.accountId} got a state of account ${s.accountId}`);
+    }
     this.events += s.events;
     for (const key in s.eventsByType) {
-      let t = types.get(key);
-      if (t === undefined) types.set(key, (t = types.size));
+      const t = this.types.indexOf(key);
       this.byType[t] = (this.byType[t] ?? 0) + s.eventsByType[key];
     }
     this.users.add(s.users);
@@ -76,14 +121,18 @@ class AccountFold {
     this.zeroCount += s.valueSketch.zeroCount;
     this.positive = mergeBuckets(this.positive, s.valueSketch.positive);
     this.negative = mergeBuckets(this.negative, s.valueSketch.negative);
+    return this;
   }
 
-  /** The folded state; `order` lists the type indexes by type name, in key order. */
-  state(names: readonly string[], order: readonly number[]): AccountDayState {
+  /** The folded state. */
+  state(): AccountDayState {
+    const names = this.types.names;
+    const seen: number[] = [];
+    for (let t = 0; t < this.byType.length; t++) if (this.byType[t] !== undefined) seen.push(t);
+    seen.sort((x, y) => compareStrings(names[x], names[y]));
     const eventsByType: Record<string, number> = {};
-    for (const t of order) {
+    for (const t of seen) {
       const n = this.byType[t];
-      if (n === undefined) continue;
       // As countByKeyMonoid: a count past 2^53 would no longer be exact.
       if (!Number.isSafeInteger(n)) throw new RangeError(`count of ${names[t]} ${n} is not a safe integer`);
       eventsByType[names[t]] = n;
@@ -100,6 +149,17 @@ class AccountFold {
       valueSketch: { zeroCount: this.zeroCount, positive: buckets(this.positive), negative: buckets(this.negative) },
     };
   }
+}
+
+/**
+ * The states of one account (all with its accountId, at least one) folded into one: what
+ * AccountStatesMerger gives for that account. `types` may be shared by the folds of a task.
+ */
+export function foldAccountStates(states: readonly AccountDayState[], types?: EventTypeIndex): AccountDayState {
+  if (states.length === 0) throw new RangeError('foldAccountStates needs at least one state');
+  const fold = new AccountFold(types).reset(states[0].accountId);
+  for (const s of states) fold.add(s);
+  return fold.state();
 }
 
 /** Sorted flat buckets plus sorted bucket records, as quantileSketchMonoid merges them (counts added). */
