@@ -1,25 +1,18 @@
 import { createHash } from 'node:crypto';
 import * as avro from 'avsc';
 import type { ObjectStore } from '../../storage/object-store';
-import { NotFoundError, readAll } from '../../storage/object-store';
+import { readAll } from '../../storage/object-store';
 import type { Readable } from 'node:stream';
-import { containerRecords, decodeContainerBytes, encodeContainerBytes, loadSchema } from '../../schemas/avro-container';
+import { containerRecords, encodeContainerBytes, loadSchema } from '../../schemas/avro-container';
 import { SYNC_SIZE, parseOcfHeader, readVarLong } from '../../schemas/ocf';
 import { CorruptDataError } from '../../common/errors';
 import type { OutputLocation } from '../../common/keys';
-import { outputKey } from '../../common/keys';
 import type { RunRef } from '../../workflows/tenant-days/pipeline-contracts';
-import type {
-  AccountDayState,
-  AccountDayUsage,
-  StoredAccountDayState,
-  StoredAccountDayUsage,
-} from '../../metrics/account-state';
+import type { AccountDayState } from '../../metrics/account-state';
 import {
   ACCOUNT_DAY_STATE_READER_SCHEMA,
   ACCOUNT_DAY_USAGE_READER_SCHEMA,
   ACCOUNT_DAY_STATE_SCHEMA,
-  upgradeAccountDayState,
 } from '../../metrics/account-state';
 import { ROLLING_STATE_SCHEMA } from '../../metrics/rolling';
 
@@ -100,84 +93,8 @@ export function countContainerRecords(bytes: Buffer, key: string): number {
   return records;
 }
 
-/** Stored day states as current ones, one at a time. */
-export function* upgradeEach(rows: Iterable<StoredAccountDayState>): Generator<AccountDayState> {
-  for (const row of rows) yield upgradeAccountDayState(row);
-}
-
-export function upgradeUsage(rows: StoredAccountDayUsage[]): AccountDayUsage[];
-export function upgradeUsage(rows: StoredAccountDayUsage[] | null): AccountDayUsage[] | null;
-/** Stored day usage (of any release) with current distinct states. */
-export function upgradeUsage(rows: StoredAccountDayUsage[] | null): AccountDayUsage[] | null {
-  return rows && rows.map((row) => upgradeAccountDayState(row));
-}
-
-export async function readFile<T>(store: ObjectStore, key: string, type: avro.Type, what: string): Promise<T[]> {
-  const bytes = await store.getBytes(key);
-  try {
-    return decodeContainerBytes<T>(bytes, type, key);
-  } catch (error) {
-    throw new CorruptDataError(`${what}: ${key} cannot be decoded: ${(error as Error).message}`, key);
-  }
-}
-
-/**
- * A stored dataset's records one at a time, decoded as they are taken (containerRecords), with
- * the errors readFile gives; for folds that should not hold a whole file's objects.
- */
-export async function readEach<T>(
-  store: ObjectStore,
-  key: string,
-  type: avro.Type,
-  what: string,
-): Promise<Iterable<T>> {
-  const bytes = await store.getBytes(key);
-  const records = containerRecords<T>(bytes, type, key);
-  return {
-    *[Symbol.iterator]() {
-      for (;;) {
-        let next: IteratorResult<T>;
-        try {
-          next = records.next();
-        } catch (error) {
-          throw new CorruptDataError(`${what}: ${key} cannot be decoded: ${(error as Error).message}`, key);
-        }
-        if (next.done) return;
-        yield next.value;
-      }
-    },
-  };
-}
-
-export async function readOptional<T>(
-  store: ObjectStore,
-  key: string,
-  type: avro.Type,
-  what: string,
-): Promise<T[] | null> {
-  try {
-    return await readFile<T>(store, key, type, what);
-  } catch (error) {
-    if (error instanceof NotFoundError) return null;
-    throw error;
-  }
-}
-
 export function loc(run: RunRef): OutputLocation {
   return { tenantId: run.tenantId, day: run.day, pipelineVersion: run.pipelineVersion, runKind: run.runKind };
-}
-
-/** Writes `records` as the run's dataset at `path` (sync marker seeded by the path): the same records give the same bytes. */
-export async function writeDataset(
-  store: ObjectStore,
-  run: RunRef,
-  path: string,
-  type: avro.Type,
-  records: readonly unknown[],
-): Promise<string> {
-  const key = outputKey(loc(run), path);
-  await store.put(key, await encodeFile(type, records, path), { contentType: 'avro/binary' });
-  return key;
 }
 
 /**
