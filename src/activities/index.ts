@@ -41,6 +41,8 @@ export interface ActivityDeps {
   minPartitionBytes?: number;
   /** See MetricDeps.partitionRunner. */
   partitionRunner?: PartitionRunner;
+  /** See MetricDeps.memoryShareBytes. */
+  memoryShareBytes?: number;
   /** See S3InputDeps.inputDeadlineHours. */
   inputDeadlineHours?: number;
   /** Dependency addresses, named in the message of a connection failure (dependencyEndpoints(config)). */

@@ -11,6 +11,7 @@ import { SchemaRegistry } from '../schemas/registry';
 import type { TenantConfig } from '../workflows/tenants/tenant-config';
 import type { ObjectStore } from '../storage/object-store';
 import { createElasticsearchClient, createNativeConnection, createObjectStore, createTemporalClient } from './clients';
+import { memoryShareBytes } from '../metrics/spill-policy';
 import { type DaybreakConfig, dependencyEndpoints, laneDefaultsOf } from './config';
 import { PartitionThreadPool } from './partition-threads';
 import { type QueueLayoutInput, type WorkerQueue, workerQueues } from './queues';
@@ -33,6 +34,21 @@ export function queueLayoutOf(config: DaybreakConfig): QueueLayoutInput {
     maxConcurrentActivities: config.worker.maxConcurrentActivities,
     maxConcurrentBackfillActivities: config.worker.maxConcurrentBackfillActivities,
   };
+}
+
+/**
+ * One metric task's memory share on a worker of this configuration (DAYBREAK_MEMORY_BUDGET_MB, see
+ * spill-policy.ts): every partition thread and every activity slot of the version queues it polls
+ * (where metric activities run) may hold one task at once.
+ */
+export function memoryShareOf(config: DaybreakConfig, layout?: Partial<QueueLayoutInput>): number {
+  const queues = workerQueues({ ...queueLayoutOf(config), ...layout });
+  const activitySlots = queues.filter((q) => q.kind !== 'coordination').reduce((n, q) => n + q.maxActivities, 0);
+  return memoryShareBytes({
+    budgetMb: config.worker.memoryBudgetMb,
+    partitionThreads: config.worker.partitionThreads,
+    activitySlots,
+  });
 }
 
 /** Activities by name, as a worker registers them. */
@@ -200,12 +216,14 @@ async function productionActivities(options: ComposeOptions, closers: (() => Pro
   if (!shared.temporal) closers.push(() => temporal.connection.close());
   const schemaRegistry = new SchemaRegistry(store);
   const threads = config.worker.partitionThreads;
+  const shareBytes = memoryShareOf(config, options.layout);
   const pool =
     threads > 0
       ? new PartitionThreadPool({
           threads,
           store: config.store.kind === 's3' ? { kind: 's3', s3: config.s3 } : { kind: 'fs', root: config.store.fsRoot },
           registryPrefix: schemaRegistry.prefix,
+          memoryShareBytes: shareBytes,
         })
       : undefined;
   if (pool) {
@@ -224,6 +242,7 @@ async function productionActivities(options: ComposeOptions, closers: (() => Pro
     loadTenants: options.loadTenants ?? (async () => (await loadTenantsFile(config.pipeline.tenantsFile)).tenants),
     minPartitionBytes: config.worker.minPartitionBytes,
     partitionRunner: pool ? (wrap.partitionRunner ?? ((r) => r))(pool.runner) : undefined,
+    memoryShareBytes: shareBytes,
     inputDeadlineHours: config.pipeline.inputDeadlineHours,
     alerts: { webhookUrl: config.alerts.webhookUrl },
   });

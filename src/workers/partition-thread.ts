@@ -47,12 +47,13 @@ const store = openStore(data.store);
 // Its own registry client over its own store: objects do not cross threads. Never without one,
 // so a raw file whose writer schema was never registered is bad data here too.
 const registry = new SchemaRegistry(store, data.registryPrefix);
+const deps = { store, registry, memoryShareBytes: data.memoryShareBytes };
 const send = (message: FromThread) => port.postMessage(message);
 
 send({ type: 'ready' });
 
 port.on('message', (message: ToThread) => {
-  aggregatePartitionIn({ store, registry }, message.input, (progress) => send({ type: 'progress', progress })).then(
+  aggregatePartitionIn(deps, message.input, (progress) => send({ type: 'progress', progress })).then(
     (result) => send({ type: 'result', result }),
     (error: unknown) => {
       const e = error instanceof Error ? error : new Error(String(error));

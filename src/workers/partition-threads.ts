@@ -20,6 +20,11 @@ export interface PartitionThreadsOptions {
    * that did not would accept as data what the activity quarantines or fails on.
    */
   registryPrefix?: string;
+  /**
+   * The memory one partition's aggregation may use before it spills its states as runs (see
+   * aggregatePartitionIn); undefined: never spills.
+   */
+  memoryShareBytes?: number;
 }
 
 /** What a partition thread receives once, as workerData. */
@@ -27,6 +32,8 @@ export interface PartitionThreadData {
   store: StoreSpec;
   /** Undefined: SchemaRegistry's default prefix. */
   registryPrefix?: string;
+  /** See PartitionThreadsOptions.memoryShareBytes. */
+  memoryShareBytes?: number;
 }
 
 export type ToThread = { type: 'aggregate'; input: AggregatePartitionInput };
@@ -196,7 +203,11 @@ export class PartitionThreadPool {
 
   private spawn(): Worker {
     const entry = threadEntry();
-    const data: PartitionThreadData = { store: this.options.store, registryPrefix: this.options.registryPrefix };
+    const data: PartitionThreadData = {
+      store: this.options.store,
+      registryPrefix: this.options.registryPrefix,
+      memoryShareBytes: this.options.memoryShareBytes,
+    };
     const worker = new Worker(entry.code, { eval: entry.eval, workerData: data });
     this.live.add(worker);
     return worker;

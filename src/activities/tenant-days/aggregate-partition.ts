@@ -9,6 +9,8 @@ import type { AggregatePartitionInput, AggregatePartitionResult } from '../../wo
 import type { BadDataPolicy } from '../../workflows/tenants/tenant-config';
 import { ColumnPartitionAggregator } from '../../metrics/column-aggregator';
 import { getPipeline, partialPath } from '../../metrics/pipelines';
+import { MAX_BUCKETS, MAX_PARTIAL_RUNS, isBucketCount, partialRunPath } from '../../metrics/buckets';
+import { shouldSpill } from '../../metrics/spill-policy';
 import { DAY_STATE_SYNC, dayStateType, loc, where } from './datasets';
 
 const HEARTBEAT_EVERY_EVENTS = 100_000;
@@ -25,7 +27,15 @@ export function validatePartition(input: AggregatePartitionInput): void {
   const rawPrefix = `raw/tenant=${input.tenantId}/`;
   const foreign = [...inputKeys, ...(input.partition.dedupeKeys ?? [])].find((k) => !k.startsWith(rawPrefix));
   if (foreign) throw new InvalidInputError(`input key ${foreign} is not a raw key of ${where(input)}`);
+  if (input.buckets !== undefined && !isBucketCount(input.buckets)) {
+    throw new InvalidInputError(
+      `buckets ${String(input.buckets)} of partition ${index} of ${where(input)} must be a power of two from 1 to ${MAX_BUCKETS}`,
+    );
+  }
 }
+
+/** Bucket files of a run written at once: a thousand buckets should not mean a thousand uploads in flight. */
+const RUN_WRITES_AT_ONCE = 8;
 
 /**
  * The work of the aggregatePartition activity, wherever it runs (the activity's thread, or a
@@ -34,9 +44,17 @@ export function validatePartition(input: AggregatePartitionInput): void {
  * the tenant's policy) into per-account partial states, written at
  * outputKey(run, 'partials/part-XXXX-of-YYYY.avro'). Idempotent: a retry overwrites the same key
  * with the same bytes. Reports { done, total } input objects to `progress`.
+ *
+ * With `input.buckets` > 1, or when the states outgrow `memoryShareBytes` (checked after each
+ * block), the states are written as runs instead: every bucket's states so far go to
+ * partialRunPath(bucket, partition, run), every bucket's file even when empty so the keys follow
+ * from the counts, and the aggregation starts again empty. The runs of an account fold into its
+ * state of the whole partition (AccountStatesMerger), so daily usage is the same whatever the
+ * share. Duplicates are still dropped across a spill: the reader keeps the event ids, not the
+ * aggregator.
  */
 export async function aggregatePartitionIn(
-  deps: { store: ObjectStore; registry?: SchemaRegistry },
+  deps: { store: ObjectStore; registry?: SchemaRegistry; memoryShareBytes?: number },
   input: AggregatePartitionInput,
   progress: (details: { done: number; total: number }) => void,
 ): Promise<AggregatePartitionResult> {
@@ -72,6 +90,32 @@ export async function aggregatePartitionIn(
     registry,
   });
   const aggregator = new ColumnPartitionAggregator();
+  const buckets = input.buckets ?? 1;
+  const shareBytes = deps.memoryShareBytes ?? Number.POSITIVE_INFINITY;
+  let runs = 0;
+  let accounts = 0;
+  // Every bucket's states so far as run `runs`, in bucket files of the day-state marker like the single partial.
+  const writeRun = async () => {
+    if (runs >= MAX_PARTIAL_RUNS) {
+      throw new InvalidInputError(
+        `partition ${index} of ${count} of ${where(input)} spilled ${MAX_PARTIAL_RUNS} runs: give the worker more memory (DAYBREAK_MEMORY_BUDGET_MB) or plan more partitions`,
+      );
+    }
+    const parts = aggregator.encodedStatesOfBuckets(buckets);
+    const run = runs;
+    let next = 0;
+    const writer = async () => {
+      for (let b = next++; b < buckets; b = next++) {
+        const key = outputKey(loc(input), partialRunPath({ index: b, count: buckets }, { index, count }, run));
+        await store.put(key, await containerOfEncoded(dayStateType, parts[b], { sync: DAY_STATE_SYNC }), {
+          contentType: 'avro/binary',
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(RUN_WRITES_AT_ONCE, buckets) }, writer));
+    for (const part of parts) accounts += part.ends.length;
+    runs++;
+  };
   let n = 0;
   for await (const block of reading.blocks) {
     aggregator.addBlock(block);
@@ -80,16 +124,56 @@ export async function aggregatePartitionIn(
       n = 0;
       progress({ done: Math.max(0, opened - 1), total });
     }
+    if (shouldSpill({ estimatedBytes: aggregator.estimatedBytes(), shareBytes })) {
+      await writeRun();
+      aggregator.reset();
+    }
   }
   const { counts, quarantineKeys } = reading.result();
-  // Written from the columns as Avro bytes: what encoding the states as objects would give.
-  const states = aggregator.encodedStates();
-  const partialKey = outputKey(loc(input), partialPath(index, count));
-  await store.put(partialKey, await containerOfEncoded(dayStateType, states, { sync: DAY_STATE_SYNC }), {
-    contentType: 'avro/binary',
-  });
+  if (buckets === 1 && runs === 0) {
+    // Written from the columns as Avro bytes: what encoding the states as objects would give.
+    const states = aggregator.encodedStates();
+    const partialKey = outputKey(loc(input), partialPath(index, count));
+    await store.put(partialKey, await containerOfEncoded(dayStateType, states, { sync: DAY_STATE_SYNC }), {
+      contentType: 'avro/binary',
+    });
+    progress({ done: total, total });
+    return { partialKey, accounts: states.ends.length, counts, quarantineKeys };
+  }
+  // A spill just after the last block left nothing for another run.
+  if (runs === 0 || aggregator.accountCount > 0) await writeRun();
+  await deleteLaterRuns(store, input, buckets, runs);
   progress({ done: total, total });
-  return { partialKey, accounts: states.ends.length, counts, quarantineKeys };
+  return { partialKey: outputKey(loc(input), 'partials') + '/', runs, buckets, accounts, counts, quarantineKeys };
+}
+
+/**
+ * Deletes this partition's runs numbered `runs` and up, which an earlier attempt with a smaller
+ * share wrote: a daily-usage that lists the partials would merge them too. Runs are written for
+ * every bucket, so bucket 0's listing shows them all.
+ */
+async function deleteLaterRuns(
+  store: ObjectStore,
+  input: AggregatePartitionInput,
+  buckets: number,
+  runs: number,
+): Promise<void> {
+  const { index, count } = input.partition;
+  const first = outputKey(loc(input), partialRunPath({ index: 0, count: buckets }, { index, count }, 0));
+  const prefix = first.slice(0, first.lastIndexOf('/') + 1);
+  const own = first.slice(prefix.length).replace(/-run-\d{3}\.avro$/, '-run-');
+  const later: number[] = [];
+  for await (const o of store.list(prefix)) {
+    const name = o.key.slice(prefix.length);
+    if (!name.startsWith(own)) continue;
+    const run = Number(name.slice(own.length, own.length + 3)) - 1;
+    if (run >= runs && run < MAX_PARTIAL_RUNS) later.push(run);
+  }
+  for (const run of later) {
+    for (let b = 0; b < buckets; b++) {
+      await store.delete(outputKey(loc(input), partialRunPath({ index: b, count: buckets }, { index, count }, run)));
+    }
+  }
 }
 
 /** Aggregates a (validated) partition somewhere, reporting progress; see aggregatePartitionIn. */

@@ -211,7 +211,7 @@ export function createMetricActivities({
         const context = activityContext();
         const result = partitionRunner
           ? await partitionRunner(input, (progress) => context?.heartbeat(progress), context?.cancellationSignal)
-          : await aggregatePartitionIn({ store, registry }, input, heartbeat);
+          : await aggregatePartitionIn({ store, registry, memoryShareBytes }, input, heartbeat);
         return { ...result, attempt: context?.info.attempt };
       });
     },
