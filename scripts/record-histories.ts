@@ -21,6 +21,7 @@ import {
   versionTaskQueue,
 } from '../src/common/ids';
 import type { PlanPartitionsInput } from '../src/workflows/tenant-days/pipeline-contracts';
+import type { TenantDayInput } from '../src/workflows/tenant-days/tenant-day-contracts';
 import type { TenantConfig } from '../src/workflows/tenants/tenant-config';
 import type { OperatorAction } from '../src/workflows/rollouts/rollout-contracts';
 import { backfillWorkflow, rolloutWorkflow, tenantDayWorkflow } from '../src/workflows';
@@ -253,6 +254,39 @@ const scenarios: Scenario[] = [
       await handle.executeUpdate(releaseChecksUpdate, { args: [{ by: 'recorder', reason: 'planted anomaly' }] });
       await handle.result();
       return handle;
+    },
+  },
+  {
+    // Patch bucketed-metrics: the one fan-out at one account bucket (planBuckets, then the tasks as before).
+    name: 'tenant-day.single-bucket.v4',
+    async run({ stack, base, tenantId }) {
+      return runDay(stack, versionTaskQueue(base, 'v1'), { ...dayOf(tenantId, '2026-11-25'), requestedBy: 'recorder' });
+    },
+  },
+  {
+    // A day forced to 4 buckets over 2 partitions (the `-bucketed` queue plans 2): every stage fans out,
+    // account-documents in its three phases.
+    name: 'tenant-day.bucketed.v4',
+    async run({ stack, base, tenantId }) {
+      return runDay(stack, versionTaskQueue(`${base}-bucketed`, 'v1'), {
+        ...dayOf(tenantId, '2026-11-26'),
+        baseTaskQueue: `${base}-bucketed`,
+        buckets: 4,
+        maxPartitions: 2,
+        bucketConcurrency: 2,
+      });
+    },
+  },
+  {
+    // A rerun from rolling-windows of the bucketed day: planBuckets keeps its 4 stored buckets.
+    name: 'tenant-day.bucketed-from-task.v4',
+    async run({ stack, base, tenantId }) {
+      return runDay(
+        stack,
+        versionTaskQueue(`${base}-bucketed`, 'v1'),
+        { ...dayOf(tenantId, '2026-11-26'), baseTaskQueue: `${base}-bucketed`, fromTask: 'rolling-windows' },
+        'rerun',
+      );
     },
   },
   {
@@ -633,6 +667,31 @@ const scenarios: Scenario[] = [
     },
   },
 ];
+/** A primary v1 run of a day in New York, as the bucket scenarios start it. */
+function dayOf(tenantId: string, day: string): TenantDayInput {
+  return {
+    tenantId,
+    day,
+    timeZone: 'America/New_York',
+    badDataPolicy: 'quarantine',
+    pipelineVersion: 'v1',
+    runKind: 'primary',
+    trigger: 'rerun',
+  };
+}
+
+/** Runs a tenant-day to its end; a rerun gets an id of its own beside the day's first run. */
+async function runDay(stack: Stack, taskQueue: string, input: TenantDayInput, rerun?: string) {
+  const id = tenantDayWorkflowId(input.tenantId, input.day, input.pipelineVersion, input.runKind);
+  const handle = await stack.client.workflow.start(tenantDayWorkflow, {
+    taskQueue,
+    workflowId: rerun ? `${id}/${rerun}` : id,
+    args: [input],
+  });
+  await handle.result();
+  return handle;
+}
+
 /** Lanes of scenarios with tenants of their own, terminated with the main one. */
 const extraLanes: string[] = [];
 let waitingTenant: string | undefined;
@@ -684,6 +743,8 @@ async function main(): Promise<void> {
   const alertingBase = recordingActivities({ delayMs: 20 }).activities;
   // The `-blocking` queue: every day's data checks pass but 2026-11-24's, which block.
   const blocking = { ...recordingActivities({ delayMs: 20, blockDays: ['2026-11-24'] }).activities, ...alertSinks };
+  // The `-bucketed` queue plans 2 partitions and keeps each run's bucket count for its reruns.
+  const bucketed = { ...recordingActivities({ delayMs: 20, partitions: 2 }).activities, ...alertSinks };
   const alerting = {
     ...alertingBase,
     planPartitions(input: PlanPartitionsInput) {
@@ -739,6 +800,7 @@ async function main(): Promise<void> {
     family(`${base}-failing`, failing),
     family(`${base}-alerting`, alerting),
     family(`${base}-blocking`, blocking),
+    family(`${base}-bucketed`, bucketed),
     family(`${base}-sla`, sla),
   ]);
   const workers = families.flat();

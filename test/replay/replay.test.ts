@@ -36,6 +36,9 @@ describe('replay of recorded histories against the current workflow code', () =>
         'tenant-day.run-ledger-failed.v3.sdk-1.24.0.json',
         'tenant-day.data-checks-blocked.v3.sdk-1.24.0.json',
         'sla-monitor.missed.v3.sdk-1.24.0.json',
+        'tenant-day.single-bucket.v4.sdk-1.24.0.json',
+        'tenant-day.bucketed.v4.sdk-1.24.0.json',
+        'tenant-day.bucketed-from-task.v4.sdk-1.24.0.json',
       ]),
     );
   });

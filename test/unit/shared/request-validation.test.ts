@@ -64,6 +64,16 @@ describe('tenant-day input', () => {
     expect(() => assertTenantDayInput({ ...input, maxPartitions: 0 })).toThrow('maxPartitions 0');
     expect(() => assertTenantDayInput({ ...input, runKind: 'canary' as 'primary' })).toThrow('run kind "canary"');
   });
+
+  it('takes a forced bucket count only as a power of two from 1 to 1024, and a whole bucket concurrency', () => {
+    for (const buckets of [1, 2, 4, 512, 1024]) expect(() => assertTenantDayInput({ ...input, buckets })).not.toThrow();
+    for (const buckets of [0, 3, 6, 2048, 1.5, -4])
+      expect(() => assertTenantDayInput({ ...input, buckets })).toThrow(
+        `tenant-day of acme 2026-11-20: buckets ${buckets} must be a power of two from 1 to 1024`,
+      );
+    expect(() => assertTenantDayInput({ ...input, bucketConcurrency: 2 })).not.toThrow();
+    expect(() => assertTenantDayInput({ ...input, bucketConcurrency: 0 })).toThrow('bucketConcurrency 0');
+  });
 });
 
 describe('rollout input', () => {

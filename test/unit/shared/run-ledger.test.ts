@@ -102,6 +102,49 @@ describe('run ledger entries', () => {
     expect(entry).toMatchObject({ state: 'completed', trigger: 'rerun', requestedBy: 'alice', attempts: [] });
   });
 
+  it('records a bucketed or spilled partition as the partials/ prefix with its counts and the files it wrote', () => {
+    const partials = `${prefix}partials/`;
+    const file = (b: number, p: number, r: number) =>
+      `${partials}bucket-000${b}-of-0002/part-000${p}-of-0002-run-00${r}.avro`;
+    const bucketed = new Map([
+      // Partition 1: 2 buckets x 2 runs (it spilled once); partition 2: 2 buckets x 1 run.
+      [file(1, 1, 1), { size: 10 }],
+      [file(1, 1, 2), { size: 11 }],
+      [file(2, 1, 1), { size: 12 }],
+      [file(2, 1, 2), { size: 13 }],
+      [file(1, 2, 1), { size: 20 }],
+      [file(2, 2, 1), { size: 21 }],
+      // A stale layout's file and a legacy single partial are no file of either partition.
+      [`${partials}bucket-0001-of-0004/part-0001-of-0002-run-001.avro`, { size: 500 }],
+      [`${partials}part-0001-of-0002.avro`, { size: 600 }],
+    ]);
+    const entry = buildLedgerEntry(
+      request({
+        outputs: [
+          { key: partials, records: 7, partition: { index: 0, count: 2 }, runs: 2, buckets: 2 },
+          { key: partials, records: 5, partition: { index: 1, count: 2 }, runs: 1, buckets: 2 },
+        ],
+      }),
+      bucketed,
+    );
+    expect(entry.outputs).toEqual({
+      objects: 6,
+      bytes: 46 + 41,
+      keys: [
+        { key: partials, records: 7, partition: { index: 0, count: 2 }, runs: 2, buckets: 2, objects: 4, bytes: 46 },
+        { key: partials, records: 5, partition: { index: 1, count: 2 }, runs: 1, buckets: 2, objects: 2, bytes: 41 },
+      ],
+    });
+    // A partition whose files are gone (a failed run's): no bytes, no objects.
+    const missing = buildLedgerEntry(
+      request({ outputs: [{ key: partials, records: 1, partition: { index: 0, count: 2 }, runs: 1, buckets: 8 }] }),
+      bucketed,
+    );
+    expect(missing.outputs.keys).toEqual([
+      { key: partials, records: 1, partition: { index: 0, count: 2 }, runs: 1, buckets: 8, objects: 0 },
+    ]);
+  });
+
   it('marks the task a failed run stopped in as failed, ending with the run', () => {
     const entry = buildLedgerEntry(
       request({
