@@ -1,5 +1,6 @@
 import { AvroByteWriter } from '../schemas/avro-bytes';
 import type { EventColumns } from '../schemas/event-columns';
+import { MAX_BUCKETS, bucketBits, isBucketCount } from './buckets';
 import { ByteKeyIndex, OwnedHashSet } from './byte-key-index';
 import { DISTINCT_EXACT_LIMIT } from './monoids/distinct';
 import type { HllState } from './monoids/hyperloglog';
@@ -352,14 +353,17 @@ export class ColumnPartitionAggregator {
    * contiguous in one buffer and every element is a view of it. count 1 is encodedStates().
    */
   encodedStatesOfBuckets(count: number): EncodedStates[] {
-    if (!isBucketCount(count)) throw new RangeError(`bucket count ${count} must be a power of two 1-${MAX_BUCKETS}`);
+    if (!isBucketCount(count))
+      throw new RangeError(`bucket count ${String(count)} must be a power of two 1-${MAX_BUCKETS}`);
     if (count === 1) return [this.encodedStates()];
     const order = this.sortedAccounts();
     const n = this.accounts;
     const bucketOf = new Uint16Array(n);
     const start = new Int32Array(count + 1);
+    // bucketOfHash, its shift found once.
+    const shift = 32 - bucketBits(count);
     for (let a = 0; a < n; a++) {
-      const b = bucketOfHash(this.accountIndex.hash(a), count);
+      const b = this.accountIndex.hash(a) >>> shift;
       bucketOf[a] = b;
       start[b + 1]++;
     }
@@ -555,18 +559,6 @@ function radixOrder(index: ByteKeyIndex, n: number, longest: number): Int32Array
 export interface EncodedStates {
   buf: Buffer;
   ends: Int32Array;
-}
-
-/**
- * Bucket counts and the bucket of a hash, as the design fixes them (docs/metrics.md): a local
- * copy until src/metrics/buckets.ts exists.
- */
-const MAX_BUCKETS = 1024;
-function isBucketCount(n: number): boolean {
-  return Number.isInteger(n) && n >= 1 && n <= MAX_BUCKETS && (n & (n - 1)) === 0;
-}
-function bucketOfHash(hash: number, count: number): number {
-  return count === 1 ? 0 : hash >>> (32 - Math.log2(count));
 }
 
 /**
