@@ -1,5 +1,6 @@
 import { compareStrings } from './monoids/monoid';
-import { distinctCount, distinctMonoid } from './monoids/distinct';
+import { DISTINCT_EXACT_LIMIT, distinctCount, distinctMonoid } from './monoids/distinct';
+import { fingerprintCount } from './monoids/fingerprint';
 import type { DistinctState } from './monoids/distinct';
 import type { AccountDayUsage } from './account-state';
 
@@ -71,6 +72,15 @@ function maxOf(a: number | null, b: number | null): number | null {
   return a === null ? b : b === null ? a : Math.max(a, b);
 }
 
+/**
+ * A state distinctMonoid.merge leaves as it is (exact and within the limit, or registers only):
+ * merged into the empty state it gives an equal state, so the first day an account appears needs
+ * no merge (and no copy), which is most accounts of a quiet tenant.
+ */
+function isNormalized(d: DistinctState): boolean {
+  return d.hll === null ? fingerprintCount(d.fingerprints) <= DISTINCT_EXACT_LIMIT : d.fingerprints.length === 0;
+}
+
 function sameAccount(accountId: string, s: { accountId: string }, what: string): void {
   // A merge-join that pairs the wrong rows would otherwise write another account's numbers silently.
   if (s.accountId !== accountId) throw new RangeError(`rolling of account ${accountId} got ${what} of ${s.accountId}`);
@@ -111,8 +121,8 @@ export function rollingOfAccount(
     const s = daysAgo === 0 ? today : history[daysAgo - 1];
     if (s !== undefined) {
       sameAccount(accountId, s, daysAgo === 0 ? 'the daily usage of D' : `the daily usage of D-${daysAgo}`);
+      users = present || !isNormalized(s.users) ? distinctMonoid.merge(users, s.users) : s.users;
       present = true;
-      users = distinctMonoid.merge(users, s.users);
       if (daysAgo <= 6) events7 += s.events;
       else if (daysAgo <= 13) eventsPrev7 += s.events;
       events30 += s.events;
@@ -148,14 +158,10 @@ export function rollingOfAccount(
   };
 }
 
-function byAccount<T extends { accountId: string }>(rows: readonly T[], what: string): Map<string, T> {
-  const by = new Map<string, T>();
-  for (const row of rows) {
-    // Every stored dataset has one row per account; a second one would be summed by nobody.
-    if (by.has(row.accountId)) throw new RangeError(`${what} has account ${row.accountId} twice`);
-    by.set(row.accountId, row);
-  }
-  return by;
+interface AccountRows {
+  today: AccountDayUsage | undefined;
+  history: (AccountDayUsage | undefined)[];
+  previous: RollingState | undefined;
 }
 
 /**
@@ -168,19 +174,43 @@ export function computeRolling(input: RollingInput): RollingState[] {
   if (input.history.length > HISTORY_DAYS) {
     throw new RangeError(`rolling windows read at most ${HISTORY_DAYS} earlier days, got ${input.history.length}`);
   }
-  const today = byAccount(input.today, 'the daily usage of D');
-  const history = input.history.map((states, i) =>
-    states ? byAccount(states, `the daily usage of D-${i + 1}`) : null,
-  );
-  const previous = byAccount(input.previous ?? [], 'the previous rolling state');
-  const ids = new Set<string>(today.keys());
-  for (const day of history) if (day) for (const id of day.keys()) ids.add(id);
-  for (const id of previous.keys()) ids.add(id);
-  const rows: (AccountDayUsage | undefined)[] = new Array<AccountDayUsage | undefined>(history.length);
+  // One map of each account's rows: a lookup per row, not one per account and earlier day.
+  const rows = new Map<string, AccountRows>();
+  const rowsOf = (accountId: string): AccountRows => {
+    let r = rows.get(accountId);
+    if (r === undefined) {
+      r = {
+        today: undefined,
+        history: new Array<AccountDayUsage | undefined>(input.history.length),
+        previous: undefined,
+      };
+      rows.set(accountId, r);
+    }
+    return r;
+  };
+  // Every stored dataset has one row per account; a second one would silently replace the first.
+  const twice = (what: string, accountId: string) => new RangeError(`${what} has account ${accountId} twice`);
+  for (const s of input.today) {
+    const r = rowsOf(s.accountId);
+    if (r.today !== undefined) throw twice('the daily usage of D', s.accountId);
+    r.today = s;
+  }
+  input.history.forEach((states, i) => {
+    for (const s of states ?? []) {
+      const r = rowsOf(s.accountId);
+      if (r.history[i] !== undefined) throw twice(`the daily usage of D-${i + 1}`, s.accountId);
+      r.history[i] = s;
+    }
+  });
+  for (const p of input.previous ?? []) {
+    const r = rowsOf(p.accountId);
+    if (r.previous !== undefined) throw twice('the previous rolling state', p.accountId);
+    r.previous = p;
+  }
   const out: RollingState[] = [];
-  for (const accountId of [...ids].sort(compareStrings)) {
-    for (let i = 0; i < history.length; i++) rows[i] = history[i]?.get(accountId);
-    out.push(rollingOfAccount(accountId, today.get(accountId), rows, previous.get(accountId))!);
+  for (const accountId of [...rows.keys()].sort(compareStrings)) {
+    const r = rows.get(accountId)!;
+    out.push(rollingOfAccount(accountId, r.today, r.history, r.previous)!);
   }
   return out;
 }
