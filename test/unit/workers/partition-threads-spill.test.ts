@@ -5,8 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FsObjectStore } from '../../../src/storage/fs-object-store';
 import { createMetricActivities } from '../../../src/activities/tenant-days/metric-activities';
 import { aggregatePartitionIn } from '../../../src/activities/tenant-days/aggregate-partition';
+import { runMetricDayInProcess } from '../../../src/activities/tenant-days/in-process';
 import { PartitionThreadPool } from '../../../src/workers/partition-threads';
-import { outputPrefix } from '../../../src/common/keys';
+import { outputKey, outputPrefix } from '../../../src/common/keys';
 import type { RunRef } from '../../../src/workflows/tenant-days/pipeline-contracts';
 import { writeAttributes, writeRawDay } from '../../support/metric-fixtures';
 
@@ -65,5 +66,42 @@ describe('partition threads with buckets and a tiny memory share', () => {
     expect(files.size).toBe(8 * [...files.keys()].filter((k) => k.includes('bucket-0001-of-0008')).length);
     expect(files.size).toBeGreaterThan(8 * 3 * 5);
     expect(await filesUnder(threaded.store, 'partials/')).toEqual(files);
+  });
+
+  it('give a whole day the outputs of an unconstrained run, when every partition spills', async () => {
+    const free = await newDay();
+    await runMetricDayInProcess({
+      activities: createMetricActivities({ store: free.store, minPartitionBytes: 0 }),
+      ...run,
+      maxPartitions: 3,
+      badDataPolicy: 'fail',
+      buckets: 8,
+    });
+    const tight = await newDay();
+    const threads = new PartitionThreadPool({
+      threads: 2,
+      store: { kind: 'fs', root: tight.root },
+      memoryShareBytes: 1,
+    });
+    pools.push(threads);
+    const job = await runMetricDayInProcess({
+      activities: createMetricActivities({
+        store: tight.store,
+        minPartitionBytes: 0,
+        partitionRunner: threads.runner,
+        memoryShareBytes: 1,
+      }),
+      ...run,
+      maxPartitions: 3,
+      badDataPolicy: 'fail',
+      buckets: 8,
+    });
+    expect(job.partitions.every((p) => (p.runs ?? 1) > 5)).toBe(true);
+    const datasets = async (store: FsObjectStore) =>
+      new Map([...(await filesUnder(store))].filter(([key]) => !key.startsWith('partials/')));
+    const expected = await datasets(free.store);
+    expect(expected.has('accounts.avro')).toBe(true);
+    expect(await datasets(tight.store)).toEqual(expected);
+    expect((await tight.store.getBytes(outputKey(run, 'accounts.avro'))).length).toBeGreaterThan(0);
   });
 });
