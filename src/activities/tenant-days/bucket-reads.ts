@@ -36,14 +36,14 @@ export async function storedLayoutOf(
   const [hasSingle] = await Promise.all([
     store.exists(single),
     (async () => {
-      for await (const o of store.list(`${prefix}/${dataset}/`)) relative.push(o.key.slice(prefix.length + 1));
+      for await (const o of store.list(`${prefix}${dataset}/`)) relative.push(o.key.slice(prefix.length));
     })(),
   ]);
   if (hasSingle) relative.push(`${dataset}.avro`);
   const layout = layoutOfListing(dataset, relative);
   if (layout.status === 'missing') return null;
   if (layout.status === 'invalid') {
-    throw new InvalidInputError(`${prefix}/ of ${describeLoc(loc)}: ${layout.problem}; rerun ${loc.day} from ${rerun}`);
+    throw new InvalidInputError(`${prefix} of ${describeLoc(loc)}: ${layout.problem}; rerun ${loc.day} from ${rerun}`);
   }
   return layout.buckets;
 }

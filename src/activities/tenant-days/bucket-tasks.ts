@@ -95,7 +95,7 @@ export function createBucketTasks(store: ObjectStore, memoryShareBytes: number) 
    * Run by the task of bucket 0, after its own file is written.
    */
   const deleteOtherLayouts = async (l: OutputLocation, dataset: BucketDataset, count: number) => {
-    const prefix = outputPrefix(l) + '/';
+    const prefix = outputPrefix(l);
     const stale: string[] = [];
     for await (const o of store.list(`${prefix}${dataset}/`)) {
       const parsed = parseBucketPath(dataset, o.key.slice(prefix.length));
@@ -402,7 +402,7 @@ export function createBucketTasks(store: ObjectStore, memoryShareBytes: number) 
       runs.push(keys);
       heldRows = 0;
     };
-    const rowLimit = Math.max(10_000, Math.floor(memoryShareBytes / 2 / ATTRIBUTE_ROW_BYTES));
+    const rowLimit = Math.max(256, Math.floor(memoryShareBytes / 2 / ATTRIBUTE_ROW_BYTES));
     try {
       for await (const block of blocksOf<AccountAttributes>(body, attributesType, snapshot)) {
         for (const row of block) {
