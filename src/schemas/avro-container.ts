@@ -143,10 +143,11 @@ export async function* decodeContainer<T>(source: Readable, readerType: avro.Typ
   for await (const record of decoder) yield record as T;
 }
 
-// Resolvers by reader type and writer schema text: building one compiles code, so it is done once.
+// Resolvers by reader type and writer schema text: building one compiles code, so it is done once
+// (exported for the block source, src/schemas/ocf-block-source.ts).
 const resolvers = new WeakMap<avro.Type, Map<string, avro.Resolver>>();
 
-function resolverFor(readerType: avro.Type, schemaJson: string): avro.Resolver {
+export function resolverFor(readerType: avro.Type, schemaJson: string): avro.Resolver {
   let byWriter = resolvers.get(readerType);
   if (!byWriter) {
     byWriter = new Map();

@@ -1,0 +1,190 @@
+import type * as avro from 'avsc';
+import type { Readable } from 'node:stream';
+import { inflateRaw as inflateRawCallback } from 'node:zlib';
+import { promisify } from 'node:util';
+import { CorruptDataError } from '../common/errors';
+import { resolverFor } from './avro-container';
+import { ByteSource } from './byte-source';
+import { SYNC_SIZE, inflateChunkSize, parseOcfHeader, readVarLong } from './ocf';
+import type { OcfHeader } from './ocf';
+
+const inflateRaw = promisify(inflateRawCallback);
+
+export interface BlocksOfOptions {
+  /**
+   * Blocks inflated ahead, on libuv's thread pool, while this thread decodes the current one. Each
+   * costs an inflated block of memory per source: a join over a thousand files wants 0 or 1.
+   */
+  readAhead?: number;
+}
+
+/** One block as it sits in the file: where it starts, its record count and its (compressed) data. */
+interface RawBlock {
+  at: number;
+  count: number;
+  data: Buffer;
+  /** Bytes of the whole block in the file: header, data and sync marker. */
+  length: number;
+}
+
+/** Where the blocks come from: a whole file in memory or a stream read on demand. */
+interface BlockReader {
+  header(): Promise<OcfHeader>;
+  next(): Promise<RawBlock | undefined>;
+  close(): void;
+}
+
+/**
+ * The records of an Avro object container file one block at a time, resolved from the writer's
+ * schema (the file header) to `readerType` as decodeContainer does: what the bucket tasks feed
+ * joinSorted, holding one decoded block (and `readAhead` inflated ones) per file. A file cut short,
+ * a bad sync marker or an undecodable block is a CorruptDataError naming `key`, the same checks as
+ * containerRecords.
+ */
+export async function* blocksOf<T>(
+  source: Readable | Buffer,
+  readerType: avro.Type,
+  key = 'object',
+  options: BlocksOfOptions = {},
+): AsyncGenerator<T[]> {
+  const readAhead = Math.max(0, options.readAhead ?? 1);
+  const fail = (what: string) => new CorruptDataError(`${key} ${what}`, key);
+  const reader = Buffer.isBuffer(source) ? bufferBlocks(source, fail) : streamBlocks(source, fail);
+  try {
+    const header = await reader.header();
+    if (header.codec !== 'null' && header.codec !== 'deflate') {
+      throw fail(`is not a readable Avro container file: unsupported codec ${JSON.stringify(header.codec)}`);
+    }
+    const resolver = resolverFor(readerType, header.schemaJson);
+    const ahead: { block: RawBlock; data: Promise<Buffer> }[] = [];
+    let exhausted = false;
+    for (;;) {
+      while (!exhausted && ahead.length <= readAhead) {
+        const block = await reader.next();
+        if (!block) {
+          exhausted = true;
+          break;
+        }
+        const data = inflate(header.codec, block.data).catch((error: Error) => {
+          throw fail(`has a block at byte ${block.at} that does not decompress: ${error.message}`);
+        });
+        // Awaited in order below; until then a failure must not count as unhandled.
+        data.catch(() => undefined);
+        ahead.push({ block, data });
+      }
+      const next = ahead.shift();
+      if (!next) return;
+      yield decodeBlock<T>(await next.data, next.block, readerType, resolver, fail);
+    }
+  } finally {
+    reader.close();
+  }
+}
+
+function inflate(codec: string, data: Buffer): Promise<Buffer> {
+  return codec === 'null' ? Promise.resolve(data) : inflateRaw(data, { chunkSize: inflateChunkSize(data) });
+}
+
+function decodeBlock<T>(
+  data: Buffer,
+  block: RawBlock,
+  readerType: avro.Type,
+  resolver: avro.Resolver,
+  fail: (what: string) => CorruptDataError,
+): T[] {
+  const rows = new Array<T>(block.count);
+  let p = 0;
+  for (let i = 0; i < block.count; i++) {
+    const decoded: { value: T; offset: number } = readerType.decode(data, p, resolver);
+    if (decoded.offset < 0) throw fail(`has a block at byte ${block.at} whose record ${i} runs past its end`);
+    p = decoded.offset;
+    rows[i] = decoded.value;
+  }
+  if (p !== data.length) throw fail(`has ${data.length - p} bytes left over in the block at byte ${block.at}`);
+  return rows;
+}
+
+type Fail = (what: string) => CorruptDataError;
+
+function parsedHeader(bytes: Buffer, fail: Fail): OcfHeader | 'incomplete' {
+  try {
+    return parseOcfHeader(bytes);
+  } catch (error) {
+    throw fail(`is not a readable Avro container file: ${(error as Error).message}`);
+  }
+}
+
+/** Checks a block whose header starts at bytes[0] and returns it, or how many bytes it needs. */
+function blockAt(bytes: Buffer, at: number, sync: Buffer, complete: boolean, fail: Fail): RawBlock | number {
+  const count = readVarLong(bytes, 0);
+  const size = count && readVarLong(bytes, count.pos);
+  if (!count || !size) {
+    if (complete) throw fail(`is truncated: it ends inside the block header at byte ${at}`);
+    return 20;
+  }
+  if (!(count.value >= 0) || !(size.value >= 0)) throw fail(`has an unreadable block header at byte ${at}`);
+  const end = size.pos + size.value;
+  if (end + SYNC_SIZE > bytes.length) {
+    if (complete) throw fail(`is truncated: the block at byte ${at} is cut short`);
+    return end + SYNC_SIZE;
+  }
+  if (!bytes.subarray(end, end + SYNC_SIZE).equals(sync)) throw fail(`has a bad sync marker at byte ${at + end}`);
+  return { at, count: count.value, data: bytes.subarray(size.pos, end), length: end + SYNC_SIZE };
+}
+
+function bufferBlocks(bytes: Buffer, fail: Fail): BlockReader {
+  let pos = 0;
+  let sync: Buffer = Buffer.alloc(0);
+  return {
+    header() {
+      const header = parsedHeader(bytes, fail);
+      if (header === 'incomplete') throw fail('is truncated inside its header');
+      pos = header.size;
+      sync = header.sync;
+      return Promise.resolve(header);
+    },
+    next() {
+      if (pos >= bytes.length) return Promise.resolve(undefined);
+      const block = blockAt(bytes.subarray(pos), pos, sync, true, fail) as RawBlock;
+      pos += block.length;
+      return Promise.resolve(block);
+    },
+    close() {},
+  };
+}
+
+function streamBlocks(stream: Readable, fail: Fail): BlockReader {
+  const source = new ByteSource(stream);
+  let sync: Buffer = Buffer.alloc(0);
+  return {
+    async header() {
+      for (let want = 4096; ; want *= 2) {
+        const complete = !(await source.fill(want));
+        const header = parsedHeader(source.view(), fail);
+        if (header !== 'incomplete') {
+          source.skip(header.size);
+          sync = header.sync;
+          return header;
+        }
+        if (complete) throw fail('is truncated inside its header');
+      }
+    },
+    async next() {
+      if (await source.atEnd()) return undefined;
+      const at = source.offset;
+      let want = 20;
+      for (;;) {
+        const complete = !(await source.fill(want));
+        const found = blockAt(source.view(), at, sync, complete, fail);
+        if (typeof found !== 'number') {
+          source.skip(found.length);
+          return found;
+        }
+        want = found;
+      }
+    },
+    close() {
+      source.close();
+    },
+  };
+}
