@@ -213,6 +213,8 @@ async function runSize(events: number, accounts: number): Promise<void> {
   // partition threads check writers against) link to the cache's files, so its outputs never land
   // in the shared cache.
   const scratch = mkdtempSync(path.join(tmpdir(), 'daybreak-bench-peers-'));
+  // Gone however the run ends (a failure exits from main); the peers stop when their stdin closes.
+  process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
   for await (const o of cacheStore.list('')) {
     if (o.key.startsWith('outputs/') || o.key.startsWith('peers-parquet/')) continue;
     mkdirSync(path.dirname(path.join(scratch, o.key)), { recursive: true });
@@ -362,7 +364,6 @@ async function runSize(events: number, accounts: number): Promise<void> {
   for (const [stage, t] of Object.entries(sparkStages)) console.log(`spark_until_${stage}_s=${t.toFixed(2)}`);
   console.log(`hll_max_rel_err=${Math.max(...verdicts.map(([, v]) => v.maxRelativeError)).toFixed(4)}`);
   console.log(`agree=${agree}`);
-  rmSync(scratch, { recursive: true, force: true });
   if (!agree) process.exit(1);
 }
 
