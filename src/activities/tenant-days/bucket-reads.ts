@@ -12,7 +12,7 @@ import { ROLLING_PROBE_DAYS, planHistory } from '../../metrics/history-lookup';
 import { PIPELINE_VERSIONS } from '../../metrics/pipelines';
 import { mergeSortedBlocks } from '../../metrics/sorted-merge';
 import { CorruptDataError } from '../../common/errors';
-import { blocksOf } from './datasets';
+import { blocksOf } from '../../schemas/ocf-block-source';
 
 /**
  * Reading bucketed datasets: the layout a stored day's dataset has (one file, or a set of N

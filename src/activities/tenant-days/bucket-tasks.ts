@@ -45,8 +45,8 @@ import {
   where,
   writeStreamed,
   countContainerRecords,
-  blocksOf,
 } from './datasets';
+import { blocksOf } from '../../schemas/ocf-block-source';
 import { fileBlocks, historyRows, resolveHistoryLayouts } from './bucket-reads';
 
 const histogramType = avro.Type.forSchema(ACTIVITY_HISTOGRAM_SCHEMA as avro.Schema);

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as avro from 'avsc';
 import type { ObjectStore } from '../../storage/object-store';
-import { readAll } from '../../storage/object-store';
-import type { Readable } from 'node:stream';
-import { containerRecords, encodeContainerBytes, loadSchema } from '../../schemas/avro-container';
+import { encodeContainerBytes, loadSchema } from '../../schemas/avro-container';
+import { putStreamed } from '../../schemas/ocf-stream-writer';
 import { SYNC_SIZE, parseOcfHeader, readVarLong } from '../../schemas/ocf';
 import { CorruptDataError } from '../../common/errors';
 import type { OutputLocation } from '../../common/keys';
@@ -98,9 +97,10 @@ export function loc(run: RunRef): OutputLocation {
 }
 
 /**
- * Writes a dataset file record by record as `fill` produces them (the writer of the bucket tasks,
- * which never hold a whole dataset), with the block rule of encodeFile, so the same records give
- * the same bytes as encodeFile. Returns the number of records written.
+ * Writes a dataset file record by record as `fill` produces them, streamed to the store a few
+ * blocks at a time (OcfStreamWriter), with the block rule of encodeFile: the same records give the
+ * same bytes as encodeFile. The writer of the bucket tasks, which never hold a whole dataset.
+ * Returns the number of records written.
  */
 export async function writeStreamed(
   store: ObjectStore,
@@ -109,24 +109,13 @@ export async function writeStreamed(
   sync: Buffer,
   fill: (write: (record: unknown) => void | Promise<void>) => Promise<void>,
 ): Promise<number> {
-  const records: unknown[] = [];
-  await fill((record) => {
-    records.push(record);
-  });
-  await store.put(key, await encodeContainerBytes(type, records, { sync }), { contentType: 'avro/binary' });
-  return records.length;
-}
-
-/** A stored file's records a block at a time (until the block source lands). */
-export async function* blocksOf<T>(source: Readable | Buffer, type: avro.Type, key: string): AsyncGenerator<T[]> {
-  const bytes = Buffer.isBuffer(source) ? source : await readAll(source);
-  let block: T[] = [];
-  for (const r of containerRecords<T>(bytes, type, key)) {
-    block.push(r);
-    if (block.length === 1024) {
-      yield block;
-      block = [];
-    }
-  }
-  if (block.length > 0) yield block;
+  const { records } = await putStreamed(
+    store,
+    key,
+    type,
+    { sync },
+    (writer) => fill((record) => (writer.write(record) ? undefined : writer.ready())),
+    { contentType: 'avro/binary' },
+  );
+  return records;
 }

@@ -13,7 +13,8 @@ import { bucketPath } from '../../../src/metrics/buckets';
 import type { BucketDataset } from '../../../src/metrics/buckets';
 import { ACCOUNT_DAY_STATE_SCHEMA } from '../../../src/metrics/account-state';
 import { ROLLING_STATE_SCHEMA } from '../../../src/metrics/rolling';
-import { DAY_STATE_SYNC, blocksOf, syncMarker } from '../../../src/activities/tenant-days/datasets';
+import { DAY_STATE_SYNC, syncMarker } from '../../../src/activities/tenant-days/datasets';
+import { blocksOf } from '../../../src/schemas/ocf-block-source';
 import { GOLDEN_DATASETS, sha256, writeGoldenInputs } from '../../support/golden-days';
 import type { GoldenRun } from '../../support/golden-days';
 
