@@ -151,7 +151,8 @@ class Peer {
     readonly log: string,
   ) {
     const out = openSync(log, 'a');
-    this.child = spawn('nice', [PYTHON, path.join(__dirname, 'peers', script), ...args], {
+    // -B: no __pycache__ folders in the clone.
+    this.child = spawn('nice', [PYTHON, '-B', path.join(__dirname, 'peers', script), ...args], {
       stdio: ['pipe', out, out, 'pipe'],
       cwd: path.join(__dirname, 'peers'),
     });
@@ -230,7 +231,7 @@ async function runSize(events: number, accounts: number): Promise<void> {
     rmSync(parquetRoot, { recursive: true, force: true });
     const conv = spawnSync(
       'nice',
-      [PYTHON, path.join(__dirname, 'peers', 'to_parquet.py'), day.root, parquetRoot, ...rawKeys, attrKey],
+      [PYTHON, '-B', path.join(__dirname, 'peers', 'to_parquet.py'), day.root, parquetRoot, ...rawKeys, attrKey],
       {
         stdio: 'inherit',
       },
