@@ -41,7 +41,9 @@ function validateBucket(input: RunMetricTaskInput): void {
       );
   }
   if (input.buckets !== undefined && !isBucketCount(input.buckets))
-    throw new InvalidInputError(`buckets ${String(input.buckets)} of ${what} must be a power of two from 1 to ${MAX_BUCKETS}`);
+    throw new InvalidInputError(
+      `buckets ${String(input.buckets)} of ${what} must be a power of two from 1 to ${MAX_BUCKETS}`,
+    );
   if (input.phase !== undefined && input.task !== MetricTasks.AccountDocuments)
     throw new InvalidInputError(`phase ${input.phase} of ${what} is only for ${MetricTasks.AccountDocuments}`);
   if (input.task === MetricTasks.AccountDocuments && (input.bucket?.count ?? 1) > 1 && input.phase === undefined)
