@@ -66,6 +66,10 @@ afterAll(async () => {
     .terminate('test done')
     .catch(() => undefined);
   await deleteDayOutputs(store, stack.es, indexPrefix).catch(() => undefined);
+  // The runs index of the ledger too, and any other index under the prefix.
+  const left = await stack.es.cat.indices({ index: `${indexPrefix}*`, format: 'json' }).catch(() => []);
+  const names = left.flatMap((i) => (i.index ? [i.index] : []));
+  if (names.length > 0) await stack.es.indices.delete({ index: names, ignore_unavailable: true });
   await removeBucket({ ...stack.config.s3, bucket }, store).catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
   await stack.close();
