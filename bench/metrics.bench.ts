@@ -22,22 +22,11 @@
  * rss_under_budget, step_<step>_s per step; with --workers, wall_s_1, wall_s_<W>, ratio_1_vs_<W>.
  */
 import { spawnSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as avro from 'avsc';
 import { FsObjectStore } from '../src/storage/fs-object-store';
-import { generate } from '../src/generator/generate';
 import { createMetricActivities } from '../src/activities/tenant-days/metric-activities';
 import type { RunMetricDayResult } from '../src/activities/tenant-days/in-process';
 import { runMetricDayInProcess } from '../src/activities/tenant-days/in-process';
@@ -46,13 +35,14 @@ import { PartitionThreadPool } from '../src/workers/partition-threads';
 import { DEFAULT_MEMORY_BUDGET_MB } from '../src/workers/config';
 import { memoryShareBytes } from '../src/metrics/spill-policy';
 import { rawHourPrefix } from '../src/common/keys';
+import type { BenchDay } from './bench-day';
+import { BENCH_DAY, benchDay, generateInto } from './bench-day';
 import type { FanOutActivities } from './activity-processes';
 import { ActivityProcesses } from './activity-processes';
 import type { LineValue, TimedCall } from './metrics-lines';
 import { keyValueLines, stepSeconds } from './metrics-lines';
 
-const DAY = '2026-03-10';
-const SEED = 'bench-metrics';
+const DAY = BENCH_DAY;
 const SIZES = [
   { events: 1_000_000, accounts: 20_000 },
   { events: 10_000_000, accounts: 1_000_000 },
@@ -81,70 +71,6 @@ function peakRssMb(): number {
 /** A task's share of the budget, as a worker divides it between partition threads and activity slots. */
 function shareOf(budgetMb: number, threads: number): number {
   return memoryShareBytes({ budgetMb, partitionThreads: threads, activitySlots: ACTIVITY_SLOTS });
-}
-
-interface BenchDay {
-  root: string;
-  tenantId: string;
-  timeZone: string;
-  events: number;
-  /** Absent when another benchmark (bench:peers) generated the cached day. */
-  genSeconds?: number;
-  genPeakRssMb?: number;
-}
-
-/**
- * The generated day of (events, accounts), generated once into the shared cache, in a child process
- * (so the generator's memory is not this one's peak RSS) into a temporary folder renamed when
- * complete, so a cut-short run leaves nothing that looks complete.
- */
-function benchDay(events: number, accounts: number): BenchDay {
-  const cache = path.join(process.env.TMPDIR ?? tmpdir(), 'daybreak-bench-cache');
-  const root = path.join(cache, `${events}-${accounts}-${SEED}`);
-  const marker = path.join(root, 'generated.json');
-  if (!existsSync(marker)) {
-    mkdirSync(cache, { recursive: true });
-    const partial = `${root}.tmp-${process.pid}`;
-    const gen = spawnSync(
-      process.execPath,
-      [
-        ...process.execArgv,
-        __filename,
-        '--generate',
-        partial,
-        '--events',
-        String(events),
-        '--accounts',
-        String(accounts),
-      ],
-      { stdio: ['ignore', 'inherit', 'inherit'] },
-    );
-    if (gen.status !== 0)
-      throw new Error(`generating ${events} events for ${accounts} accounts failed (status ${gen.status})`);
-    rmSync(root, { recursive: true, force: true });
-    renameSync(partial, root);
-  }
-  return { root, ...(JSON.parse(readFileSync(marker, 'utf8')) as Omit<BenchDay, 'root'>) };
-}
-
-async function generateInto(root: string, events: number, accounts: number): Promise<void> {
-  const started = process.hrtime.bigint();
-  const summary = await generate(
-    { tenants: 1, days: 1, eventsPerDay: events, accounts, seed: SEED, startDay: DAY },
-    new FsObjectStore(root),
-  );
-  const tenant = summary.tenants[0];
-  const marker = {
-    tenantId: tenant.id,
-    timeZone: tenant.timeZone,
-    events: summary.events,
-    genSeconds: Number(seconds(started).toFixed(1)),
-    genPeakRssMb: Number(peakRssMb().toFixed(1)),
-  };
-  writeFileSync(path.join(root, 'generated.json'), JSON.stringify(marker) + '\n');
-  console.log(
-    `generated ${summary.events} events for ${accounts} accounts in ${marker.genSeconds} s, peak RSS ${marker.genPeakRssMb} MB`,
-  );
 }
 
 /** A scratch store whose files are links to the cached day's (outputs of a run land here only). */
@@ -249,7 +175,7 @@ function minPartitionBytes(): number | undefined {
 }
 
 async function runSize(events: number, accounts: number): Promise<void> {
-  const day = benchDay(events, accounts);
+  const day = benchDay({ events, accounts, script: __filename });
   const { tenantId, timeZone } = day;
   const budgetMb = Number(arg('budget-mb') ?? process.env.DAYBREAK_MEMORY_BUDGET_MB ?? DEFAULT_MEMORY_BUDGET_MB);
   const workers = arg('workers');
@@ -384,7 +310,8 @@ async function main(): Promise<void> {
   const generateRoot = arg('generate');
   const events = arg('events');
   const accounts = arg('accounts');
-  if (generateRoot) return generateInto(generateRoot, Number(events), Number(accounts));
+  if (generateRoot)
+    return generateInto({ root: generateRoot, events: Number(events), accounts: Number(accounts), measure: true });
   if (events) return runSize(Number(events), Number(accounts ?? defaultAccounts(Number(events))));
   // Each size in its own process, so each peak RSS is its own.
   const sizes = flag('workers') ? [SIZES[1]] : [...SIZES, ...(flag('large') ? [LARGE] : [])];

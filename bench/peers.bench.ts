@@ -34,7 +34,6 @@ import {
   openSync,
   readFileSync,
   readdirSync,
-  renameSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -43,7 +42,6 @@ import { availableParallelism, homedir, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { FsObjectStore } from '../src/storage/fs-object-store';
-import { generate } from '../src/generator/generate';
 import { createMetricActivities } from '../src/activities/tenant-days/metric-activities';
 import { runMetricDayInProcess } from '../src/activities/tenant-days/in-process';
 import { hoursToRead } from '../src/metrics/partition-plan';
@@ -52,11 +50,11 @@ import { attributesKey, outputKey, outputPrefix, rawHourPrefix } from '../src/co
 import type { OutputLocation } from '../src/common/keys';
 import { localDayWindow } from '../src/common/local-day';
 import { readAccountDocuments } from '../src/schemas/account-document-reader';
+import { BENCH_DAY, benchDay, generateInto } from './bench-day';
 import type { Agreement, Document } from './peers/agree';
 import { compareDocuments, median } from './peers/agree';
 
-const DAY = '2026-03-10';
-const SEED = 'bench-metrics';
+const DAY = BENCH_DAY;
 const SIZES: { events: number; accounts: number }[] = [
   { events: 1_000_000, accounts: 20_000 },
   { events: 10_000_000, accounts: 20_000 },
@@ -84,59 +82,6 @@ function avroJar(): string | undefined {
   if (!existsSync(dir)) return undefined;
   const jar = readdirSync(dir).find((f) => /^spark-avro_.*\.jar$/.test(f));
   return jar && path.join(dir, jar);
-}
-
-interface BenchDay {
-  root: string;
-  tenantId: string;
-  timeZone: string;
-  events: number;
-}
-
-/**
- * The generated day of (events, accounts, seed), generated once into the shared bench cache (in a
- * child process, into a temporary folder renamed when complete, so a cut-short run leaves nothing
- * that looks complete).
- */
-function benchDay(events: number, accounts: number): BenchDay {
-  const cache = path.join(process.env.TMPDIR ?? tmpdir(), 'daybreak-bench-cache');
-  const root = path.join(cache, `${events}-${accounts}-${SEED}`);
-  const marker = path.join(root, 'generated.json');
-  if (!existsSync(marker)) {
-    mkdirSync(cache, { recursive: true });
-    const partial = `${root}.tmp-${process.pid}`;
-    const started = process.hrtime.bigint();
-    const gen = spawnSync(
-      process.execPath,
-      [
-        ...process.execArgv,
-        __filename,
-        '--generate',
-        partial,
-        '--events',
-        String(events),
-        '--accounts',
-        String(accounts),
-      ],
-      { stdio: ['ignore', 'inherit', 'inherit'] },
-    );
-    if (gen.status !== 0)
-      throw new Error(`generating ${events} events for ${accounts} accounts failed (status ${gen.status})`);
-    rmSync(root, { recursive: true, force: true });
-    renameSync(partial, root);
-    console.log(`generated ${events} events, ${accounts} accounts into ${root} in ${seconds(started).toFixed(1)} s`);
-  }
-  return { root, ...(JSON.parse(readFileSync(marker, 'utf8')) as Omit<BenchDay, 'root'>) };
-}
-
-async function generateInto(root: string, events: number, accounts: number): Promise<void> {
-  const summary = await generate(
-    { tenants: 1, days: 1, eventsPerDay: events, accounts, seed: SEED, startDay: DAY },
-    new FsObjectStore(root),
-  );
-  const tenant = summary.tenants[0];
-  const marker = { tenantId: tenant.id, timeZone: tenant.timeZone, events: summary.events };
-  writeFileSync(path.join(root, 'generated.json'), JSON.stringify(marker) + '\n');
 }
 
 /** A peer process: JSON requests on its stdin, JSON replies on descriptor 3, its own output to a log file. */
@@ -199,7 +144,7 @@ async function* jsonLines(file: string): AsyncIterable<Document> {
 async function runSize(events: number, accounts: number): Promise<void> {
   const reps = Number(arg('reps') ?? 3);
   const threads = Number(arg('threads') ?? availableParallelism());
-  const day = benchDay(events, accounts);
+  const day = benchDay({ events, accounts, script: __filename, logGenerated: true });
   const { tenantId, timeZone } = day;
   const cacheStore = new FsObjectStore(day.root);
   const rawKeys: string[] = [];
@@ -372,7 +317,7 @@ async function main(): Promise<void> {
   const generateRoot = arg('generate');
   const events = arg('events');
   const accounts = arg('accounts');
-  if (generateRoot) return generateInto(generateRoot, Number(events), Number(accounts));
+  if (generateRoot) return generateInto({ root: generateRoot, events: Number(events), accounts: Number(accounts) });
   if (!installed()) {
     if (process.argv.includes('--skip-without-python')) {
       console.log(
