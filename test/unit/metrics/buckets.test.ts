@@ -12,22 +12,11 @@ import {
 } from '../../../src/metrics/buckets';
 import { murmur3Bytes } from '../../../src/metrics/monoids/murmur3';
 import { partialPath } from '../../../src/metrics/pipelines';
-
-// A small deterministic generator (mulberry32), so a failure names ids that reproduce.
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+import { seeded } from './support/random-usage';
 
 const ALPHABET = ['a', 'Z', '7', '-', '_', 'é', 'ß', '中', '😀', 'Ω'];
 function randomIds(n: number, seed: number): string[] {
-  const next = random(seed);
+  const next = seeded(seed);
   return Array.from({ length: n }, (_, i) => {
     const len = 1 + Math.floor(next() * 20);
     let id = `acct-${i}-`;

@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { CorruptDataError } from '../../../src/common/errors';
 import { LINEAR_MAX, joinSorted, mergeSortedBlocks } from '../../../src/metrics/sorted-merge';
+import { seeded } from './support/random-usage';
 
 interface Row {
   id: string;
   source: number;
-}
-
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 /** Rows cut into blocks of random sizes, empty ones included, some handed out after a macrotask. */
@@ -48,7 +38,7 @@ function keyUniverse(n: number): string[] {
 }
 
 function randomSources(k: number, universe: readonly string[], density: number, seed: number): Row[][] {
-  const next = random(seed);
+  const next = seeded(seed);
   const sorted = [...universe].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return Array.from({ length: k }, (_, source) => sorted.filter(() => next() < density).map((id) => ({ id, source })));
 }
@@ -79,7 +69,7 @@ function firstDifference(got: Joined[], expected: Joined[]): string | undefined 
 }
 
 async function joined(sources: Row[][], seed: number, asyncVisit = false): Promise<Joined[]> {
-  const next = random(seed);
+  const next = seeded(seed);
   const out: Joined[] = [];
   await joinSorted(
     sources.map((rows) => blocksOf(rows, next)),
@@ -186,7 +176,7 @@ describe('joinSorted', () => {
     const sources = logs.map((log, s) =>
       blocksOf(
         Array.from({ length: 50 }, (_, i) => ({ id: `k${String(i).padStart(3, '0')}`, source: s })),
-        random(s),
+        seeded(s),
         log,
       ),
     );
@@ -206,7 +196,7 @@ describe('joinSorted', () => {
 describe('mergeSortedBlocks', () => {
   it('is the sorted union of sources that share no key, in blocks of the size asked', async () => {
     const universe = keyUniverse(5000);
-    const next = random(9);
+    const next = seeded(9);
     const owner = universe.map(() => Math.floor(next() * 37));
     const sources = Array.from({ length: 37 }, (_, s) =>
       universe
@@ -250,7 +240,7 @@ describe('mergeSortedBlocks', () => {
     const sources = logs.map((log, s) =>
       blocksOf(
         Array.from({ length: 1000 }, (_, i) => ({ id: `k${String(2 * i + s).padStart(5, '0')}` })),
-        random(s),
+        seeded(s),
         log,
       ),
     );

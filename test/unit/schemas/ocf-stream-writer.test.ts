@@ -8,6 +8,7 @@ import { blocksOf } from '../../../src/schemas/ocf-block-source';
 import { OcfStreamWriter, putStreamed } from '../../../src/schemas/ocf-stream-writer';
 import { FsObjectStore } from '../../../src/storage/fs-object-store';
 import { readAll } from '../../../src/storage/object-store';
+import { seeded } from '../metrics/support/random-usage';
 
 const TYPE = avro.Type.forSchema({
   type: 'record',
@@ -28,20 +29,9 @@ interface State {
   tags: string[];
 }
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 /** Records from a few bytes to about 6 KB, some compressible, some not. */
 function states(n: number, seed: number): State[] {
-  const next = random(seed);
+  const next = seeded(seed);
   return Array.from({ length: n }, (_, i) => {
     const size = next() < 0.1 ? Math.floor(next() * 6000) : Math.floor(next() * 200);
     const registers = Buffer.alloc(size);
