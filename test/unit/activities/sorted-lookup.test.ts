@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { sortedLookup } from '../../../src/activities/serving/sorted-lookup';
 
 async function* blocks(rows: { accountId: string; seats: number }[], size: number) {
-  for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size);
+  for (let i = 0; i < rows.length; i += size) {
+    await Promise.resolve(); // a block arrives later, as a file's next block does
+    yield rows.slice(i, i + size);
+  }
 }
 
 const serve = (row: { seats: number }) => ({ plan: null, contractValue: null, renewalDate: null, seats: row.seats });
