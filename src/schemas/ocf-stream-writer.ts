@@ -219,7 +219,12 @@ export async function putStreamed(
   putOptions?: PutOptions,
 ): Promise<PutResult & { records: number }> {
   const writer = new OcfStreamWriter(type, options);
-  const put = store.put(key, writer.readable(), putOptions);
+  const body = writer.readable();
+  // A fill that fails before the store has attached to the stream (the fs store first makes the
+  // folder) destroys it with nobody listening: an 'error' event without a listener would take the
+  // whole worker process down. The failure is reported below, from fill or from the put.
+  body.on('error', () => undefined);
+  const put = store.put(key, body, putOptions);
   // A put that fails while fill runs must not be reported as unhandled before it is awaited below.
   put.catch(() => undefined);
   try {

@@ -208,4 +208,16 @@ describe('putStreamed', () => {
     expect(await fs.exists('tenants/t/d/rolling.avro')).toBe(false);
     expect(readdirSync(path.join(root, 'tenants/t/d'))).toEqual([]);
   });
+
+  it('fails cleanly when filling fails before the store has opened the stream (a missing input)', async () => {
+    const { store: fs } = store();
+    const missing = new Error('daily usage of the day does not exist');
+    // A new folder: the fs store is still making it when the fill fails, so nobody listens to the
+    // stream yet. Its error must come back here, not as an 'error' event that ends the process.
+    await expect(
+      putStreamed(fs, 'tenants/t/new-day/rolling.avro', TYPE, { sync: SYNC }, () => Promise.reject(missing)),
+    ).rejects.toBe(missing);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await fs.exists('tenants/t/new-day/rolling.avro')).toBe(false);
+  });
 });
