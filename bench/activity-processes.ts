@@ -43,7 +43,7 @@ type ChildMessage =
   | { id: number; result: unknown }
   | { id: number; error: { name: string; message: string; stack?: string } }
   | { ready: true }
-  | { closed: true; maxRssMb: number };
+  | { closed: true; maxRssMb: number; cpuSeconds: number };
 
 interface Child {
   process: ChildProcess;
@@ -59,6 +59,8 @@ export class ActivityProcesses {
   private nextId = 1;
   private turn = 0;
   private readonly maxRss: number[] = [];
+  /** Each closed child's CPU time, every thread of it (user + system), in seconds. */
+  readonly cpuSeconds: number[] = [];
   private closing?: Promise<number[]>;
 
   constructor(count: number, options: ActivityProcessOptions) {
@@ -154,7 +156,9 @@ export class ActivityProcesses {
           new Promise<void>((resolve) => {
             if (c.exited) return resolve();
             c.process.on('message', (m: ChildMessage) => {
-              if ('closed' in m) this.maxRss.push(m.maxRssMb);
+              if (!('closed' in m)) return;
+              this.maxRss.push(m.maxRssMb);
+              this.cpuSeconds.push(m.cpuSeconds);
             });
             c.process.once('exit', () => resolve());
             c.process.send({ close: true });
@@ -169,12 +173,17 @@ async function childMain(options: ActivityProcessOptions): Promise<void> {
   const store = new FsObjectStore(options.root);
   const pool =
     options.threads > 0
-      ? new PartitionThreadPool({ threads: options.threads, store: { kind: 'fs', root: options.root } })
+      ? new PartitionThreadPool({
+          threads: options.threads,
+          store: { kind: 'fs', root: options.root },
+          ...(options.memoryShareBytes !== undefined ? { memoryShareBytes: options.memoryShareBytes } : {}),
+        })
       : undefined;
   await pool?.start();
   const activities: FanOutActivities = createMetricActivities({
     store,
     partitionRunner: pool?.runner,
+    bucketTaskRunner: pool?.taskRunner,
     ...(options.memoryShareBytes !== undefined ? { memoryShareBytes: options.memoryShareBytes } : {}),
     ...(options.minPartitionBytes !== undefined ? { minPartitionBytes: options.minPartitionBytes } : {}),
   });
@@ -184,7 +193,9 @@ async function childMain(options: ActivityProcessOptions): Promise<void> {
     if ('close' in m) {
       void (async () => {
         await pool?.close();
-        process.send!({ closed: true, maxRssMb: process.resourceUsage().maxRSS / 1024 } satisfies ChildMessage, () =>
+        const usage = process.resourceUsage();
+        const cpuSeconds = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
+        process.send!({ closed: true, maxRssMb: usage.maxRSS / 1024, cpuSeconds } satisfies ChildMessage, () =>
           process.exit(0),
         );
       })();

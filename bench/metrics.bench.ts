@@ -19,7 +19,9 @@
  *
  * The last lines are key=value (bench/metrics-lines.ts parses them): events, accounts,
  * events_per_s, ratio_vs_decode, peak_rss_mb, rss_mb_per_1k_accounts, buckets, spills, budget_mb,
- * rss_under_budget, step_<step>_s per step; with --workers, wall_s_1, wall_s_<W>, ratio_1_vs_<W>.
+ * rss_under_budget, step_<step>_s per step; with --workers, wall_s_1, wall_s_<W>, ratio_1_vs_<W>,
+ * cpu_cores_<n> (CPU seconds of every process and thread over the wall time), machine_cores and
+ * ratio_1_vs_<W>_bound (min(W, machine cores) / cpu_cores_1: the most W processes can gain here).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
@@ -235,9 +237,17 @@ async function runSize(events: number, accounts: number): Promise<void> {
           console.log(
             `${count} worker process${count > 1 ? 'es' : ''} of ${threads} partition thread${threads === 1 ? '' : 's'}: ${run.seconds.toFixed(2)} s, ${run.job.layout.buckets} buckets, ${run.job.partitions.length} partitions, peak RSS per process ${rss.map((r) => r.toFixed(0)).join(', ')} MB`,
           );
+          // Cores the processes kept busy on average: on a machine of C cores, W processes can be at
+          // most C / that times faster than one, however well the day spreads.
+          const cores = processes.cpuSeconds.reduce((n, s) => n + s, 0) / run.seconds;
           lines.push([`wall_s_${count}`, run.seconds.toFixed(2)]);
           lines.push([`peak_rss_mb_${count}`, Math.max(...rss).toFixed(1)]);
-          if (count === 1) lines.push(['buckets', run.job.layout.buckets], ['partitions', run.job.partitions.length]);
+          lines.push([`cpu_cores_${count}`, cores.toFixed(2)]);
+          if (count === 1) {
+            lines.push(['buckets', run.job.layout.buckets], ['partitions', run.job.partitions.length]);
+            lines.push(['machine_cores', availableParallelism()]);
+            lines.push([`ratio_1_vs_${w}_bound`, (Math.min(w, availableParallelism()) / cores).toFixed(3)]);
+          }
         } finally {
           await processes.close();
         }
@@ -250,13 +260,18 @@ async function runSize(events: number, accounts: number): Promise<void> {
     // As the worker does (DAYBREAK_PARTITION_THREADS): one partition thread per core, started
     // before the job, the way a worker starts them before it polls.
     const threads = Number(arg('threads') ?? availableParallelism());
-    const pool = threads > 0 ? new PartitionThreadPool({ threads, store: { kind: 'fs', root: scratch } }) : undefined;
+    const share = shareOf(budgetMb, threads);
+    const pool =
+      threads > 0
+        ? new PartitionThreadPool({ threads, store: { kind: 'fs', root: scratch }, memoryShareBytes: share })
+        : undefined;
     await pool?.start();
     const activities = createMetricActivities({
       store,
       partitionRunner: pool?.runner,
+      bucketTaskRunner: pool?.taskRunner,
       minPartitionBytes: minPartitionBytes(),
-      memoryShareBytes: shareOf(budgetMb, threads),
+      memoryShareBytes: share,
     });
     const run = await runJob(day, activities, { concurrency: Math.max(1, threads), bucketConcurrency: ACTIVITY_SLOTS });
     await pool?.close();

@@ -209,7 +209,11 @@ async function runSize(events: number, accounts: number): Promise<void> {
   const pool = threads > 0 ? new PartitionThreadPool({ threads, store: { kind: 'fs', root: scratch } }) : undefined;
   await pool?.start();
   const store = new FsObjectStore(scratch);
-  const activities = createMetricActivities({ store, partitionRunner: pool?.runner });
+  const activities = createMetricActivities({
+    store,
+    partitionRunner: pool?.runner,
+    bucketTaskRunner: pool?.taskRunner,
+  });
   const run: OutputLocation & { timeZone: string } = {
     tenantId,
     day: DAY,

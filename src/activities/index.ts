@@ -10,6 +10,7 @@ import { createSlaMonitorActivities } from './sla-monitor/sla-monitor';
 import { createS3CompareActivities } from './compare/compare-outputs';
 import { createMetricActivities } from './tenant-days/metric-activities';
 import type { PartitionRunner } from './tenant-days/aggregate-partition';
+import type { BucketTaskRunner } from './tenant-days/bucket-tasks';
 import { createS3InputActivities } from './tenant-days/inputs';
 import { createDataCheckActivities } from './data-checks/data-checks';
 import { createRunLedgerActivities } from './run-ledger/run-ledger';
@@ -41,6 +42,8 @@ export interface ActivityDeps {
   minPartitionBytes?: number;
   /** See MetricDeps.partitionRunner. */
   partitionRunner?: PartitionRunner;
+  /** See MetricDeps.bucketTaskRunner. */
+  bucketTaskRunner?: BucketTaskRunner;
   /** See MetricDeps.memoryShareBytes. */
   memoryShareBytes?: number;
   /** See S3InputDeps.inputDeadlineHours. */

@@ -242,6 +242,7 @@ async function productionActivities(options: ComposeOptions, closers: (() => Pro
     loadTenants: options.loadTenants ?? (async () => (await loadTenantsFile(config.pipeline.tenantsFile)).tenants),
     minPartitionBytes: config.worker.minPartitionBytes,
     partitionRunner: pool ? (wrap.partitionRunner ?? ((r) => r))(pool.runner) : undefined,
+    bucketTaskRunner: pool?.taskRunner,
     memoryShareBytes: shareBytes,
     inputDeadlineHours: config.pipeline.inputDeadlineHours,
     alerts: { webhookUrl: config.alerts.webhookUrl },

@@ -1,10 +1,12 @@
 /**
  * Entry of a partition thread (see PartitionThreadPool): opens its own store and schema registry
- * clients from the settings it was given, then aggregates one partition per message with the
- * activity's own code.
+ * clients from the settings it was given, then runs one partition or bucket task per message with
+ * the activity's own code.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { aggregatePartitionIn } from '../activities/tenant-days/aggregate-partition';
+import { createBucketTaskRunner } from '../activities/tenant-days/bucket-tasks';
+import { DEFAULT_MEMORY_SHARE_BYTES } from '../activities/tenant-days/metric-activities';
 import { SchemaRegistry } from '../schemas/registry';
 import { serializeError } from '../common/errors';
 import { FsObjectStore } from '../storage/fs-object-store';
@@ -48,12 +50,17 @@ const store = openStore(data.store);
 // so a raw file whose writer schema was never registered is bad data here too.
 const registry = new SchemaRegistry(store, data.registryPrefix);
 const deps = { store, registry, memoryShareBytes: data.memoryShareBytes };
+const runBucketTask = createBucketTaskRunner(store, data.memoryShareBytes ?? DEFAULT_MEMORY_SHARE_BYTES);
 const send = (message: FromThread) => port.postMessage(message);
 
 send({ type: 'ready' });
 
 port.on('message', (message: ToThread) => {
-  aggregatePartitionIn(deps, message.input, (progress) => send({ type: 'progress', progress })).then(
+  const work =
+    message.type === 'task'
+      ? runBucketTask(message.input)
+      : aggregatePartitionIn(deps, message.input, (progress) => send({ type: 'progress', progress }));
+  work.then(
     (result) => send({ type: 'result', result }),
     (error: unknown) => {
       const e = error instanceof Error ? error : new Error(String(error));

@@ -3,7 +3,13 @@ import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { PartitionRunner } from '../activities/tenant-days/aggregate-partition';
-import type { AggregatePartitionInput, AggregatePartitionResult } from '../workflows/tenant-days/pipeline-contracts';
+import type { BucketTaskRunner } from '../activities/tenant-days/bucket-tasks';
+import type {
+  AggregatePartitionInput,
+  AggregatePartitionResult,
+  RunMetricTaskInput,
+  RunMetricTaskResult,
+} from '../workflows/tenant-days/pipeline-contracts';
 import { InvalidInputError, reviveError, type SerializedError } from '../common/errors';
 import type { DaybreakConfig } from './config';
 
@@ -36,11 +42,12 @@ export interface PartitionThreadData {
   memoryShareBytes?: number;
 }
 
-export type ToThread = { type: 'aggregate'; input: AggregatePartitionInput };
+export type ToThread =
+  { type: 'aggregate'; input: AggregatePartitionInput } | { type: 'task'; input: RunMetricTaskInput };
 export type FromThread =
   | { type: 'ready' }
   | { type: 'progress'; progress: { done: number; total: number } }
-  | { type: 'result'; result: AggregatePartitionResult }
+  | { type: 'result'; result: AggregatePartitionResult | RunMetricTaskResult }
   | {
       type: 'error';
       /** A registered error with its fields (common/errors.ts), any other by name and message. */
@@ -68,12 +75,14 @@ function threadEntry(): { code: string; eval: boolean } {
 }
 
 /**
- * A pool of worker threads that aggregate partitions: each partition's reading, decoding and
- * aggregation is CPU-bound, and a Node process otherwise runs it all on one core, so a worker
- * with several partitions in flight used one core whatever the machine. Threads are started on
- * first use and kept; one that dies is replaced by the next partition. A partition's result is
- * byte-for-byte what the activity's own thread would write: the thread runs the same
- * aggregatePartitionIn on its own store and schema registry clients.
+ * A pool of worker threads that run the metric engine's CPU-bound work: partitions (reading,
+ * decoding, aggregating) and bucket tasks (the per-bucket merges, windows and documents). A Node
+ * process otherwise runs it all on one core, so a worker with several tasks in flight used one
+ * core whatever the machine, and a long task on the activity's thread held up its event loop
+ * (heartbeats, polling). Threads are started on first use and kept; one that dies is replaced by
+ * the next task. A result is byte-for-byte what the activity's own thread would write: the thread
+ * runs the same aggregatePartitionIn and bucket task bodies on its own store and schema registry
+ * clients.
  */
 export class PartitionThreadPool {
   readonly threads: number;
@@ -92,15 +101,43 @@ export class PartitionThreadPool {
   /** The pool as the metric activities' partitionRunner. */
   readonly runner: PartitionRunner = (input, progress, signal) => this.aggregate(input, progress, signal);
 
+  /** The pool as the metric activities' bucketTaskRunner. */
+  readonly taskRunner: BucketTaskRunner = (input, signal) => this.runTask(input, signal);
+
   /** Aggregates a partition on a free thread; an abort stops that thread (the pool starts another). */
-  async aggregate(
+  aggregate(
     input: AggregatePartitionInput,
     progress: (details: { done: number; total: number }) => void,
     signal?: AbortSignal,
   ): Promise<AggregatePartitionResult> {
+    return this.dispatch<AggregatePartitionResult>(
+      { type: 'aggregate', input },
+      `partition ${input.partition.index}`,
+      progress,
+      signal,
+    );
+  }
+
+  /** Runs one bucket task (runMetricTask's body) on a free thread; an abort stops that thread. */
+  runTask(input: RunMetricTaskInput, signal?: AbortSignal): Promise<RunMetricTaskResult> {
+    const bucket = input.bucket ? ` bucket ${input.bucket.index}/${input.bucket.count}` : '';
+    return this.dispatch<RunMetricTaskResult>(
+      { type: 'task', input },
+      `task ${input.task}${input.phase ? ` (${input.phase})` : ''}${bucket}`,
+      () => {},
+      signal,
+    );
+  }
+
+  private async dispatch<R>(
+    message: ToThread,
+    what: string,
+    progress: (details: { done: number; total: number }) => void,
+    signal?: AbortSignal,
+  ): Promise<R> {
     signal?.throwIfAborted();
     const worker = await this.acquire();
-    return new Promise<AggregatePartitionResult>((resolve, reject) => {
+    return new Promise<R>((resolve, reject) => {
       const done = () => {
         worker.off('message', onMessage);
         worker.off('error', onError);
@@ -111,19 +148,17 @@ export class PartitionThreadPool {
         done();
         this.discard(worker);
         const reason: unknown = signal!.reason;
-        reject(
-          reason instanceof Error ? reason : new Error(`partition ${input.partition.index} aborted: ${String(reason)}`),
-        );
+        reject(reason instanceof Error ? reason : new Error(`${what} aborted: ${String(reason)}`));
       };
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort);
-      const onMessage = (message: FromThread) => {
-        if (message.type === 'ready') return;
-        if (message.type === 'progress') return progress(message.progress);
+      const onMessage = (reply: FromThread) => {
+        if (reply.type === 'ready') return;
+        if (reply.type === 'progress') return progress(reply.progress);
         done();
         this.release(worker);
-        if (message.type === 'result') resolve(message.result);
-        else reject(revive(message.error));
+        if (reply.type === 'result') resolve(reply.result as R);
+        else reject(revive(reply.error));
       };
       const onError = (error: Error) => {
         done();
@@ -133,12 +168,12 @@ export class PartitionThreadPool {
       const onExit = (code: number) => {
         done();
         this.discard(worker);
-        reject(new Error(`partition thread exited with code ${code} while aggregating ${input.partition.index}`));
+        reject(new Error(`partition thread exited with code ${code} while running ${what}`));
       };
       worker.on('message', onMessage);
       worker.on('error', onError);
       worker.on('exit', onExit);
-      worker.postMessage({ type: 'aggregate', input } satisfies ToThread);
+      worker.postMessage(message);
     });
   }
 

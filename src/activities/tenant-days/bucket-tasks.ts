@@ -463,6 +463,28 @@ export function createBucketTasks(store: ObjectStore, memoryShareBytes: number) 
   return { attributes, dailyUsage, rollingWindows, distribution, documents, assemble };
 }
 
+/** Runs one non-partitioned metric task (attributes, or one bucket of a per-bucket task) somewhere: here, or on a thread of a PartitionThreadPool. */
+export type BucketTaskRunner = (input: RunMetricTaskInput, signal?: AbortSignal) => Promise<RunMetricTaskResult>;
+
+/** The task body runMetricTask runs for an input (already validated), by task and phase. */
+export function createBucketTaskRunner(store: ObjectStore, memoryShareBytes: number): BucketTaskRunner {
+  const tasks = createBucketTasks(store, memoryShareBytes);
+  return (input) => {
+    switch (input.task) {
+      case MetricTasks.Attributes:
+        return tasks.attributes(input);
+      case MetricTasks.DailyUsage:
+        return tasks.dailyUsage(input);
+      case MetricTasks.RollingWindows:
+        return tasks.rollingWindows(input);
+      default:
+        if (input.phase === 'distribution') return tasks.distribution(input);
+        if (input.phase === 'assemble') return tasks.assemble(input);
+        return tasks.documents(input);
+    }
+  };
+}
+
 /** Memory a held attribute row takes (a decoded object with four strings and a number). */
 const ATTRIBUTE_ROW_BYTES = 400;
 

@@ -22,7 +22,8 @@ import { activityContext, heartbeat } from './activity-context';
 import type { PartitionRunner } from './aggregate-partition';
 import { aggregatePartitionIn, validatePartition } from './aggregate-partition';
 import { loc, where } from './datasets';
-import { createBucketTasks } from './bucket-tasks';
+import type { BucketTaskRunner } from './bucket-tasks';
+import { createBucketTaskRunner } from './bucket-tasks';
 import { resolveHistoryLayouts, storedLayoutOf } from './bucket-reads';
 import { MAX_BUCKETS, isBucketCount } from '../../metrics/buckets';
 import { SNAPSHOT_BYTES_PER_ACCOUNT, chooseBucketCount } from '../../metrics/partition-plan';
@@ -94,6 +95,12 @@ export interface MetricDeps {
    */
   partitionRunner?: PartitionRunner;
   /**
+   * Runs the non-partitioned tasks elsewhere (the same PartitionThreadPool): the per-bucket
+   * merges, windows and documents are CPU-bound too, and on the activity's thread they would share
+   * one core and hold up its event loop. Without it, they run on the activity's thread.
+   */
+  bucketTaskRunner?: BucketTaskRunner;
+  /**
    * Memory one metric task (a partition's aggregation, a bucket task) may use, from
    * DAYBREAK_MEMORY_BUDGET_MB (see memoryShareBytes): what the bucket count is chosen for and when
    * an aggregation spills.
@@ -110,6 +117,7 @@ export function createMetricActivities({
   registry,
   minPartitionBytes = DEFAULT_MIN_PARTITION_BYTES,
   partitionRunner,
+  bucketTaskRunner,
   memoryShareBytes = DEFAULT_MEMORY_SHARE_BYTES,
 }: MetricDeps) {
   if (!Number.isSafeInteger(minPartitionBytes) || minPartitionBytes < 0) {
@@ -121,21 +129,7 @@ export function createMetricActivities({
     localDayWindow(run.day, run.timeZone); // validates the time zone
     return pipeline;
   };
-  const bucketTasks = createBucketTasks(store, memoryShareBytes);
-  const runBucketTask = (input: RunMetricTaskInput): Promise<RunMetricTaskResult> => {
-    switch (input.task) {
-      case MetricTasks.Attributes:
-        return bucketTasks.attributes(input);
-      case MetricTasks.DailyUsage:
-        return bucketTasks.dailyUsage(input);
-      case MetricTasks.RollingWindows:
-        return bucketTasks.rollingWindows(input);
-      default:
-        if (input.phase === 'distribution') return bucketTasks.distribution(input);
-        if (input.phase === 'assemble') return bucketTasks.assemble(input);
-        return bucketTasks.documents(input);
-    }
-  };
+  const runHere = createBucketTaskRunner(store, memoryShareBytes);
 
   return {
     /**
@@ -242,8 +236,11 @@ export function createMetricActivities({
           );
         }
         validateBucket(input);
-        const result = await runBucketTask(input);
-        return { ...result, attempt: activityContext()?.info.attempt };
+        const context = activityContext();
+        const result = bucketTaskRunner
+          ? await bucketTaskRunner(input, context?.cancellationSignal)
+          : await runHere(input);
+        return { ...result, attempt: context?.info.attempt };
       });
     },
   };

@@ -77,6 +77,7 @@ async function runGoldenDays(layout: { buckets: number; partitions: number; thre
     store,
     minPartitionBytes: 0,
     partitionRunner: pool?.runner,
+    bucketTaskRunner: pool?.taskRunner,
     ...(layout.shareBytes ? { memoryShareBytes: layout.shareBytes } : {}),
   });
   const digests: Record<string, string> = {};

@@ -11,7 +11,7 @@ import { runMetricDayInProcess } from '../../../src/activities/tenant-days/in-pr
 import { PartitionThreadPool } from '../../../src/workers/partition-threads';
 import { readConfig } from '../../../src/workers/config';
 import { describeConnectionFailure } from '../../../src/common/outage';
-import { outputKey, rawHourPrefix } from '../../../src/common/keys';
+import { outputKey, outputPrefix, rawHourPrefix } from '../../../src/common/keys';
 import type { AggregatePartitionResult, RunRef } from '../../../src/workflows/tenant-days/pipeline-contracts';
 import { writeAttributes, writeRawDay } from '../../support/metric-fixtures';
 
@@ -76,6 +76,64 @@ describe('partition threads', () => {
       expect(job.partitions.every((p) => p.counts.accepted > 0)).toBe(true);
       expect(await outputs(threaded)).toEqual(await outputs(inline));
     }
+  });
+
+  it('run bucket tasks on threads with the same bytes, and keep their error types', async () => {
+    const roots = [newRoot(), newRoot()];
+    for (const root of roots) {
+      await writeRawDay(new FsObjectStore(root), 'acme', day, run.timeZone);
+      await writeAttributes(new FsObjectStore(root), 'acme', day);
+    }
+    const inline = new FsObjectStore(roots[0]);
+    await runMetricDayInProcess({
+      activities: createMetricActivities({ store: inline, minPartitionBytes: 0 }),
+      ...run,
+      maxPartitions: 2,
+      badDataPolicy: 'fail',
+      buckets: 4,
+    });
+    const threaded = new FsObjectStore(roots[1]);
+    const threads = pool(roots[1]);
+    let onThreads = 0;
+    const activities = createMetricActivities({
+      store: threaded,
+      minPartitionBytes: 0,
+      partitionRunner: threads.runner,
+      bucketTaskRunner: (input, signal) => {
+        onThreads++;
+        return threads.taskRunner(input, signal);
+      },
+    });
+    const job = await runMetricDayInProcess({
+      activities,
+      ...run,
+      maxPartitions: 2,
+      badDataPolicy: 'fail',
+      buckets: 4,
+    });
+    // attributes, then 4 each of daily-usage, rolling-windows, distribution and documents, then assemble.
+    expect(onThreads).toBe(1 + 4 * 4 + 1);
+    expect(job.tasks).toHaveLength(onThreads);
+    const bucketFiles = async (store: FsObjectStore) => {
+      const out: Record<string, string> = {};
+      for await (const o of store.list(outputPrefix(run))) {
+        out[o.key] = (await store.getBytes(o.key)).toString('hex');
+      }
+      return out;
+    };
+    const expected = await bucketFiles(inline);
+    expect(Object.keys(expected).some((k) => k.includes('/rolling/bucket-0004-of-0004'))).toBe(true);
+    expect(await bucketFiles(threaded)).toEqual(expected);
+
+    // A task whose input is missing fails on the thread as it does here: not retryable, naming what to run first.
+    const error = await activities
+      .runMetricTask({ ...run, day: '2026-03-09', task: 'rolling-windows', bucket: { index: 2, count: 4 } })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toMatchObject({ type: 'InvalidInputError', nonRetryable: true });
+    expect((error as Error).message).toMatch(/bucket 3\/4 of .*acme.*2026-03-09/);
   });
 
   it('heartbeat progress from the thread up to { done: total, total }', async () => {
