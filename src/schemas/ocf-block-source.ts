@@ -1,4 +1,4 @@
-import type * as avro from 'avsc';
+import * as avro from 'avsc';
 import type { Readable } from 'node:stream';
 import { inflateRaw as inflateRawCallback } from 'node:zlib';
 import { promisify } from 'node:util';
@@ -41,12 +41,89 @@ interface BlockReader {
  * a bad sync marker or an undecodable block is a CorruptDataError naming `key`, the same checks as
  * containerRecords.
  */
-export async function* blocksOf<T>(
+export function blocksOf<T>(
   source: Readable | Buffer,
   readerType: avro.Type,
   key = 'object',
   options: BlocksOfOptions = {},
 ): AsyncGenerator<T[]> {
+  return decodedBlocks(source, key, options, (header) => {
+    const resolver = resolverFor(readerType, header.schemaJson);
+    return (data, block, fail) => decodeBlock<T>(data, block, readerType, resolver, fail);
+  });
+}
+
+/** A record's sort key and its bytes in a type's encoding. */
+export interface EncodedRow {
+  key: string;
+  bytes: Buffer;
+}
+
+/**
+ * The records of a container file one block at a time as their string field `keyField` and their
+ * bytes encoded with `type`, the other fields skipped rather than decoded: what a k-way merge of
+ * files of one schema copies as it is (OcfStreamWriter.writeEncoded), as Spark's shuffle merges
+ * serialized rows. A file written with another schema than `type` is decoded and encoded again,
+ * so the bytes are always `type`'s. The same checks as blocksOf.
+ */
+export function encodedRowsOf(
+  source: Readable | Buffer,
+  type: avro.Type,
+  keyField: string,
+  key = 'object',
+  options: BlocksOfOptions = {},
+): AsyncGenerator<EncodedRow[]> {
+  return decodedBlocks(source, key, options, (header) => {
+    const writer = avro.Type.forSchema(JSON.parse(header.schemaJson) as avro.Schema);
+    if (!writer.equals(type)) {
+      const resolver = resolverFor(type, header.schemaJson);
+      return (data, block, fail) =>
+        decodeBlock<Record<string, unknown>>(data, block, type, resolver, fail).map((row) => ({
+          key: row[keyField] as string,
+          bytes: type.toBuffer(row),
+        }));
+    }
+    const keyType = keyTypeOf(type, keyField);
+    const resolver = keyType.createResolver(type);
+    return (data, block, fail) => {
+      const rows = new Array<EncodedRow>(block.count);
+      let p = 0;
+      for (let i = 0; i < block.count; i++) {
+        const decoded: { value: Record<string, string>; offset: number } = keyType.decode(data, p, resolver);
+        if (decoded.offset < 0) throw fail(`has a block at byte ${block.at} whose record ${i} runs past its end`);
+        rows[i] = { key: decoded.value[keyField], bytes: data.subarray(p, decoded.offset) };
+        p = decoded.offset;
+      }
+      if (p !== data.length) throw fail(`has ${data.length - p} bytes left over in the block at byte ${block.at}`);
+      return rows;
+    };
+  });
+}
+
+const keyTypes = new WeakMap<avro.Type, Map<string, avro.Type>>();
+
+/** A record type of `type`'s name with only `keyField`: resolving `type` to it skips every other field. */
+function keyTypeOf(type: avro.Type, keyField: string): avro.Type {
+  let byField = keyTypes.get(type);
+  if (!byField) keyTypes.set(type, (byField = new Map<string, avro.Type>()));
+  let keyType = byField.get(keyField);
+  if (!keyType) {
+    const name = (type as avro.types.RecordType).name;
+    if (!name) throw new TypeError('encodedRowsOf reads records of a named record type');
+    keyType = avro.Type.forSchema({ type: 'record', name, fields: [{ name: keyField, type: 'string' }] });
+    byField.set(keyField, keyType);
+  }
+  return keyType;
+}
+
+type BlockDecoder<R> = (data: Buffer, block: RawBlock, fail: Fail) => R[];
+
+async function* decodedBlocks<R>(
+  source: Readable | Buffer,
+  key: string,
+  options: BlocksOfOptions,
+  decoderFor: (header: OcfHeader) => BlockDecoder<R>,
+): AsyncGenerator<R[]> {
   const readAhead = Math.max(0, options.readAhead ?? 1);
   const fail = (what: string) => new CorruptDataError(`${key} ${what}`, key);
   const reader = Buffer.isBuffer(source) ? bufferBlocks(source, fail) : streamBlocks(source, fail);
@@ -55,7 +132,7 @@ export async function* blocksOf<T>(
     if (header.codec !== 'null' && header.codec !== 'deflate') {
       throw fail(`is not a readable Avro container file: unsupported codec ${JSON.stringify(header.codec)}`);
     }
-    const resolver = resolverFor(readerType, header.schemaJson);
+    const decode = decoderFor(header);
     const ahead: { block: RawBlock; data: Promise<Buffer> }[] = [];
     let exhausted = false;
     for (;;) {
@@ -74,7 +151,7 @@ export async function* blocksOf<T>(
       }
       const next = ahead.shift();
       if (!next) return;
-      yield decodeBlock<T>(await next.data, next.block, readerType, resolver, fail);
+      yield decode(await next.data, next.block, fail);
     }
   } finally {
     reader.close();

@@ -12,7 +12,8 @@ import { ROLLING_PROBE_DAYS, planHistory } from '../../metrics/history-lookup';
 import { PIPELINE_VERSIONS } from '../../metrics/pipelines';
 import { mergeSortedBlocks } from '../../metrics/sorted-merge';
 import { CorruptDataError } from '../../common/errors';
-import { blocksOf } from '../../schemas/ocf-block-source';
+import type { Readable } from 'node:stream';
+import { blocksOf, encodedRowsOf } from '../../schemas/ocf-block-source';
 
 /**
  * Reading bucketed datasets: the layout a stored day's dataset has (one file, or a set of N
@@ -101,12 +102,21 @@ export async function resolveHistoryLayouts(
 }
 
 /** A stored file's blocks, with a missing file named as such. */
-export async function* fileBlocks<T>(
+export function fileBlocks<T>(store: ObjectStore, key: string, type: avro.Type, what: string): AsyncGenerator<T[]> {
+  return storedBlocks(store, key, what, (body) => blocksOf<T>(body, type, key));
+}
+
+/** A stored file's rows as their accountId and encoded bytes (encodedRowsOf), a missing file named as such. */
+export function fileEncodedRows(store: ObjectStore, key: string, type: avro.Type, what: string) {
+  return storedBlocks(store, key, what, (body) => encodedRowsOf(body, type, 'accountId', key));
+}
+
+async function* storedBlocks<R>(
   store: ObjectStore,
   key: string,
-  type: avro.Type,
   what: string,
-): AsyncGenerator<T[]> {
+  blocks: (body: Readable) => AsyncGenerator<R[]>,
+): AsyncGenerator<R[]> {
   let body;
   try {
     body = await store.get(key);
@@ -115,7 +125,7 @@ export async function* fileBlocks<T>(
     throw error;
   }
   try {
-    for await (const block of blocksOf<T>(body, type, key)) yield block;
+    for await (const block of blocks(body)) yield block;
   } catch (error) {
     if (error instanceof CorruptDataError || error instanceof InvalidInputError) throw error;
     throw new CorruptDataError(`${what}: ${key} cannot be decoded: ${(error as Error).message}`, key);

@@ -46,8 +46,10 @@ import {
   writeStreamed,
   countContainerRecords,
 } from './datasets';
+import type { EncodedRow } from '../../schemas/ocf-block-source';
 import { blocksOf } from '../../schemas/ocf-block-source';
-import { fileBlocks, historyRows, resolveHistoryLayouts } from './bucket-reads';
+import { putStreamed } from '../../schemas/ocf-stream-writer';
+import { fileBlocks, fileEncodedRows, historyRows, resolveHistoryLayouts } from './bucket-reads';
 
 const histogramType = avro.Type.forSchema(ACTIVITY_HISTOGRAM_SCHEMA as avro.Schema);
 
@@ -338,28 +340,34 @@ export function createBucketTasks(store: ObjectStore, memoryShareBytes: number) 
     return result(input, out, records);
   }
 
-  /** accounts.avro from the buckets' documents: what comparison, data checks and serving read, in accountId order. */
+  /**
+   * accounts.avro from the buckets' documents: what comparison, data checks and serving read, in
+   * accountId order. A merge of sorted files of one schema, so rows are copied as their encoded
+   * bytes (only accountId is decoded): the same bytes as decoding and encoding each document.
+   */
   async function assemble(input: RunMetricTaskInput): Promise<RunMetricTaskResult> {
     const { count } = bucketOf(input);
     const keys = Array.from({ length: count }, (_, b) => ownKey(input, 'accounts', { index: b, count }));
     const out = outputKey(loc(input), 'accounts.avro');
-    const records = await writeStreamed(store, out, documentType, syncMarker(SEEDS.accounts), async (write) => {
-      await joinSorted<AccountDocument>(
-        keys.map((k) =>
-          fileBlocks<AccountDocument>(
-            store,
-            k,
-            documentType,
-            `documents of ${where(input)} (run the documents phase first)`,
+    const { records } = await putStreamed(
+      store,
+      out,
+      documentType,
+      { sync: syncMarker(SEEDS.accounts) },
+      async (writer) => {
+        await joinSorted<EncodedRow>(
+          keys.map((k) =>
+            fileEncodedRows(store, k, documentType, `documents of ${where(input)} (run the documents phase first)`),
           ),
-        ),
-        (d) => d.accountId,
-        async (_, rows) => {
-          for (const d of rows) if (d !== undefined) await write(d);
-        },
-        (s) => keys[s],
-      );
-    });
+          (row) => row.key,
+          async (_, rows) => {
+            for (const row of rows) if (row !== undefined && !writer.writeEncoded(row.bytes)) await writer.ready();
+          },
+          (s) => keys[s],
+        );
+      },
+      { contentType: 'avro/binary' },
+    );
     for (let b = 0; b < count; b++) await store.delete(ownKey(input, 'activity-histogram', { index: b, count }));
     return result(input, out, records);
   }

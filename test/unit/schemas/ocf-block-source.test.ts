@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { CorruptDataError } from '../../../src/common/errors';
 import { joinSorted } from '../../../src/metrics/sorted-merge';
 import { encodeContainer, encodeContainerBytes } from '../../../src/schemas/avro-container';
-import { blocksOf } from '../../../src/schemas/ocf-block-source';
+import { blocksOf, encodedRowsOf } from '../../../src/schemas/ocf-block-source';
+import { OcfStreamWriter } from '../../../src/schemas/ocf-stream-writer';
 import { readAll } from '../../../src/storage/object-store';
 
 const V1 = avro.Type.forSchema({
@@ -173,5 +174,57 @@ describe('blocksOf', () => {
     // Hand count: of 0..1999, multiples of 2 or 3 are 1000 + 667 - 334 = 1333; of 6, 334.
     expect(keys).toBe(1333);
     expect(both.length).toBe(334);
+  });
+});
+
+describe('encodedRowsOf', () => {
+  it("gives each record's accountId and its exact bytes, from a buffer and from streams cut anywhere", async () => {
+    const records = usages(3000);
+    const bytes = await encodeContainerBytes(V1, records, { sync: SYNC, blockBytes: 2048 });
+    const fromBuffer = await collect(encodedRowsOf(bytes, V1, 'accountId', 'x.avro'));
+    expect(fromBuffer.length).toBeGreaterThan(10);
+    const rows = fromBuffer.flat();
+    expect(rows.map((r) => r.key)).toEqual(records.map((r) => r.accountId));
+    for (const [i, row] of rows.entries()) expect(row.bytes.equals(V1.toBuffer(records[i]))).toBe(true);
+    for (const size of [1, 7, bytes.length]) {
+      const streamed = (await collect(encodedRowsOf(chunked(bytes, size), V1, 'accountId', 'x.avro'))).flat();
+      expect(streamed.map((r) => r.bytes.toString('hex'))).toEqual(rows.map((r) => r.bytes.toString('hex')));
+    }
+  });
+
+  it("encodes again in the asked type a file written with another schema (v1 rows as v2's bytes)", async () => {
+    const records = usages(50);
+    const bytes = await encodeContainerBytes(V1, records, { sync: SYNC });
+    const rows = (await collect(encodedRowsOf(bytes, V2, 'accountId'))).flat();
+    expect(rows.map((r) => V2.fromBuffer(r.bytes) as unknown)).toEqual(records.map((r) => ({ ...r, note: '∅' })));
+  });
+
+  it('refuses records that overrun their block, naming the key', async () => {
+    const bytes = await encodeContainerBytes(V1, usages(10), { sync: SYNC, codec: 'null' });
+    // Claim one more record in the block than it holds: the count varint right after the 16-byte sync of the header.
+    const header = bytes.indexOf(SYNC) + SYNC.length;
+    const bad = Buffer.from(bytes);
+    bad[header] = bytes[header] + 2; // zigzag: +1 record
+    const error = await failure(encodedRowsOf(bad, V1, 'accountId', 'docs.avro'));
+    expect(error.message).toMatch(/^docs\.avro has a block at byte \d+ whose record 10 runs past its end/);
+  });
+
+  it('merges sorted files into the bytes of decoding and encoding every row', async () => {
+    const all = usages(4000);
+    const parts = [0, 1, 2].map((m) => all.filter((_, i) => i % 3 === m));
+    const files = await Promise.all(
+      parts.map((rows) => encodeContainerBytes(V1, rows, { sync: SYNC, blockBytes: 700 })),
+    );
+    const writer = new OcfStreamWriter(V1, { sync: SYNC });
+    const merged = readAll(writer.readable());
+    await joinSorted(
+      files.map((f) => encodedRowsOf(f, V1, 'accountId')),
+      (row) => row.key,
+      (_, rows) => {
+        for (const row of rows) if (row) writer.writeEncoded(row.bytes);
+      },
+    );
+    writer.end();
+    expect((await merged).equals(await encodeContainerBytes(V1, all, { sync: SYNC }))).toBe(true);
   });
 });
