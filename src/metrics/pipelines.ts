@@ -213,12 +213,18 @@ export function pipelineTaskGraph(version: string): PipelineTask[] {
  * last: the same rule a task applies to sorted runs of a snapshot (mergeAttributeRuns).
  */
 export function normalizeAttributes(rows: Iterable<AccountAttributes>): AccountAttributes[] {
-  const sorted = [...rows].sort((x, y) => compareStrings(x.accountId, y.accountId));
-  const out: AccountAttributes[] = [];
+  return normalizeRowsBy(rows, (row) => row.accountId);
+}
+
+/** normalizeAttributes for rows of any shape whose account is keyOf(row) (the attributes task holds rows encoded). */
+export function normalizeRowsBy<T>(rows: Iterable<T>, keyOf: (row: T) => string): T[] {
+  const sorted = [...rows].sort((x, y) => compareStrings(keyOf(x), keyOf(y)));
+  const out: T[] = [];
   for (let i = 0; i < sorted.length;) {
+    const key = keyOf(sorted[i]);
     let j = i + 1;
-    while (j < sorted.length && sorted[j].accountId === sorted[i].accountId) j++;
-    out.push(lastRowPerAccount(sorted.slice(i, j)));
+    while (j < sorted.length && keyOf(sorted[j]) === key) j++;
+    out.push(j === i + 1 ? sorted[i] : lastRowPerAccount(sorted.slice(i, j)));
     i = j;
   }
   return out;
@@ -228,7 +234,7 @@ export function normalizeAttributes(rows: Iterable<AccountAttributes>): AccountA
  * Which of an account's attribute rows counts: given its rows in snapshot order (rows of earlier
  * sorted runs before rows of later ones), the last. Throws on an empty list.
  */
-export function lastRowPerAccount<T extends { accountId: string }>(rows: readonly T[]): T {
+export function lastRowPerAccount<T>(rows: readonly T[]): T {
   if (rows.length === 0) throw new RangeError('lastRowPerAccount needs at least one row');
   return rows[rows.length - 1];
 }

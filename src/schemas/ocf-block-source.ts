@@ -57,6 +57,13 @@ export function blocksOf<T>(
 export interface EncodedRow {
   key: string;
   bytes: Buffer;
+  /** The fields decoded: the key field and EncodedRowsOptions.alsoDecode (more for a file of another schema). */
+  value: Record<string, unknown>;
+}
+
+export interface EncodedRowsOptions extends BlocksOfOptions {
+  /** Fields decoded beside the key field (a check on each row, such as its tenant). */
+  alsoDecode?: readonly string[];
 }
 
 /**
@@ -71,7 +78,7 @@ export function encodedRowsOf(
   type: avro.Type,
   keyField: string,
   key = 'object',
-  options: BlocksOfOptions = {},
+  options: EncodedRowsOptions = {},
 ): AsyncGenerator<EncodedRow[]> {
   return decodedBlocks(source, key, options, (header) => {
     const writer = avro.Type.forSchema(JSON.parse(header.schemaJson) as avro.Schema);
@@ -81,17 +88,22 @@ export function encodedRowsOf(
         decodeBlock<Record<string, unknown>>(data, block, type, resolver, fail).map((row) => ({
           key: row[keyField] as string,
           bytes: type.toBuffer(row),
+          value: row,
         }));
     }
-    const keyType = keyTypeOf(type, keyField);
+    const keyType = keyTypeOf(type, [keyField, ...(options.alsoDecode ?? [])]);
     const resolver = keyType.createResolver(type);
     return (data, block, fail) => {
       const rows = new Array<EncodedRow>(block.count);
       let p = 0;
       for (let i = 0; i < block.count; i++) {
-        const decoded: { value: Record<string, string>; offset: number } = keyType.decode(data, p, resolver);
+        const decoded: { value: Record<string, unknown>; offset: number } = keyType.decode(data, p, resolver);
         if (decoded.offset < 0) throw fail(`has a block at byte ${block.at} whose record ${i} runs past its end`);
-        rows[i] = { key: decoded.value[keyField], bytes: data.subarray(p, decoded.offset) };
+        rows[i] = {
+          key: decoded.value[keyField] as string,
+          bytes: data.subarray(p, decoded.offset),
+          value: decoded.value,
+        };
         p = decoded.offset;
       }
       if (p !== data.length) throw fail(`has ${data.length - p} bytes left over in the block at byte ${block.at}`);
@@ -102,16 +114,24 @@ export function encodedRowsOf(
 
 const keyTypes = new WeakMap<avro.Type, Map<string, avro.Type>>();
 
-/** A record type of `type`'s name with only `keyField`: resolving `type` to it skips every other field. */
-function keyTypeOf(type: avro.Type, keyField: string): avro.Type {
-  let byField = keyTypes.get(type);
-  if (!byField) keyTypes.set(type, (byField = new Map<string, avro.Type>()));
-  let keyType = byField.get(keyField);
+/** A record type of `type`'s name with only `fields` (of their types there): resolving `type` to it skips every other field. */
+function keyTypeOf(type: avro.Type, fields: readonly string[]): avro.Type {
+  let byFields = keyTypes.get(type);
+  if (!byFields) keyTypes.set(type, (byFields = new Map<string, avro.Type>()));
+  let keyType = byFields.get(fields.join());
   if (!keyType) {
-    const name = (type as avro.types.RecordType).name;
-    if (!name) throw new TypeError('encodedRowsOf reads records of a named record type');
-    keyType = avro.Type.forSchema({ type: 'record', name, fields: [{ name: keyField, type: 'string' }] });
-    byField.set(keyField, keyType);
+    const record = type as avro.types.RecordType;
+    if (!record.name || !record.fields) throw new TypeError('encodedRowsOf reads records of a named record type');
+    keyType = avro.Type.forSchema({
+      type: 'record',
+      name: record.name,
+      fields: fields.map((name) => {
+        const field = record.fields.find((f) => f.name === name);
+        if (!field) throw new TypeError(`${record.name} has no field ${name}`);
+        return { name, type: field.type.schema() };
+      }),
+    });
+    byFields.set(fields.join(), keyType);
   }
   return keyType;
 }

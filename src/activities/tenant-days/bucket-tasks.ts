@@ -28,7 +28,7 @@ import {
   documentOfAccount,
   getPipeline,
   inDocumentPopulation,
-  normalizeAttributes,
+  normalizeRowsBy,
 } from '../../metrics/pipelines';
 import {
   DAY_STATE_SYNC,
@@ -47,7 +47,7 @@ import {
   countContainerRecords,
 } from './datasets';
 import type { EncodedRow } from '../../schemas/ocf-block-source';
-import { blocksOf } from '../../schemas/ocf-block-source';
+import { encodedRowsOf } from '../../schemas/ocf-block-source';
 import { putStreamed } from '../../schemas/ocf-stream-writer';
 import { fileBlocks, fileEncodedRows, historyRows, resolveHistoryLayouts } from './bucket-reads';
 
@@ -375,8 +375,10 @@ export function createBucketTasks(store: ObjectStore, memoryShareBytes: number) 
   /**
    * The day's attribute snapshot, checked and split into the run's buckets, each sorted by
    * accountId with one row per account (a later row of an account wins, as normalizeAttributes
-   * does). The snapshot is read a block at a time; when the rows held pass the memory share, each
-   * bucket's rows so far are written as a sorted run and merged at the end, later runs winning.
+   * does). Rows are held as their encoded bytes (only accountId and tenantId are decoded) and
+   * written as they are. The snapshot is read a block at a time; when the rows held pass half the
+   * memory share, each bucket's rows so far are written as a sorted run and merged at the end,
+   * later runs winning. Reports the runs it wrote (0: none needed).
    */
   async function attributes(input: RunMetricTaskInput): Promise<RunMetricTaskResult> {
     const count = input.buckets ?? 1;
@@ -389,8 +391,21 @@ export function createBucketTasks(store: ObjectStore, memoryShareBytes: number) 
         throw new InvalidInputError(`attribute snapshot ${snapshot} of ${where(input)} does not exist`);
       throw error;
     }
-    const held: AccountAttributes[][] = Array.from({ length: count }, () => []);
-    let heldRows = 0;
+    const sync = syncMarker(SEEDS.attributes);
+    const putRows = (key: string, rows: readonly EncodedRow[]) =>
+      putStreamed(
+        store,
+        key,
+        attributesType,
+        { sync },
+        async (writer) => {
+          for (const row of rows) if (!writer.writeEncoded(row.bytes)) await writer.ready();
+        },
+        { contentType: 'avro/binary' },
+      );
+    const byAccount = (row: EncodedRow) => row.key;
+    const held: EncodedRow[][] = Array.from({ length: count }, () => []);
+    let heldBytes = 0;
     const runs: string[][] = [];
     const spill = async () => {
       const r = runs.length;
@@ -400,30 +415,29 @@ export function createBucketTasks(store: ObjectStore, memoryShareBytes: number) 
             loc(input),
             `attributes-runs/run-${String(r + 1).padStart(3, '0')}-${bucketPath('attributes', b, count).replace(/\//g, '-')}`,
           );
-          await store.put(key, await encodeFile(attributesType, normalizeAttributes(rows), SEEDS.attributes), {
-            contentType: 'avro/binary',
-          });
+          await putRows(key, normalizeRowsBy(rows, byAccount));
           rows.length = 0;
           return key;
         }),
       );
       runs.push(keys);
-      heldRows = 0;
+      heldBytes = 0;
     };
-    const rowLimit = Math.max(256, Math.floor(memoryShareBytes / 2 / ATTRIBUTE_ROW_BYTES));
+    const byteLimit = Math.max(256 * ATTRIBUTE_ROW_OVERHEAD, Math.floor(memoryShareBytes / 2));
     try {
-      for await (const block of blocksOf<AccountAttributes>(body, attributesType, snapshot)) {
+      const blocks = encodedRowsOf(body, attributesType, 'accountId', snapshot, { alsoDecode: ['tenantId'] });
+      for await (const block of blocks) {
         for (const row of block) {
-          if (row.tenantId !== input.tenantId) {
+          if (row.value.tenantId !== input.tenantId) {
             throw new CorruptDataError(
-              `attribute snapshot ${snapshot} of ${where(input)} has a row of tenant ${row.tenantId} (account ${row.accountId})`,
+              `attribute snapshot ${snapshot} of ${where(input)} has a row of tenant ${String(row.value.tenantId)} (account ${row.key})`,
               snapshot,
             );
           }
-          held[count === 1 ? 0 : bucketOfAccount(row.accountId, count)].push(row);
+          held[count === 1 ? 0 : bucketOfAccount(row.key, count)].push(row);
+          heldBytes += row.bytes.length + ATTRIBUTE_ROW_OVERHEAD;
         }
-        heldRows += block.length;
-        if (count > 1 && heldRows > rowLimit) await spill();
+        if (count > 1 && heldBytes > byteLimit) await spill();
       }
     } catch (error) {
       if (error instanceof CorruptDataError || error instanceof InvalidInputError) throw error;
@@ -437,35 +451,44 @@ export function createBucketTasks(store: ObjectStore, memoryShareBytes: number) 
     for (let b = 0; b < count; b++) {
       const key = ownKey(input, 'attributes', { index: b, count });
       if (runs.length === 0) {
-        const rows = normalizeAttributes(held[b]);
+        const rows = normalizeRowsBy(held[b], byAccount);
         held[b] = [];
         records += rows.length;
-        await store.put(key, await encodeFile(attributesType, rows, SEEDS.attributes), { contentType: 'avro/binary' });
+        await putRows(key, rows);
         continue;
       }
       const runKeys = runs.map((r) => r[b]);
-      records += await writeStreamed(store, key, attributesType, syncMarker(SEEDS.attributes), async (write) => {
-        await joinSorted<AccountAttributes>(
-          runKeys.map((k) =>
-            fileBlocks<AccountAttributes>(store, k, attributesType, `attribute run of ${where(input)}`),
-          ),
-          (a) => a.accountId,
-          async (_, rows) => {
-            // Runs are in snapshot order: the latest run's row of the account is its last row.
-            for (let s = rows.length - 1; s >= 0; s--) {
-              if (rows[s] !== undefined) {
-                await write(rows[s]);
+      const written = await putStreamed(
+        store,
+        key,
+        attributesType,
+        { sync },
+        async (writer) => {
+          await joinSorted<EncodedRow>(
+            runKeys.map((k) => fileEncodedRows(store, k, attributesType, `attribute run of ${where(input)}`)),
+            byAccount,
+            async (_, rows) => {
+              // Runs are in snapshot order: the latest run's row of the account is its last row.
+              for (let s = rows.length - 1; s >= 0; s--) {
+                const row = rows[s];
+                if (row === undefined) continue;
+                if (!writer.writeEncoded(row.bytes)) await writer.ready();
                 return;
               }
-            }
-          },
-          (s) => runKeys[s],
-        );
-      });
+            },
+            (s) => runKeys[s],
+          );
+        },
+        { contentType: 'avro/binary' },
+      );
+      records += written.records;
     }
     for (const key of runs.flat()) await store.delete(key);
     await deleteOtherLayouts(loc(input), 'attributes', count);
-    return result(input, ownKey(input, 'attributes', { index: 0, count }).replace(/\/bucket-[^/]*$/, ''), records);
+    return {
+      ...result(input, ownKey(input, 'attributes', { index: 0, count }).replace(/\/bucket-[^/]*$/, ''), records),
+      ...(runs.length > 0 ? { runs: runs.length } : {}),
+    };
   }
 
   return { attributes, dailyUsage, rollingWindows, distribution, documents, assemble };
@@ -493,8 +516,8 @@ export function createBucketTaskRunner(store: ObjectStore, memoryShareBytes: num
   };
 }
 
-/** Memory a held attribute row takes (a decoded object with four strings and a number). */
-const ATTRIBUTE_ROW_BYTES = 400;
+/** Memory a held attribute row takes beside its encoded bytes (the row, its Buffer view, its decoded accountId and tenantId). */
+const ATTRIBUTE_ROW_OVERHEAD = 200;
 
 /**
  * Runs per partition of a listed partials set, for one bucket: undefined unless every partition of

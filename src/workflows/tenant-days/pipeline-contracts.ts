@@ -152,6 +152,8 @@ export interface RunMetricTaskResult {
   task: string;
   outputKey: string;
   records: number;
+  /** attributes only: the sorted runs it spilled and merged because the snapshot outgrew its memory share (absent: none). */
+  runs?: number;
   /** See PlanPartitionsResult.attempt. */
   attempt?: number;
 }

@@ -82,6 +82,7 @@ async function runGoldenDays(layout: { buckets: number; partitions: number; thre
   });
   const digests: Record<string, string> = {};
   let spills = 0;
+  let attributeRuns = 0;
   for (const run of runs) {
     const { label, ...ref } = run;
     const job = await runMetricDayInProcess({
@@ -93,10 +94,11 @@ async function runGoldenDays(layout: { buckets: number; partitions: number; thre
     });
     expect(job.layout.buckets).toBe(layout.buckets);
     spills += job.partitions.reduce((n, p) => n + (p.runs ?? 1) - 1, 0);
+    attributeRuns += job.tasks.reduce((n, t) => n + (t.task === 'attributes' ? (t.runs ?? 0) : 0), 0);
     for (const name of GOLDEN_DATASETS)
       digests[`${label}/${name}`] = sha256(await canonicalBytes(store, run, name, layout.buckets));
   }
-  return { store, runs, digests, activities, spills };
+  return { store, runs, digests, activities, spills, attributeRuns };
 }
 
 describe('bucket, partition and thread invariance (issue 15)', () => {
@@ -119,8 +121,14 @@ describe('bucket, partition and thread invariance (issue 15)', () => {
   it('bounded memory: a tiny share spills the aggregation and the attribute split, and changes no byte', async () => {
     // 256 KiB per task: every partition of the golden days passes it and writes several runs.
     for (const threads of [2]) {
-      const { digests, spills } = await runGoldenDays({ buckets: 8, partitions: 2, threads, shareBytes: 256 * 1024 });
+      const { digests, spills, attributeRuns } = await runGoldenDays({
+        buckets: 8,
+        partitions: 2,
+        threads,
+        shareBytes: 256 * 1024,
+      });
       expect(spills, `threads ${threads}`).toBeGreaterThan(0);
+      expect(attributeRuns, `threads ${threads}`).toBeGreaterThan(1);
       expect(digests).toEqual(golden);
     }
   }, 240_000);
