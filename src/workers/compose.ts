@@ -7,6 +7,7 @@ import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { NativeConnection, WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { PartitionRunner } from '../activities/tenant-days/aggregate-partition';
+import type { BucketTaskRunner } from '../activities/tenant-days/bucket-tasks';
 import { SchemaRegistry } from '../schemas/registry';
 import type { TenantConfig } from '../workflows/tenants/tenant-config';
 import type { ObjectStore } from '../storage/object-store';
@@ -87,6 +88,8 @@ export interface ComposeOptions {
     store?: (store: ObjectStore) => ObjectStore;
     es?: (es: ElasticsearchClient) => ElasticsearchClient;
     partitionRunner?: (runner: PartitionRunner) => PartitionRunner;
+    /** Bucket tasks run on the partition threads, with the threads' own clients: wrapped here instead. */
+    bucketTaskRunner?: (runner: BucketTaskRunner) => BucketTaskRunner;
   };
   /** A bundle already built (tests that start many workers bundle once). */
   workflowBundle?: WorkflowBundleOption;
@@ -242,7 +245,7 @@ async function productionActivities(options: ComposeOptions, closers: (() => Pro
     loadTenants: options.loadTenants ?? (async () => (await loadTenantsFile(config.pipeline.tenantsFile)).tenants),
     minPartitionBytes: config.worker.minPartitionBytes,
     partitionRunner: pool ? (wrap.partitionRunner ?? ((r) => r))(pool.runner) : undefined,
-    bucketTaskRunner: pool?.taskRunner,
+    bucketTaskRunner: pool ? (wrap.bucketTaskRunner ?? ((r) => r))(pool.taskRunner) : undefined,
     memoryShareBytes: shareBytes,
     inputDeadlineHours: config.pipeline.inputDeadlineHours,
     alerts: { webhookUrl: config.alerts.webhookUrl },

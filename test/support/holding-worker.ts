@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { writeFileSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
 import type { PartitionRunner } from '../../src/activities/tenant-days/aggregate-partition';
+import type { BucketTaskRunner } from '../../src/activities/tenant-days/bucket-tasks';
 import type { ObjectStore } from '../../src/storage/object-store';
 import { composeWorkers } from '../../src/workers/compose';
 import { readConfig } from '../../src/workers/config';
@@ -99,6 +100,10 @@ function holdingRunner(runner: PartitionRunner): PartitionRunner {
   return async (input, progress, signal) => (await holdIfPending(), runner(input, progress, signal));
 }
 
+function holdingTaskRunner(runner: BucketTaskRunner): BucketTaskRunner {
+  return async (input, signal) => (await holdIfPending(), runner(input, signal));
+}
+
 /** Each activity runs with its hold (if any) in reach of the clients above. */
 function catching<T extends Record<string, AnyFunction>>(activities: T): T {
   const out: Record<string, AnyFunction> = {};
@@ -118,7 +123,12 @@ async function main(): Promise<void> {
   const composition = await composeWorkers({
     config,
     loadTenants: () => Promise.resolve([]),
-    wrap: { store: holdingStore, es: holdingClient, partitionRunner: holdingRunner },
+    wrap: {
+      store: holdingStore,
+      es: holdingClient,
+      partitionRunner: holdingRunner,
+      bucketTaskRunner: holdingTaskRunner,
+    },
     adaptActivities: (production) => catching(production as unknown as Record<string, AnyFunction>),
   });
   process.stdout.write('ready\n');
