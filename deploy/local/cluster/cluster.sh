@@ -217,6 +217,7 @@ until_ok() {
   shift 2
   until "$@" >/dev/null 2>&1; do
     for name in "${SERVICES[@]}"; do
+      [ -f "$RUN_DIR/cluster-$name.pid" ] || continue # not started yet
       alive "$name" || die "$name exited during start-up; see its log $LOG_DIR/cluster-$name.log"
     done
     [ $(($(date +%s) - start)) -lt "$TIMEOUT" ] || die "$what not ready after ${TIMEOUT}s; see $LOG_DIR/cluster-*.log"
@@ -241,6 +242,10 @@ register() {
   [ ${#missing[@]} -eq 0 ] && return 0
   "${T[@]}" operator search-attribute create --namespace "$DAYBREAK_TEMPORAL_NAMESPACE" "${missing[@]}" >/dev/null
   return 1
+}
+
+metadata_written() {
+  [ "$(psql_admin -d "$CLUSTER_DB_NAME" -c "SELECT count(*) FROM cluster_metadata_info")" != 0 ]
 }
 
 # history and matching answer through the frontend only once they have joined the ring: a workflow
@@ -268,6 +273,15 @@ up() {
   start_postgres
   setup_database
   setup_visibility
+  # Every service writes the cluster's metadata record on its first start, and on a new database
+  # those first writes race: the losers exit on a duplicate key (seen on a fresh machine). So the
+  # first service starts alone until the record is there.
+  if [ "$(psql_admin -d "$CLUSTER_DB_NAME" -c "SELECT count(*) FROM cluster_metadata_info")" = 0 ]; then
+    name=${SERVICES[0]}
+    alive "$name" || started_any=1
+    start_service "$name"
+    until_ok "the cluster metadata record" "$start" metadata_written
+  fi
   for name in "${SERVICES[@]}"; do
     alive "$name" || started_any=1
     start_service "$name"
