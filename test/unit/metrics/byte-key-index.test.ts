@@ -42,7 +42,7 @@ describe('OwnedHashSet', () => {
 });
 
 describe('ByteKeyIndex', () => {
-  it('gives each distinct (owner, bytes) key one dense index in first-seen order, across growth', () => {
+  it('gives each distinct key one dense index in first-seen order, across growth', () => {
     const index = new ByteKeyIndex(4);
     const keys = Array.from({ length: 3000 }, (_, n) => `account-${n % 1000}-ü`);
     const bytes = Buffer.from(keys.join(''), 'utf8');
@@ -50,15 +50,31 @@ describe('ByteKeyIndex', () => {
     const seen = new Map<string, number>();
     for (const key of keys) {
       const len = Buffer.byteLength(key);
-      const i = index.findOrAdd(bytes, at, len, murmur3Bytes(bytes, at, len), key.length % 2);
-      const id = `${key.length % 2}/${key}`;
-      const isNew = !seen.has(id);
-      if (isNew) seen.set(id, seen.size);
+      const i = index.findOrAdd(bytes, at, len, murmur3Bytes(bytes, at, len));
+      const isNew = !seen.has(key);
+      if (isNew) seen.set(key, seen.size);
       expect(index.added).toBe(isNew);
-      expect(i).toBe(seen.get(id));
+      expect(i).toBe(seen.get(key));
       expect(index.key(i)).toBe(key);
+      expect(index.keyLength(i)).toBe(len);
+      expect(index.hash(i)).toBe(murmur3Bytes(bytes, at, len));
       at += len;
     }
     expect(index.size).toBe(1000);
+  });
+
+  it('tells apart keys whose hashes collide, by length and by bytes', () => {
+    const index = new ByteKeyIndex(4);
+    const keys = ['a', 'ab', 'ba', 'abc', 'ab', 'a', 'abd', 'ba'];
+    const bytes = Buffer.from(keys.join(''), 'utf8');
+    let at = 0;
+    const found = keys.map((key) => {
+      // One hash for every key: each lookup walks the same probe chain and must compare the keys.
+      const i = index.findOrAdd(bytes, at, key.length, 0x5bd1e995);
+      at += key.length;
+      return i;
+    });
+    expect(found).toEqual([0, 1, 2, 3, 1, 0, 4, 2]);
+    expect([0, 1, 2, 3, 4].map((i) => index.key(i))).toEqual(['a', 'ab', 'ba', 'abc', 'abd']);
   });
 });
