@@ -244,14 +244,26 @@ export class OwnedHashSet {
   private grow(): void {
     const old = this.slots;
     const capacity = (this.mask + 1) * 2;
-    this.slots = new Int32Array(capacity * 4);
-    this.mask = capacity - 1;
-    this.size = 0;
-    // Re-inserting rebuilds every chain; the order within a chain does not matter to its users.
-    this.heads.fill(0);
-    this.counts.fill(0);
-    for (let base = 0; base < old.length; base += 4) {
-      if (old[base + 3] !== 0) this.add(old[base + 3] - 1, old[base], old[base + 1]);
+    const slots = new Int32Array(capacity * 4);
+    const mask = capacity - 1;
+    const heads = this.heads;
+    // Re-placing rebuilds every chain (the order within a chain does not matter to its users);
+    // the counts per owner stay as they are, so they are not touched.
+    heads.fill(0);
+    for (let from = 0; from < old.length; from += 4) {
+      const o = old[from + 3];
+      if (o === 0) continue;
+      const a = old[from];
+      let slot = (a ^ Math.imul(o, 0x9e3779b1)) & mask;
+      while (slots[(slot << 2) + 3] !== 0) slot = (slot + 1) & mask;
+      const base = slot << 2;
+      slots[base] = a;
+      slots[base + 1] = old[from + 1];
+      slots[base + 2] = heads[o - 1];
+      slots[base + 3] = o;
+      heads[o - 1] = slot + 1;
     }
+    this.slots = slots;
+    this.mask = mask;
   }
 }
