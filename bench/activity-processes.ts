@@ -9,9 +9,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { fork } from 'node:child_process';
 import type { MetricActivities } from '../src/activities/tenant-days/metric-activities';
-import { createMetricActivities } from '../src/activities/tenant-days/metric-activities';
 import { FsObjectStore } from '../src/storage/fs-object-store';
-import { PartitionThreadPool } from '../src/workers/partition-threads';
+import { startBenchWorker } from './bench-worker';
 
 export type FanOutActivities = Pick<
   MetricActivities,
@@ -30,7 +29,8 @@ export interface ActivityProcessOptions {
   root: string;
   /** Partition threads per child (0: aggregate on the child's main thread). */
   threads: number;
-  memoryShareBytes?: number;
+  /** Each task's memory share (shareOf). */
+  memoryShareBytes: number;
   minPartitionBytes?: number;
 }
 
@@ -171,28 +171,14 @@ export class ActivityProcesses {
 
 async function childMain(options: ActivityProcessOptions): Promise<void> {
   const store = new FsObjectStore(options.root);
-  const pool =
-    options.threads > 0
-      ? new PartitionThreadPool({
-          threads: options.threads,
-          store: { kind: 'fs', root: options.root },
-          ...(options.memoryShareBytes !== undefined ? { memoryShareBytes: options.memoryShareBytes } : {}),
-        })
-      : undefined;
-  await pool?.start();
-  const activities: FanOutActivities = createMetricActivities({
-    store,
-    partitionRunner: pool?.runner,
-    bucketTaskRunner: pool?.taskRunner,
-    ...(options.memoryShareBytes !== undefined ? { memoryShareBytes: options.memoryShareBytes } : {}),
-    ...(options.minPartitionBytes !== undefined ? { minPartitionBytes: options.minPartitionBytes } : {}),
-  });
+  const worker = await startBenchWorker({ store, ...options });
+  const activities: FanOutActivities = worker.activities;
   const send = (m: ChildMessage) => process.send!(m);
   send({ ready: true });
   process.on('message', (m: CallMessage | { close: true }) => {
     if ('close' in m) {
       void (async () => {
-        await pool?.close();
+        await worker.close();
         const usage = process.resourceUsage();
         const cpuSeconds = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
         process.send!({ closed: true, maxRssMb: usage.maxRSS / 1024, cpuSeconds } satisfies ChildMessage, () =>

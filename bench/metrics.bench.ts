@@ -29,16 +29,14 @@ import { availableParallelism, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as avro from 'avsc';
 import { FsObjectStore } from '../src/storage/fs-object-store';
-import { createMetricActivities } from '../src/activities/tenant-days/metric-activities';
 import type { RunMetricDayResult } from '../src/activities/tenant-days/in-process';
 import { runMetricDayInProcess } from '../src/activities/tenant-days/in-process';
 import { hoursToRead } from '../src/metrics/partition-plan';
-import { PartitionThreadPool } from '../src/workers/partition-threads';
 import { DEFAULT_MEMORY_BUDGET_MB } from '../src/workers/config';
-import { memoryShareBytes } from '../src/metrics/spill-policy';
 import { rawHourPrefix } from '../src/common/keys';
 import type { BenchDay } from './bench-day';
 import { BENCH_DAY, benchDay, generateInto } from './bench-day';
+import { ACTIVITY_SLOTS, shareOf, startBenchWorker } from './bench-worker';
 import type { FanOutActivities } from './activity-processes';
 import { ActivityProcesses } from './activity-processes';
 import type { LineValue, TimedCall } from './metrics-lines';
@@ -50,8 +48,6 @@ const SIZES = [
   { events: 10_000_000, accounts: 1_000_000 },
 ];
 const LARGE = { events: 40_000_000, accounts: 5_000_000 };
-/** Metric activities a worker runs at once beside its partition threads (bucket tasks). */
-const ACTIVITY_SLOTS = 2;
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -68,11 +64,6 @@ function seconds(since: bigint): number {
 
 function peakRssMb(): number {
   return process.resourceUsage().maxRSS / 1024; // maxRSS is in KiB
-}
-
-/** A task's share of the budget, as a worker divides it between partition threads and activity slots. */
-function shareOf(budgetMb: number, threads: number): number {
-  return memoryShareBytes({ budgetMb, partitionThreads: threads, activitySlots: ACTIVITY_SLOTS });
 }
 
 /** A scratch store whose files are links to the cached day's (outputs of a run land here only). */
@@ -261,20 +252,18 @@ async function runSize(events: number, accounts: number): Promise<void> {
     // before the job, the way a worker starts them before it polls.
     const threads = Number(arg('threads') ?? availableParallelism());
     const share = shareOf(budgetMb, threads);
-    const pool =
-      threads > 0
-        ? new PartitionThreadPool({ threads, store: { kind: 'fs', root: scratch }, memoryShareBytes: share })
-        : undefined;
-    await pool?.start();
-    const activities = createMetricActivities({
+    const worker = await startBenchWorker({
       store,
-      partitionRunner: pool?.runner,
-      bucketTaskRunner: pool?.taskRunner,
-      minPartitionBytes: minPartitionBytes(),
+      root: scratch,
+      threads,
       memoryShareBytes: share,
+      minPartitionBytes: minPartitionBytes(),
     });
-    const run = await runJob(day, activities, { concurrency: Math.max(1, threads), bucketConcurrency: ACTIVITY_SLOTS });
-    await pool?.close();
+    const run = await runJob(day, worker.activities, {
+      concurrency: Math.max(1, threads),
+      bucketConcurrency: ACTIVITY_SLOTS,
+    });
+    await worker.close();
     const { job } = run;
     const read = job.partitions.reduce((n, p) => n + p.counts.read, 0);
     const accepted = job.partitions.reduce((n, p) => n + p.counts.accepted, 0);

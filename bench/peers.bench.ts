@@ -42,15 +42,15 @@ import { availableParallelism, homedir, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { FsObjectStore } from '../src/storage/fs-object-store';
-import { createMetricActivities } from '../src/activities/tenant-days/metric-activities';
 import { runMetricDayInProcess } from '../src/activities/tenant-days/in-process';
 import { hoursToRead } from '../src/metrics/partition-plan';
-import { PartitionThreadPool } from '../src/workers/partition-threads';
+import { DEFAULT_MEMORY_BUDGET_MB } from '../src/workers/config';
 import { attributesKey, outputKey, outputPrefix, rawHourPrefix } from '../src/common/keys';
 import type { OutputLocation } from '../src/common/keys';
 import { localDayWindow } from '../src/common/local-day';
 import { readAccountDocuments } from '../src/schemas/account-document-reader';
 import { BENCH_DAY, benchDay, generateInto } from './bench-day';
+import { ACTIVITY_SLOTS, shareOf, startBenchWorker } from './bench-worker';
 import type { Agreement, Document } from './peers/agree';
 import { compareDocuments, median } from './peers/agree';
 
@@ -206,14 +206,15 @@ async function runSize(events: number, accounts: number): Promise<void> {
   await duckdb.ready();
   const duckdbInfo = await duckdb.request('startup');
 
-  const pool = threads > 0 ? new PartitionThreadPool({ threads, store: { kind: 'fs', root: scratch } }) : undefined;
-  await pool?.start();
-  const store = new FsObjectStore(scratch);
-  const activities = createMetricActivities({
-    store,
-    partitionRunner: pool?.runner,
-    bucketTaskRunner: pool?.taskRunner,
+  // The worker's default budget (DAYBREAK_MEMORY_BUDGET_MB), divided as a worker divides it.
+  const budgetMb = Number(process.env.DAYBREAK_MEMORY_BUDGET_MB ?? DEFAULT_MEMORY_BUDGET_MB);
+  const worker = await startBenchWorker({
+    store: new FsObjectStore(scratch),
+    root: scratch,
+    threads,
+    memoryShareBytes: shareOf(budgetMb, threads),
   });
+  const { activities } = worker;
   const run: OutputLocation & { timeZone: string } = {
     tenantId,
     day: DAY,
@@ -242,12 +243,14 @@ async function runSize(events: number, accounts: number): Promise<void> {
     const job = await runMetricDayInProcess({
       activities,
       concurrency: Math.max(1, threads),
+      bucketConcurrency: ACTIVITY_SLOTS,
       ...run,
       maxPartitions: 8,
       badDataPolicy: 'quarantine',
     });
     times.daybreak.push(seconds(started));
-    daybreakAccounts = job.tasks.find((t) => t.task === 'account-documents')?.records ?? 0;
+    // The last account-documents task is the assembly, which counts every bucket's documents.
+    daybreakAccounts = job.tasks.filter((t) => t.task === 'account-documents').at(-1)?.records ?? 0;
     const s = await spark.request('run', sparkDay);
     times.spark.push(s.seconds as number);
     rmSync(duckdbOut, { force: true });
@@ -265,7 +268,7 @@ async function runSize(events: number, accounts: number): Promise<void> {
       `rep ${r + 1}/${reps}: daybreak ${times.daybreak[r].toFixed(2)} s, spark ${times.spark[r].toFixed(2)} s, duckdb ${times.duckdb[r].toFixed(2)} s`,
     );
   }
-  await pool?.close();
+  await worker.close();
   // Where Spark's time goes (--profile-spark): the same query cut short after each stage, untimed by the ratios.
   const sparkStages = process.argv.includes('--profile-spark')
     ? ((await spark.request('profile', sparkDay)).stages as Record<string, number>)
