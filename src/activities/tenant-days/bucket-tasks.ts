@@ -43,12 +43,12 @@ import {
   rollingType,
   syncMarker,
   where,
+  writeEncodedStreamed,
   writeStreamed,
   countContainerRecords,
 } from './datasets';
 import type { EncodedRow } from '../../schemas/ocf-block-source';
 import { encodedRowsOf } from '../../schemas/ocf-block-source';
-import { putStreamed } from '../../schemas/ocf-stream-writer';
 import { fileBlocks, fileEncodedRows, historyRows, resolveHistoryLayouts } from './bucket-reads';
 
 const histogramType = avro.Type.forSchema(ACTIVITY_HISTOGRAM_SCHEMA as avro.Schema);
@@ -349,25 +349,18 @@ export function createBucketTasks(store: ObjectStore, memoryShareBytes: number) 
     const { count } = bucketOf(input);
     const keys = Array.from({ length: count }, (_, b) => ownKey(input, 'accounts', { index: b, count }));
     const out = outputKey(loc(input), 'accounts.avro');
-    const { records } = await putStreamed(
-      store,
-      out,
-      documentType,
-      { sync: syncMarker(SEEDS.accounts) },
-      async (writer) => {
-        await joinSorted<EncodedRow>(
-          keys.map((k) =>
-            fileEncodedRows(store, k, documentType, `documents of ${where(input)} (run the documents phase first)`),
-          ),
-          (row) => row.key,
-          async (_, rows) => {
-            for (const row of rows) if (row !== undefined && !writer.writeEncoded(row.bytes)) await writer.ready();
-          },
-          (s) => keys[s],
-        );
-      },
-      { contentType: 'avro/binary' },
-    );
+    const records = await writeEncodedStreamed(store, out, documentType, syncMarker(SEEDS.accounts), async (write) => {
+      await joinSorted<EncodedRow>(
+        keys.map((k) =>
+          fileEncodedRows(store, k, documentType, `documents of ${where(input)} (run the documents phase first)`),
+        ),
+        (row) => row.key,
+        async (_, rows) => {
+          for (const row of rows) if (row !== undefined) await write(row.bytes);
+        },
+        (s) => keys[s],
+      );
+    });
     for (let b = 0; b < count; b++) await store.delete(ownKey(input, 'activity-histogram', { index: b, count }));
     return result(input, out, records);
   }
@@ -393,16 +386,9 @@ export function createBucketTasks(store: ObjectStore, memoryShareBytes: number) 
     }
     const sync = syncMarker(SEEDS.attributes);
     const putRows = (key: string, rows: readonly EncodedRow[]) =>
-      putStreamed(
-        store,
-        key,
-        attributesType,
-        { sync },
-        async (writer) => {
-          for (const row of rows) if (!writer.writeEncoded(row.bytes)) await writer.ready();
-        },
-        { contentType: 'avro/binary' },
-      );
+      writeEncodedStreamed(store, key, attributesType, sync, async (write) => {
+        for (const row of rows) await write(row.bytes);
+      });
     const byAccount = (row: EncodedRow) => row.key;
     const held: EncodedRow[][] = Array.from({ length: count }, () => []);
     let heldBytes = 0;
@@ -458,30 +444,22 @@ export function createBucketTasks(store: ObjectStore, memoryShareBytes: number) 
         continue;
       }
       const runKeys = runs.map((r) => r[b]);
-      const written = await putStreamed(
-        store,
-        key,
-        attributesType,
-        { sync },
-        async (writer) => {
-          await joinSorted<EncodedRow>(
-            runKeys.map((k) => fileEncodedRows(store, k, attributesType, `attribute run of ${where(input)}`)),
-            byAccount,
-            async (_, rows) => {
-              // Runs are in snapshot order: the latest run's row of the account is its last row.
-              for (let s = rows.length - 1; s >= 0; s--) {
-                const row = rows[s];
-                if (row === undefined) continue;
-                if (!writer.writeEncoded(row.bytes)) await writer.ready();
-                return;
-              }
-            },
-            (s) => runKeys[s],
-          );
-        },
-        { contentType: 'avro/binary' },
-      );
-      records += written.records;
+      records += await writeEncodedStreamed(store, key, attributesType, sync, async (write) => {
+        await joinSorted<EncodedRow>(
+          runKeys.map((k) => fileEncodedRows(store, k, attributesType, `attribute run of ${where(input)}`)),
+          byAccount,
+          async (_, rows) => {
+            // Runs are in snapshot order: the latest run's row of the account is its last row.
+            for (let s = rows.length - 1; s >= 0; s--) {
+              const row = rows[s];
+              if (row === undefined) continue;
+              await write(row.bytes);
+              return;
+            }
+          },
+          (s) => runKeys[s],
+        );
+      });
     }
     for (const key of runs.flat()) await store.delete(key);
     await deleteOtherLayouts(loc(input), 'attributes', count);

@@ -119,3 +119,25 @@ export async function writeStreamed(
   );
   return records;
 }
+
+/**
+ * writeStreamed for records that are already Avro-encoded with `type` (rows copied from a file of
+ * the same schema): the same bytes as decoding and writing them.
+ */
+export async function writeEncodedStreamed(
+  store: ObjectStore,
+  key: string,
+  type: avro.Type,
+  sync: Buffer,
+  fill: (write: (encoded: Buffer) => void | Promise<void>) => Promise<void>,
+): Promise<number> {
+  const { records } = await putStreamed(
+    store,
+    key,
+    type,
+    { sync },
+    (writer) => fill((encoded) => (writer.writeEncoded(encoded) ? undefined : writer.ready())),
+    { contentType: 'avro/binary' },
+  );
+  return records;
+}
