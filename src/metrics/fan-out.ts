@@ -9,6 +9,7 @@ import type {
   RunMetricTaskResult,
   RunRef,
 } from '../workflows/tenant-days/pipeline-contracts';
+import { runRefOf } from '../workflows/tenant-days/pipeline-contracts';
 import type { BadDataPolicy } from '../workflows/tenants/tenant-config';
 import { InvalidInputError } from '../common/errors';
 import { isBucketCount } from './buckets';
@@ -102,13 +103,7 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (
 
 export async function runMetricFanOut(input: MetricFanOutInput): Promise<MetricFanOutResult> {
   const { ops, hooks = {} } = input;
-  const run: RunRef = {
-    tenantId: input.tenantId,
-    day: input.day,
-    timeZone: input.timeZone,
-    pipelineVersion: input.pipelineVersion,
-    runKind: input.runKind,
-  };
+  const run = runRefOf(input);
   if (input.buckets !== undefined && !isBucketCount(input.buckets)) {
     throw new InvalidInputError(`buckets ${String(input.buckets)} must be a power of two from 1 to 1024`);
   }

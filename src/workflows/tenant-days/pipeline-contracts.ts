@@ -17,6 +17,12 @@ export interface RunRef {
   runKind: RunKind;
 }
 
+/** The run an input names, without the input's other fields (what every activity call carries). */
+export function runRefOf(input: RunRef): RunRef {
+  const { tenantId, day, timeZone, pipelineVersion, runKind } = input;
+  return { tenantId, day, timeZone, pipelineVersion, runKind };
+}
+
 /** Every input record is counted in exactly one bucket: read = accepted + quarantined + duplicates + outOfWindow. */
 export interface RecordCounts {
   read: number;

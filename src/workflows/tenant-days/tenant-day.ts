@@ -18,6 +18,7 @@ import { assertTenantDayInput } from '../request-validation';
 import { downstreamOf, runTaskGraph } from '../../metrics/task-graph';
 import { tenantDayWorkflowId, versionTaskQueue } from '../../common/ids';
 import type { AggregatePartitionResult, RecordCounts, RunRef } from './pipeline-contracts';
+import { runRefOf } from './pipeline-contracts';
 import { runSearchAttributes } from '../../common/search-attributes';
 import type {
   InputsWaitSignal,
@@ -81,13 +82,7 @@ function sumCounts(results: AggregatePartitionResult[]): RecordCounts {
  */
 export async function tenantDayWorkflow(input: TenantDayInput): Promise<TenantDayResult> {
   refuseInvalidInput(input);
-  const run: RunRef = {
-    tenantId: input.tenantId,
-    day: input.day,
-    timeZone: input.timeZone,
-    pipelineVersion: input.pipelineVersion,
-    runKind: input.runKind,
-  };
+  const run = runRefOf(input);
   let primaryFinished: PrimaryFinishedSignal | undefined;
   listenForDependencyWaits();
   setHandler(primaryFinishedSignal, (signal) => {
