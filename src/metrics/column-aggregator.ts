@@ -196,7 +196,7 @@ export class ColumnPartitionAggregator {
   private bigSums = new Map<number, { sum: bigint; squares: bigint }>();
   private implicitSession = Buffer.alloc(256);
   /** Per event of the block being added: its account (addBlock's passes). */
-  private rowOf = new Int32Array(4096);
+  private accountOf = new Int32Array(4096);
   accepted = 0;
 
   /**
@@ -248,8 +248,8 @@ export class ColumnPartitionAggregator {
   addBlock(block: EventColumns): void {
     const { bytes, accepted, accountAt, accountLen, typeAt, typeLen, userAt, userLen, sessionAt, sessionLen } = block;
     const { occurredAt, value, count } = block;
-    if (this.rowOf.length < count) this.rowOf = new Int32Array(count * 2);
-    const rowOf = this.rowOf;
+    if (this.accountOf.length < count) this.accountOf = new Int32Array(count * 2);
+    const accountOf = this.accountOf;
     for (let i = 0; i < count; i++) {
       if (accepted[i] === 0) continue;
       const aAt = accountAt[i];
@@ -262,7 +262,7 @@ export class ColumnPartitionAggregator {
       if (TYPES + t >= this.stride) this.widen();
       const rows = this.rows;
       const row = a * this.stride;
-      rowOf[i] = a;
+      accountOf[i] = a;
       rows[row + EVENTS]++;
       rows[row + TYPES + t]++;
       const at = occurredAt[i];
@@ -275,7 +275,7 @@ export class ColumnPartitionAggregator {
     const rows = this.rows;
     for (let i = 0; i < count; i++) {
       if (accepted[i] === 0) continue;
-      const a = rowOf[i];
+      const a = accountOf[i];
       const uAt = userAt[i];
       const uLen = userLen[i];
       const uHash = murmur3Bytes(bytes, uAt, uLen);
@@ -285,7 +285,7 @@ export class ColumnPartitionAggregator {
     }
     for (let i = 0; i < count; i++) {
       if (accepted[i] === 0) continue;
-      const a = rowOf[i];
+      const a = accountOf[i];
       let sBytes = bytes;
       let sAt = sessionAt[i];
       let sLen = sessionLen[i];
