@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as avro from 'avsc';
 import type { ObjectStore } from '../../storage/object-store';
 import { encodeContainerBytes, loadSchema } from '../../schemas/avro-container';
+import type { OcfStreamWriter } from '../../schemas/ocf-stream-writer';
 import { putStreamed } from '../../schemas/ocf-stream-writer';
 import { SYNC_SIZE, parseOcfHeader, readVarLong } from '../../schemas/ocf';
 import { CorruptDataError } from '../../common/errors';
@@ -96,48 +97,52 @@ export function loc(run: RunRef): OutputLocation {
   return { tenantId: run.tenantId, day: run.day, pipelineVersion: run.pipelineVersion, runKind: run.runKind };
 }
 
-/**
- * Writes a dataset file record by record as `fill` produces them, streamed to the store a few
- * blocks at a time (OcfStreamWriter), with the block rule of encodeFile: the same records give the
- * same bytes as encodeFile. The writer of the bucket tasks, which never hold a whole dataset.
- * Returns the number of records written.
- */
-export async function writeStreamed(
-  store: ObjectStore,
-  key: string,
-  type: avro.Type,
-  sync: Buffer,
-  fill: (write: (record: unknown) => void | Promise<void>) => Promise<void>,
+/** A dataset writer's sink: `write` an item, waiting only when the writer asks to. */
+type Fill<T> = (write: (item: T) => void | Promise<void>) => Promise<void>;
+
+async function streamDataset<T>(
+  target: { store: ObjectStore; key: string; type: avro.Type; sync: Buffer },
+  add: (writer: OcfStreamWriter, item: T) => boolean,
+  fill: Fill<T>,
 ): Promise<number> {
+  const { store, key, type, sync } = target;
   const { records } = await putStreamed(
     store,
     key,
     type,
     { sync },
-    (writer) => fill((record) => (writer.write(record) ? undefined : writer.ready())),
+    (writer) => fill((item) => (add(writer, item) ? undefined : writer.ready())),
     { contentType: 'avro/binary' },
   );
   return records;
 }
 
 /**
- * writeStreamed for records that are already Avro-encoded with `type` (rows copied from a file of
- * the same schema): the same bytes as decoding and writing them.
+ * Writes a dataset file record by record as `fill` produces them, streamed to the store a few
+ * blocks at a time (OcfStreamWriter), with the block rule of encodeFile: the same records give the
+ * same bytes as encodeFile. The writer of the bucket tasks, which never hold a whole dataset.
+ * Returns the number of records written.
  */
-export async function writeEncodedStreamed(
+export function writeStreamed(
   store: ObjectStore,
   key: string,
   type: avro.Type,
   sync: Buffer,
-  fill: (write: (encoded: Buffer) => void | Promise<void>) => Promise<void>,
+  fill: Fill<unknown>,
 ): Promise<number> {
-  const { records } = await putStreamed(
-    store,
-    key,
-    type,
-    { sync },
-    (writer) => fill((encoded) => (writer.writeEncoded(encoded) ? undefined : writer.ready())),
-    { contentType: 'avro/binary' },
-  );
-  return records;
+  return streamDataset({ store, key, type, sync }, (writer, record) => writer.write(record), fill);
+}
+
+/**
+ * writeStreamed for records that are already Avro-encoded with `type` (rows copied from a file of
+ * the same schema): the same bytes as decoding and writing them.
+ */
+export function writeEncodedStreamed(
+  store: ObjectStore,
+  key: string,
+  type: avro.Type,
+  sync: Buffer,
+  fill: Fill<Buffer>,
+): Promise<number> {
+  return streamDataset({ store, key, type, sync }, (writer, encoded) => writer.writeEncoded(encoded), fill);
 }
