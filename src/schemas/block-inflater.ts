@@ -35,7 +35,8 @@ export class BlockInflater {
   private turn = 0;
 
   constructor(initialBytes = 1 << 20) {
-    this.outputs = [Buffer.allocUnsafe(initialBytes), Buffer.allocUnsafe(initialBytes)];
+    const bytes = Math.max(1024, initialBytes);
+    this.outputs = [Buffer.allocUnsafe(bytes), Buffer.allocUnsafe(bytes)];
   }
 
   private fresh(): InflateRaw {
@@ -60,6 +61,8 @@ export class BlockInflater {
       if (this.error !== undefined) {
         const error = this.error;
         this.error = undefined;
+        // A stream that failed cannot be reset: its native state goes, a new one takes its place.
+        this.zlib.close();
         this.zlib = this.fresh();
         throw error;
       }
