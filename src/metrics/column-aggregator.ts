@@ -550,8 +550,8 @@ export class ColumnPartitionAggregator {
     // within 2^53 is exact as a double: no BigInt for the usual account.
     const squares = hh * 2 ** 40 + hl * 2 ** 21 + ll;
     if (squares <= Number.MAX_SAFE_INTEGER && !this.bigSums.has(a)) {
-      writeIntegerString(w, rows[row + SUM_LO]);
-      writeIntegerString(w, squares);
+      w.integerString(rows[row + SUM_LO]);
+      w.integerString(squares);
       return;
     }
     const m = this.moments(a, row);
@@ -617,27 +617,6 @@ function radixOrder(index: ByteKeyIndex, n: number, longest: number): Int32Array
 export interface EncodedStates {
   buf: Buffer;
   ends: Int32Array;
-}
-
-/**
- * An Avro string of the decimal digits of an integer held exactly in a double (|x| <= 2^53), the
- * bytes w.string(integerString(x)) writes, without making the string: three strings per account
- * were a third of encoding a million accounts.
- */
-function writeIntegerString(w: AvroByteWriter, x: number): void {
-  let m = x < 0 ? -x : x;
-  let digits = 1;
-  for (let p = 10; p <= m; p *= 10) digits++;
-  const length = x < 0 ? digits + 1 : digits;
-  w.long(length);
-  const at = w.reserve(length);
-  const buf = w.buf;
-  if (x < 0) buf[at] = 0x2d; // '-'
-  for (let k = at + length - 1; k >= at + length - digits; k--) {
-    const q = Math.floor(m / 10);
-    buf[k] = 0x30 + (m - q * 10);
-    m = q;
-  }
 }
 
 /** An integer held exactly in a double (|x| <= 2^53), as BigInt(x).toString() writes it. */

@@ -47,6 +47,27 @@ export class AvroByteWriter {
     this.pos += this.buf.write(s, this.pos, length, 'utf8');
   }
 
+  /**
+   * An Avro string of the decimal digits of an integer held exactly in a double (|x| <= 2^53):
+   * the bytes string(String(x)) writes, without making the string (three strings per account
+   * were a third of encoding a million accounts).
+   */
+  integerString(x: number): void {
+    let m = x < 0 ? -x : x;
+    let digits = 1;
+    for (let p = 10; p <= m; p *= 10) digits++;
+    const length = x < 0 ? digits + 1 : digits;
+    this.long(length);
+    const at = this.reserve(length);
+    const buf = this.buf;
+    if (x < 0) buf[at] = 0x2d; // '-'
+    for (let k = at + length - 1; k >= at + length - digits; k--) {
+      const q = Math.floor(m / 10);
+      buf[k] = 0x30 + (m - q * 10);
+      m = q;
+    }
+  }
+
   /** Makes room for n bytes the caller writes into `buf` from the returned offset. */
   reserve(n: number): number {
     this.ensure(n);

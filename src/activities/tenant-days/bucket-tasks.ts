@@ -33,7 +33,6 @@ import {
 import {
   DAY_STATE_SYNC,
   attributesType,
-  dayStateForAvro,
   dayStateReaderType,
   dayStateType,
   dayUsageReaderType,
@@ -49,6 +48,7 @@ import {
 } from './datasets';
 import type { EncodedRow } from '../../schemas/ocf-block-source';
 import { encodedRowsOf } from '../../schemas/ocf-block-source';
+import { AvroByteWriter } from '../../schemas/avro-bytes';
 import { fileBlocks, fileEncodedRows, historyRows, resolveHistoryLayouts } from './bucket-reads';
 
 const histogramType = avro.Type.forSchema(ACTIVITY_HISTOGRAM_SCHEMA as avro.Schema);
@@ -158,7 +158,10 @@ export function createBucketTasks(store: ObjectStore, memoryShareBytes: number) 
     } else {
       const types = new EventTypeIndex();
       const fold = new AccountFold(types);
-      records = await writeStreamed(store, out, dayStateType, DAY_STATE_SYNC, async (write) => {
+      // Each folded state is encoded straight from the fold into one reused buffer, which the
+      // writer copies: the same bytes as encoding fold.state() with avsc, without the objects.
+      const encoded = new AvroByteWriter(4096);
+      records = await writeEncodedStreamed(store, out, dayStateType, DAY_STATE_SYNC, async (write) => {
         await joinSorted<StoredAccountDayState>(
           keys.map((k) =>
             fileBlocks<StoredAccountDayState>(store, k, dayStateReaderType, `partial of ${where(input)}`),
@@ -167,7 +170,9 @@ export function createBucketTasks(store: ObjectStore, memoryShareBytes: number) 
           async (accountId, rows) => {
             fold.reset(accountId);
             for (const row of rows) if (row !== undefined) fold.add(upgradeAccountDayState(row));
-            await write(dayStateForAvro(fold.state()));
+            encoded.pos = 0;
+            fold.encodeInto(encoded);
+            await write(encoded.buf.subarray(0, encoded.pos));
           },
           (s) => keys[s],
         );

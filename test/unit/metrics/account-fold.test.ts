@@ -13,6 +13,7 @@ import {
   foldAccountStates,
 } from '../../../src/metrics/states-merger';
 import { DISTINCT_EXACT_LIMIT } from '../../../src/metrics/monoids/distinct';
+import { AvroByteWriter } from '../../../src/schemas/avro-bytes';
 import { bucketOfAccount } from '../../../src/metrics/buckets';
 import { accountIds, int, joinSorted, seeded } from './support/random-usage';
 
@@ -121,6 +122,54 @@ describe('AccountFold', () => {
       }
     }
     expect(hll).toBeGreaterThan(3);
+  });
+
+  it('encodes each fold into the bytes avsc writes for its state (seeded; types, sets, HLL, big sums)', () => {
+    let hll = 0;
+    let big = 0;
+    for (let seed = 1; seed <= 25; seed++) {
+      const runs = randomRuns(seed);
+      // One writer and one type index for all accounts, as the daily-usage merge uses them.
+      const types = new EventTypeIndex();
+      const fold = new AccountFold(types);
+      const w = new AvroByteWriter(8);
+      joinSorted(runs, (accountId, rows) => {
+        fold.reset(accountId);
+        for (const s of rows) if (s !== undefined) fold.add(s);
+        w.pos = 0;
+        fold.encodeInto(w);
+        const bytes = Buffer.from(w.buf.subarray(0, w.pos));
+        const state = fold.state();
+        expect(bytes.equals(encoded([state])), `seed ${seed} account ${accountId}`).toBe(true);
+        if (state.users.hll !== null) hll++;
+        if (state.value.sumSquares.length > 15) big++;
+      });
+    }
+    expect(hll).toBeGreaterThan(3);
+    expect(big).toBeGreaterThan(3);
+  });
+
+  it('encodes integer-like and non-ASCII event types in the order a count map is written, types added between accounts', () => {
+    const types = new EventTypeIndex();
+    const fold = new AccountFold(types);
+    const w = new AvroByteWriter(4);
+    const one = (accountId: string, eventsByType: Record<string, number>): AccountDayState => ({
+      ...accountDayStateMonoid.empty(),
+      accountId,
+      events: Object.values(eventsByType).reduce((x, y) => x + y, 0),
+      eventsByType,
+    });
+    for (const state of [
+      one('a', { login: 1, ü: 2 }),
+      one('b', { '42': 2, Zeta: 1 }),
+      one('c', { '7': 1, login: 3, ü: 1, '42': 1 }),
+      one('d', {}),
+    ]) {
+      fold.reset(state.accountId).add(state);
+      w.pos = 0;
+      fold.encodeInto(w);
+      expect(Buffer.from(w.buf.subarray(0, w.pos)).equals(encoded([fold.state()])), state.accountId).toBe(true);
+    }
   });
 
   it('puts integer-like event types first, as JS objects and the merger do', () => {
